@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Memory tests call gc() so that dropped segments are collected and their RSS really returns.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -7,9 +7,7 @@
 import {
   BITMAP_WORDS_PER_PAGE,
   D_LIVE_SLOTS,
-  D_NEXT,
   D_PAGE_LIVE,
-  D_PREV,
   D_SPAN,
   D_STATE,
   DESCRIPTOR_WORDS,
@@ -20,15 +18,20 @@ import {
   NONE,
   PAGE_SHIFT,
   PAGES_PER_SEGMENT,
+  PARTIAL_WORDS_PER_CLASS,
   PageKind,
   REGULAR_BITMAPS_OFFSET,
+  REGULAR_PARTIAL_OFFSET,
   REGULAR_DATA_PAGES,
   REGULAR_METADATA_PAGES,
   SegmentKind,
+  globalPageId,
 } from './layout.js';
-import { C_PARTIAL_HEAD, C_PARTIAL_TAIL, controlViews } from './control.js';
+import { C_CURRENT_SLAB, controlViews } from './control.js';
 import { CLASS_COUNT, CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS } from './size-classes.js';
 import type { ArenaView } from './view.js';
+
+const PARTIAL_BASE_WORD = REGULAR_PARTIAL_OFFSET >>> 2;
 
 function popcount(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -138,27 +141,35 @@ function scanRegular(meta: Int32Array, segment: number, tally: Tally): void {
   expect(meta[H_DATA_PAGES] === REGULAR_DATA_PAGES, () => `segment ${segment} data page count`);
 }
 
-function checkPartialLists(view: ArenaView, tally: Tally): void {
+/** Partial bits mark exactly the non-full slabs, and each class's current slab is the lowest of them. */
+function checkPartialSlabs(view: ArenaView, tally: Tally): void {
   const { words } = controlViews(view.control);
-  const tables = new Map(view.segmentTable().map((s) => [s.index, s.meta]));
-  for (let cls = 0; cls < CLASS_COUNT; cls++) {
-    let id = words[C_PARTIAL_HEAD + cls];
-    let prev = NONE;
-    let count = 0;
-    while (id !== NONE) {
-      const meta = tables.get(Math.floor(id / PAGES_PER_SEGMENT));
-      expect(meta !== undefined, () => `class ${cls} partial list names missing page ${id}`);
-      const d = HEADER_WORDS + (id % PAGES_PER_SEGMENT) * DESCRIPTOR_WORDS;
-      expect(meta![d + D_STATE] === (PageKind.SlabHead | (cls << 8)), () => `class ${cls} partial list holds page ${id} of another kind`);
-      expect(meta![d + D_LIVE_SLOTS] < CLASS_SLOTS[cls], () => `class ${cls} partial list holds full slab ${id}`);
-      equal(`class ${cls} partial list back link of ${id}`, prev, meta![d + D_PREV]);
-      prev = id;
-      id = meta![d + D_NEXT];
-      expect(++count <= tally.slabs[cls], () => `class ${cls} partial list loops`);
+  const lowest = new Array<number>(CLASS_COUNT).fill(NONE);
+  const partial = new Array<number>(CLASS_COUNT).fill(0);
+  for (const segment of view.segmentTable()) {
+    if (segment.kind !== SegmentKind.Regular) continue;
+    const meta = segment.meta;
+    for (let page = REGULAR_METADATA_PAGES; page < PAGES_PER_SEGMENT; page++) {
+      const d = HEADER_WORDS + page * DESCRIPTOR_WORDS;
+      const state = meta[d + D_STATE];
+      const slabClass = (state & 15) === PageKind.SlabHead ? (state >>> 8) & 255 : -1;
+      for (let cls = 0; cls < CLASS_COUNT; cls++) {
+        const marked = (meta[PARTIAL_BASE_WORD + cls * PARTIAL_WORDS_PER_CLASS + (page >>> 5)] & (1 << (page & 31))) !== 0;
+        const isPartial = slabClass === cls && meta[d + D_LIVE_SLOTS] < CLASS_SLOTS[cls];
+        expect(marked === isPartial, () => `segment ${segment.index} page ${page}: class ${cls} partial bit is ${marked}`);
+        if (isPartial) {
+          partial[cls]++;
+          const id = globalPageId(segment.index, page);
+          if (lowest[cls] === NONE || id < lowest[cls]) lowest[cls] = id;
+        }
+      }
     }
-    equal(`class ${cls} partial list tail`, prev, words[C_PARTIAL_TAIL + cls]);
-    equal(`class ${cls} partial slabs`, count, tally.slabs[cls] - tally.full[cls]);
   }
+  for (let cls = 0; cls < CLASS_COUNT; cls++) {
+    equal(`class ${cls} partial slabs`, partial[cls], tally.slabs[cls] - tally.full[cls]);
+    equal(`class ${cls} current slab`, lowest[cls], words[C_CURRENT_SLAB + cls]);
+  }
+  view.checkOwnerState();
 }
 
 /** Scans the whole arena and throws if any counter or structure disagrees with the scan. */
@@ -182,7 +193,7 @@ export function checkArena(view: ArenaView): void {
       const d = segment.metaWord + HEADER_WORDS;
       if ((segment.meta[d + D_STATE] & 15) === PageKind.RunHead) {
         const pages = segment.meta[d + D_SPAN];
-        tally.dedicatedBytes += segment.byteLength;
+        tally.dedicatedBytes += pages << PAGE_SHIFT;
         tally.activePages += pages;
         tally.allocated += pages << PAGE_SHIFT;
       }
@@ -202,5 +213,5 @@ export function checkArena(view: ArenaView): void {
   equal('dedicated bytes', tally.dedicatedBytes, stats.dedicatedBytes);
   equal('committed bytes', tally.committed, stats.committedBytes);
   equal('segments', tally.segments, stats.segments);
-  checkPartialLists(view, tally);
+  checkPartialSlabs(view, tally);
 }

@@ -1,6 +1,6 @@
 /**
  * The control buffer: the part of an arena that is not a segment. It holds the statistics block, the
- * snapshot epoch, the segment-table version and the partial-slab list of every size class, so that any
+ * snapshot epoch, the segment-table version and the slab each size class is filling, so that any
  * thread holding this one buffer (and the segments) sees the whole arena.
  *
  * Statistics are plain Float64 counters (byte counts outgrow int32) updated by the owner as it goes, and
@@ -16,9 +16,9 @@ export const C_SNAPSHOT_EPOCH = 1;
 export const C_SNAPSHOT_ACTIVE = 2;
 /** Bumped whenever a segment is added or dropped; readers compare it with what they last saw. */
 export const C_SEGMENT_VERSION = 3;
-export const C_PARTIAL_HEAD = 16;
-export const C_PARTIAL_TAIL = C_PARTIAL_HEAD + CLASS_COUNT;
-const INT32_WORDS = C_PARTIAL_TAIL + CLASS_COUNT;
+/** Per class, the global page id of the slab being filled: the lowest-addressed one with a free slot. */
+export const C_CURRENT_SLAB = 16;
+const INT32_WORDS = C_CURRENT_SLAB + CLASS_COUNT;
 
 /** Float64 statistics, after the int32 words. */
 export const S_REQUESTED = 0;
@@ -64,7 +64,7 @@ export function controlViews(buffer: SharedArrayBuffer): ControlViews {
 export function createControl(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(CONTROL_BYTES);
   const { words } = controlViews(buffer);
-  words.fill(-1, C_PARTIAL_HEAD, C_PARTIAL_TAIL + CLASS_COUNT);
+  words.fill(-1, C_CURRENT_SLAB, C_CURRENT_SLAB + CLASS_COUNT);
   return buffer;
 }
 

@@ -70,24 +70,21 @@ export const H_FIRST_DATA_PAGE = 4;
 export const H_USED_PAGE_BITS = 8;
 
 /**
- * Page descriptor: 8 int32 words per page, after the header.
+ * Page descriptor: 6 int32 words per page, after the header.
  * `state` packs the page kind (low 4 bits) and the size class (bits 8..15).
  * Invariant (slab head): liveSlots == popcount(slab bitmap) and 0 <= liveSlots <= slotsPerSlab(class).
  * Invariant (any slab page): pageLive == number of live slots that overlap this page.
  */
-export const DESCRIPTOR_WORDS = 8;
+export const DESCRIPTOR_WORDS = 6;
 export const D_STATE = 0;
 /** Head: pages in the slab or run. Tail: distance back to the head page. */
 export const D_SPAN = 1;
 export const D_LIVE_SLOTS = 2;
 export const D_PAGE_LIVE = 3;
-/** Partial-slab list links, as global page ids (segment * 256 + page), -1 for none. */
-export const D_NEXT = 4;
-export const D_PREV = 5;
 /** The snapshot epoch in which this page was last copied aside (0: never). */
-export const D_COW_EPOCH = 6;
+export const D_COW_EPOCH = 4;
 /** Global page id of that copy. */
-export const D_COW_COPY = 7;
+export const D_COW_COPY = 5;
 
 export const enum PageKind {
   Free = 0,
@@ -108,9 +105,15 @@ export const DESCRIPTOR_BYTES = DESCRIPTOR_WORDS * 4;
 /** Byte offset of the descriptor array inside a segment, from its metadata base. */
 export const DESCRIPTORS_OFFSET = HEADER_BYTES;
 
+/** Size classes the metadata has room for (size-classes.ts checks that it defines no more). */
+export const MAX_SIZE_CLASSES = 40;
+/** Per class, one bit per page: set on the head page of each slab of that class that has a free slot. */
+export const PARTIAL_WORDS_PER_CLASS = PAGES_PER_SEGMENT >>> 5;
+
 /** Regular segment: metadata lives in the first pages, data pages follow. */
 export const REGULAR_BITMAPS_OFFSET = DESCRIPTORS_OFFSET + PAGES_PER_SEGMENT * DESCRIPTOR_BYTES;
-export const REGULAR_METADATA_BYTES = REGULAR_BITMAPS_OFFSET + PAGES_PER_SEGMENT * BITMAP_BYTES_PER_PAGE;
+export const REGULAR_PARTIAL_OFFSET = REGULAR_BITMAPS_OFFSET + PAGES_PER_SEGMENT * BITMAP_BYTES_PER_PAGE;
+export const REGULAR_METADATA_BYTES = REGULAR_PARTIAL_OFFSET + MAX_SIZE_CLASSES * PARTIAL_WORDS_PER_CLASS * 4;
 export const REGULAR_METADATA_PAGES = Math.ceil(REGULAR_METADATA_BYTES / PAGE_SIZE);
 export const REGULAR_DATA_PAGES = PAGES_PER_SEGMENT - REGULAR_METADATA_PAGES;
 

@@ -9,7 +9,7 @@
  * smallest one (at most 16) that leaves under 1/64 of the slab unused, or else the least wasteful.
  * For example 1536-byte slots would waste 25% of a single page, but 3 pages hold exactly 8 of them.
  */
-import { PAGE_SHIFT, PAGE_SIZE } from './layout.js';
+import { MAX_SIZE_CLASSES, PAGE_SHIFT, PAGE_SIZE } from './layout.js';
 
 export const MAX_SMALL_SIZE = 16 * 1024;
 export const MAX_SLAB_PAGES = 16;
@@ -43,6 +43,7 @@ function bestSlabPages(size: number): number {
 /** Slot size of each class, ascending. */
 export const CLASS_SIZES: readonly number[] = buildSizes();
 export const CLASS_COUNT = CLASS_SIZES.length;
+if (CLASS_COUNT > MAX_SIZE_CLASSES) throw new Error(`${CLASS_COUNT} size classes, but segment metadata has room for ${MAX_SIZE_CLASSES}`);
 /** Pages per slab of each class. */
 export const CLASS_SLAB_PAGES: readonly number[] = CLASS_SIZES.map(bestSlabPages);
 /** Slots per slab of each class. */

@@ -61,7 +61,7 @@ export interface ArenaStats {
   totalFrees: number;
   /** Pages held by large objects in page runs. */
   runPages: number;
-  /** Bytes of segments dedicated to one huge allocation each. */
+  /** Bytes of the huge allocations that each have a segment of their own (their data pages). */
   dedicatedBytes: number;
   /** Pages copied aside by the snapshot in progress, its peak, and the last finished snapshot's total. */
   cowPages: number;

@@ -112,6 +112,9 @@ export abstract class ArenaView {
     return table;
   }
 
+  /** Checks of state only the owner holds; checkArena() calls it after the shared checks. */
+  checkOwnerState(): void {}
+
   /** Called when a handle names a segment this view does not hold; readers fetch announcements here. */
   protected abstract missingSegment(index: number): void;
 
