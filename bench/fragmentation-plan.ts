@@ -71,20 +71,23 @@ export function runFragmentationPlan<T>(
     return record(step, millis);
   };
 
-  const steps: [StepName, () => void, (() => void)?][] = [
-    [
-      'fill',
-      () => {
-        for (let i = 0; i < fillSizes.length; i++) {
-          fillHandles[i] = calls.alloc(fillSizes[i]);
-          requestedBytes += fillSizes[i];
-        }
-        liveObjects += fillSizes.length;
-      },
-      () => {
-        for (let i = 0; i < fillSizes.length; i++) calls.fill(fillHandles[i], fillSizes[i], i & 255);
-      },
-    ],
+  type Step = [StepName, () => void, (() => void)?];
+  /** Allocates every size into `handles` (timed), then writes each object's bytes (untimed). */
+  const allocationStep = (name: StepName, sizes: ArrayLike<number>, handles: Uint32Array): Step => [
+    name,
+    () => {
+      for (let i = 0; i < sizes.length; i++) {
+        handles[i] = calls.alloc(sizes[i]);
+        requestedBytes += sizes[i];
+      }
+      liveObjects += sizes.length;
+    },
+    () => {
+      for (let i = 0; i < sizes.length; i++) calls.fill(handles[i], sizes[i], i & 255);
+    },
+  ];
+  const steps: Step[] = [
+    allocationStep('fill', fillSizes, fillHandles),
     [
       'free random half',
       () => {
@@ -97,19 +100,7 @@ export function runFragmentationPlan<T>(
         liveObjects -= freeHalf.length;
       },
     ],
-    [
-      'refill',
-      () => {
-        for (let i = 0; i < refillSizes.length; i++) {
-          refillHandles[i] = calls.alloc(refillSizes[i]);
-          requestedBytes += refillSizes[i];
-        }
-        liveObjects += refillSizes.length;
-      },
-      () => {
-        for (let i = 0; i < refillSizes.length; i++) calls.fill(refillHandles[i], refillSizes[i], i & 255);
-      },
-    ],
+    allocationStep('refill', refillSizes, refillHandles),
     [
       'free all',
       () => {
