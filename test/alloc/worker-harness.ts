@@ -1,10 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 
 const bootstrap = new URL('../helpers/ts-worker.mjs', import.meta.url);
 
 /** Starts a TypeScript worker (tests run from source) through the tsx bootstrap. */
-export function startWorker(file: URL, data: object, transferList: readonly Transferable[]): Worker {
-  return new Worker(bootstrap, { workerData: { ...data, tsFile: file.href }, transferList: transferList as never });
+export function startWorker(file: URL, data: object, transferList: readonly TransferListItem[]): Worker {
+  return new Worker(bootstrap, { workerData: { ...data, tsFile: file.href }, transferList: [...transferList] });
 }
 
 export function resultOf<T>(worker: Worker): Promise<T> {
