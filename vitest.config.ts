@@ -8,5 +8,8 @@ export default defineConfig({
     pool: 'forks',
     // Memory tests call gc() so that dropped segments are collected and their RSS really returns.
     execArgv: ['--expose-gc'],
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'dist/test-results.json' },
   },
 });
