@@ -75,6 +75,11 @@ export abstract class ArenaView {
   protected readonly controlViews: ControlViews;
   /** Byte view of each segment by index; undefined where no segment lives. */
   readonly u8: Uint8Array[] = [];
+  /**
+   * Unsigned 32-bit view of each segment, for structures built on the arena: every allocation is 8-byte
+   * aligned, so word fields at multiples of 4 from its start read as `u32[segment][(offset + field) >>> 2]`.
+   */
+  readonly u32: Uint32Array[] = [];
   /** Int32 view of each segment by index, for metadata. */
   protected readonly i32: Int32Array[] = [];
   protected readonly kinds: SegmentKind[] = [];
@@ -88,6 +93,7 @@ export abstract class ArenaView {
 
   protected installSegment(info: SegmentInfo): void {
     this.u8[info.index] = fixedBytes(info.buffer);
+    this.u32[info.index] = new Uint32Array(info.buffer, 0, info.buffer.byteLength >>> 2);
     this.i32[info.index] = fixedWords(info.buffer);
     this.kinds[info.index] = info.kind;
     this.metaWords[info.index] = info.metaWord;
@@ -95,6 +101,7 @@ export abstract class ArenaView {
 
   protected removeSegment(index: number): void {
     this.u8[index] = undefined as unknown as Uint8Array;
+    this.u32[index] = undefined as unknown as Uint32Array;
     this.i32[index] = undefined as unknown as Int32Array;
     this.kinds[index] = undefined as unknown as SegmentKind;
     this.metaWords[index] = 0;

@@ -1,0 +1,404 @@
+/**
+ * One logical database (SELECT 0..15) of one shard: the key dictionary, key entries with their string
+ * values, expiry, and the volatile array that active expiry samples from. All of it lives in the shard's
+ * arena; this object only holds handles and per-database counters.
+ *
+ * Database header (in the arena, so any thread holding the shard can find everything from one handle):
+ *   word 0  dictionary header handle
+ *   word 1  volatile array handle (u32 entry handles of every key with an expiry)
+ *   word 2  volatile count
+ *   word 3  volatile capacity
+ *
+ * Invariants:
+ *   volatile count == number of entries with HasExpire
+ *   for i < count:  entry(volatile[i]).volatileIndex == i
+ *   entry allocation size == entrySize(keyLength, inline value length, HasExpire)
+ *   external string allocation == [u32 length][u32 capacity][capacity bytes]
+ *
+ * Expiry follows Redis: lazy (a key found expired on access is deleted then and reads as missing) plus
+ * active cycles that sample the volatile array and delete what has expired, repeating while more than
+ * a quarter of a sample was stale, within a time budget.
+ */
+import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { Dict } from './dict.js';
+import {
+  E_EXPIRE_HIGH,
+  E_EXPIRE_LOW,
+  E_FLAGS_BYTE,
+  E_HASH,
+  E_KEY_LENGTH,
+  E_LRU,
+  E_TYPE_BYTE,
+  E_VALUE,
+  E_VOLATILE_INDEX,
+  EntryFlag,
+  INLINE_VALUE_MAX,
+  ValueType,
+  entrySize,
+  keyOffset,
+} from './entry.js';
+import { hashKey } from './hash.js';
+
+const DB_DICT = 0;
+const DB_VOLATILE = 1;
+const DB_VOLATILE_COUNT = 2;
+const DB_VOLATILE_CAPACITY = 3;
+const DB_HEADER_BYTES = 16;
+const EXTERNAL_HEADER_BYTES = 8;
+const TWO_POW_32 = 4294967296;
+
+/** Active expiry: keys sampled per round, and the stale share that makes it go another round. */
+const EXPIRE_SAMPLE = 20;
+const EXPIRE_STALE_PERCENT = 25;
+
+/** What setString does with an existing expiry when no new one is given. */
+export const enum ExpiryChange {
+  Clear = -1,
+  Keep = -2,
+}
+
+export interface ExpireCycleResult {
+  sampled: number;
+  expired: number;
+}
+
+export class Database {
+  readonly header: number;
+  private dictionary: Dict;
+  /** Keys deleted because they had expired (lazily or actively): INFO's expired_keys. */
+  expiredKeys = 0;
+  private readonly arena: Arena;
+  private readonly now: () => number;
+
+  constructor(arena: Arena, now: () => number = Date.now) {
+    this.arena = arena;
+    this.now = now;
+    this.dictionary = new Dict(arena);
+    this.header = arena.alloc(DB_HEADER_BYTES);
+    arena.beforeWrite(this.header, 0, DB_HEADER_BYTES);
+    arena.bytes(this.header, DB_HEADER_BYTES).fill(0);
+    this.setHeader(DB_DICT, this.dictionary.header);
+  }
+
+  get dict(): Dict {
+    return this.dictionary;
+  }
+
+  private headerWord(field: number): number {
+    return this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field];
+  }
+
+  private setHeader(field: number, value: number): void {
+    this.arena.beforeWrite(this.header, field << 2, 4);
+    this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field] = value;
+  }
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  get volatileCount(): number {
+    return this.headerWord(DB_VOLATILE_COUNT);
+  }
+
+  // ---------------------------------------------------------------- entry fields
+
+  private word(entry: number, field: number): number {
+    return this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + field];
+  }
+
+  private setWord(entry: number, field: number, value: number): void {
+    this.arena.beforeWrite(entry, field << 2, 4);
+    this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + field] = value;
+  }
+
+  private flags(entry: number): number {
+    return this.arena.u8[segmentOf(entry)][byteOffsetOf(entry) + E_FLAGS_BYTE];
+  }
+
+  type(entry: number): ValueType {
+    return this.arena.u8[segmentOf(entry)][byteOffsetOf(entry) + E_TYPE_BYTE] as ValueType;
+  }
+
+  /** The key's bytes, as a view into the arena (valid until the entry changes). */
+  keyBytes(entry: number): Uint8Array {
+    const at = byteOffsetOf(entry) + keyOffset(this.flags(entry));
+    return this.arena.u8[segmentOf(entry)].subarray(at, at + this.word(entry, E_KEY_LENGTH));
+  }
+
+  /** A string value's bytes, as a view into the arena (valid until the entry changes). */
+  stringBytes(entry: number): Uint8Array {
+    const flags = this.flags(entry);
+    if (flags & EntryFlag.External) {
+      const value = this.word(entry, E_VALUE);
+      const length = this.word(value, 0);
+      const at = byteOffsetOf(value) + EXTERNAL_HEADER_BYTES;
+      return this.arena.u8[segmentOf(value)].subarray(at, at + length);
+    }
+    const at = byteOffsetOf(entry) + keyOffset(flags) + this.word(entry, E_KEY_LENGTH);
+    return this.arena.u8[segmentOf(entry)].subarray(at, at + this.word(entry, E_VALUE));
+  }
+
+  /** Expiry in ms since the epoch, or -1 when the key has none. */
+  expireAt(entry: number): number {
+    if ((this.flags(entry) & EntryFlag.HasExpire) === 0) return -1;
+    return this.word(entry, E_EXPIRE_HIGH) * TWO_POW_32 + this.word(entry, E_EXPIRE_LOW);
+  }
+
+  lru(entry: number): number {
+    return this.word(entry, E_LRU);
+  }
+
+  setLru(entry: number, value: number): void {
+    this.setWord(entry, E_LRU, value);
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  /**
+   * The live entry for key bytes[start, start+length), or 0. A key found expired is deleted here
+   * (lazy expiry) and reads as missing.
+   */
+  lookup(bytes: Uint8Array, start = 0, length = bytes.length): number {
+    const entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
+    if (entry === 0) return 0;
+    if (this.flags(entry) & EntryFlag.HasExpire && this.expireAt(entry) <= this.now()) {
+      this.deleteFound(entry);
+      this.expiredKeys++;
+      return 0;
+    }
+    return entry;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Sets key → string value. `expireAt` is an absolute time in ms, or ExpiryChange.Clear (plain SET) or
+   * ExpiryChange.Keep (SET KEEPTTL, SETRANGE-style rewrites). Returns the new entry.
+   */
+  setString(key: Uint8Array, value: Uint8Array, expireAt: number = ExpiryChange.Clear): number {
+    const hash = hashKey(key, 0, key.length);
+    let old = this.dict.find(key, 0, key.length, hash);
+    if (old !== 0 && this.flags(old) & EntryFlag.HasExpire && this.expireAt(old) <= this.now()) {
+      // An expired key is gone before the write, as Redis's lookupKeyWrite makes it: KEEPTTL keeps nothing.
+      this.deleteFound(old);
+      this.expiredKeys++;
+      old = 0;
+    }
+    let expiry = expireAt;
+    if (old !== 0 && expireAt === ExpiryChange.Keep) expiry = this.expireAt(old);
+    const hasExpire = expiry >= 0;
+    const external = value.length > INLINE_VALUE_MAX;
+    const size = entrySize(key.length, external ? 0 : value.length, hasExpire);
+    const entry = this.arena.alloc(size);
+    this.arena.beforeWrite(entry, 0, size);
+    const words = this.arena.u32[segmentOf(entry)];
+    const bytes = this.arena.u8[segmentOf(entry)];
+    const at = byteOffsetOf(entry);
+    const w = at >>> 2;
+    words[w + E_HASH] = hash;
+    words[w + E_LRU] = old !== 0 ? this.word(old, E_LRU) : 0;
+    bytes[at + E_TYPE_BYTE] = ValueType.String;
+    bytes[at + E_FLAGS_BYTE] = (hasExpire ? EntryFlag.HasExpire : 0) | (external ? EntryFlag.External : 0);
+    bytes[at + E_FLAGS_BYTE + 1] = 0;
+    bytes[at + E_FLAGS_BYTE + 2] = 0;
+    words[w + E_KEY_LENGTH] = key.length;
+    const keyAt = at + keyOffset(bytes[at + E_FLAGS_BYTE]);
+    bytes.set(key, keyAt);
+    if (external) words[w + E_VALUE] = this.newExternalString(value);
+    else {
+      words[w + E_VALUE] = value.length;
+      bytes.set(value, keyAt + key.length);
+    }
+    if (hasExpire) {
+      words[w + E_EXPIRE_HIGH] = Math.floor(expiry / TWO_POW_32);
+      words[w + E_EXPIRE_LOW] = expiry >>> 0;
+    }
+    if (old === 0) {
+      this.dict.insertNew(entry);
+      if (hasExpire) this.addVolatile(entry);
+    } else {
+      this.dict.replaceFound(old, entry);
+      const oldHadExpire = (this.flags(old) & EntryFlag.HasExpire) !== 0;
+      if (oldHadExpire && hasExpire) this.replaceVolatile(old, entry);
+      else if (oldHadExpire) this.removeVolatile(old);
+      else if (hasExpire) this.addVolatile(entry);
+      this.freeEntry(old);
+    }
+    return entry;
+  }
+
+  private newExternalString(value: Uint8Array): number {
+    const handle = this.arena.alloc(EXTERNAL_HEADER_BYTES + value.length);
+    this.arena.beforeWrite(handle, 0, EXTERNAL_HEADER_BYTES + value.length);
+    const words = this.arena.u32[segmentOf(handle)];
+    const w = byteOffsetOf(handle) >>> 2;
+    words[w] = value.length;
+    words[w + 1] = value.length;
+    this.arena.u8[segmentOf(handle)].set(value, byteOffsetOf(handle) + EXTERNAL_HEADER_BYTES);
+    return handle;
+  }
+
+  /** Frees an entry that is no longer linked (and its value, if external). */
+  private freeEntry(entry: number): void {
+    const flags = this.flags(entry);
+    const keyLength = this.word(entry, E_KEY_LENGTH);
+    if (flags & EntryFlag.External) {
+      const value = this.word(entry, E_VALUE);
+      this.arena.free(value, EXTERNAL_HEADER_BYTES + this.word(value, 1));
+      this.arena.free(entry, entrySize(keyLength, 0, (flags & EntryFlag.HasExpire) !== 0));
+    } else {
+      this.arena.free(entry, entrySize(keyLength, this.word(entry, E_VALUE), (flags & EntryFlag.HasExpire) !== 0));
+    }
+  }
+
+  /** Deletes the key if present. Returns whether it was (an expired key counts as absent). */
+  delete(key: Uint8Array): boolean {
+    const entry = this.lookup(key);
+    if (entry === 0) return false;
+    this.deleteFound(entry);
+    return true;
+  }
+
+  /** Deletes the entry the dictionary found last. */
+  private deleteFound(entry: number): void {
+    this.dict.unlinkFound(entry);
+    if (this.flags(entry) & EntryFlag.HasExpire) this.removeVolatile(entry);
+    this.freeEntry(entry);
+  }
+
+  /**
+   * Sets (ms ≥ 0) or removes (ExpiryChange.Clear) the expiry of an existing key, which moves it to an
+   * entry with or without the expiry words. Returns false if the key does not exist.
+   */
+  setExpire(key: Uint8Array, expireAt: number): boolean {
+    const entry = this.lookup(key);
+    if (entry === 0) return false;
+    const hasExpire = (this.flags(entry) & EntryFlag.HasExpire) !== 0;
+    if (expireAt >= 0 && hasExpire) {
+      this.setWord(entry, E_EXPIRE_HIGH, Math.floor(expireAt / TWO_POW_32));
+      this.setWord(entry, E_EXPIRE_LOW, expireAt >>> 0);
+      return true;
+    }
+    if (expireAt < 0 && !hasExpire) return true;
+    this.rewriteEntry(entry, expireAt);
+    return true;
+  }
+
+  /** Re-creates an entry with or without the expiry block, keeping key, value, type and LRU word. */
+  private rewriteEntry(entry: number, expireAt: number): void {
+    const flags = this.flags(entry);
+    const hasExpire = expireAt >= 0;
+    const keyLength = this.word(entry, E_KEY_LENGTH);
+    const inlineLength = flags & EntryFlag.External ? 0 : this.word(entry, E_VALUE);
+    const oldHeader = keyOffset(flags);
+    const newFlags = (flags & ~EntryFlag.HasExpire) | (hasExpire ? EntryFlag.HasExpire : 0);
+    const size = entrySize(keyLength, inlineLength, hasExpire);
+    const fresh = this.arena.alloc(size);
+    this.arena.beforeWrite(fresh, 0, size);
+    const from = this.arena.u8[segmentOf(entry)];
+    const to = this.arena.u8[segmentOf(fresh)];
+    const src = byteOffsetOf(entry);
+    const dst = byteOffsetOf(fresh);
+    to.set(from.subarray(src, src + E_VOLATILE_INDEX * 4), dst);
+    to[dst + E_FLAGS_BYTE] = newFlags;
+    to.set(from.subarray(src + oldHeader, src + oldHeader + keyLength + inlineLength), dst + keyOffset(newFlags));
+    if (hasExpire) {
+      const words = this.arena.u32[segmentOf(fresh)];
+      words[(dst >>> 2) + E_EXPIRE_HIGH] = Math.floor(expireAt / TWO_POW_32);
+      words[(dst >>> 2) + E_EXPIRE_LOW] = expireAt >>> 0;
+    }
+    this.dict.replaceFound(entry, fresh);
+    if (hasExpire) this.addVolatile(fresh);
+    else this.removeVolatile(entry);
+    // The value (if external) now belongs to the fresh entry: free only the old entry's own bytes.
+    this.arena.free(entry, entrySize(keyLength, inlineLength, (flags & EntryFlag.HasExpire) !== 0));
+  }
+
+  // ---------------------------------------------------------------- the volatile array
+
+  private addVolatile(entry: number): void {
+    let count = this.headerWord(DB_VOLATILE_COUNT);
+    let capacity = this.headerWord(DB_VOLATILE_CAPACITY);
+    let array = this.headerWord(DB_VOLATILE);
+    if (count === capacity) {
+      const grown = Math.max(16, capacity * 2);
+      array = array === 0 ? this.arena.alloc(grown * 4) : this.arena.realloc(array, capacity * 4, grown * 4);
+      capacity = grown;
+      this.setHeader(DB_VOLATILE, array);
+      this.setHeader(DB_VOLATILE_CAPACITY, capacity);
+    }
+    this.setWord(array, count, entry);
+    this.setWord(entry, E_VOLATILE_INDEX, count);
+    count++;
+    this.setHeader(DB_VOLATILE_COUNT, count);
+  }
+
+  private replaceVolatile(old: number, replacement: number): void {
+    const index = this.word(old, E_VOLATILE_INDEX);
+    this.setWord(this.headerWord(DB_VOLATILE), index, replacement);
+    this.setWord(replacement, E_VOLATILE_INDEX, index);
+  }
+
+  /** Swap-remove: the last entry of the array takes the removed one's place. */
+  private removeVolatile(entry: number): void {
+    const array = this.headerWord(DB_VOLATILE);
+    const index = this.word(entry, E_VOLATILE_INDEX);
+    const last = this.headerWord(DB_VOLATILE_COUNT) - 1;
+    if (index !== last) {
+      const moved = this.word(array, last);
+      this.setWord(array, index, moved);
+      this.setWord(moved, E_VOLATILE_INDEX, index);
+    }
+    this.setHeader(DB_VOLATILE_COUNT, last);
+  }
+
+  /**
+   * One active expiry cycle: samples keys with an expiry at random and deletes the expired ones,
+   * repeating while more than a quarter of a sample had expired and `budgetMs` is not spent. This keeps
+   * the share of expired-but-present keys low at bounded CPU, as Redis's activeExpireCycle does.
+   */
+  activeExpireCycle(budgetMs: number, random: () => number = Math.random): ExpireCycleResult {
+    const deadline = performance.now() + budgetMs;
+    let sampled = 0;
+    let expired = 0;
+    for (;;) {
+      const count = this.headerWord(DB_VOLATILE_COUNT);
+      if (count === 0) break;
+      const now = this.now();
+      const sample = Math.min(EXPIRE_SAMPLE, count);
+      let stale = 0;
+      for (let i = 0; i < sample; i++) {
+        const live = this.headerWord(DB_VOLATILE_COUNT);
+        if (live === 0) break;
+        const entry = this.word(this.headerWord(DB_VOLATILE), Math.floor(random() * live));
+        sampled++;
+        if (this.expireAt(entry) <= now) {
+          // Find it again through the dictionary so that its link is known for unlinking.
+          const key = this.keyBytes(entry);
+          const found = this.dict.find(key, 0, key.length, this.word(entry, E_HASH));
+          this.deleteFound(found);
+          this.expiredKeys++;
+          expired++;
+          stale++;
+        }
+      }
+      if (stale * 100 <= sample * EXPIRE_STALE_PERCENT || performance.now() >= deadline) break;
+    }
+    return { sampled, expired };
+  }
+
+  /** Deletes every key (FLUSHDB) and leaves an empty database. */
+  flush(): void {
+    // forEach reads each entry's link before visiting it, so the visit may free the entry.
+    this.dictionary.forEach((entry) => this.freeEntry(entry));
+    this.dictionary.destroy();
+    const array = this.headerWord(DB_VOLATILE);
+    if (array !== 0) this.arena.free(array, this.headerWord(DB_VOLATILE_CAPACITY) * 4);
+    this.dictionary = new Dict(this.arena);
+    this.setHeader(DB_DICT, this.dictionary.header);
+    this.setHeader(DB_VOLATILE, 0);
+    this.setHeader(DB_VOLATILE_COUNT, 0);
+    this.setHeader(DB_VOLATILE_CAPACITY, 0);
+  }
+}
