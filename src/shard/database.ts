@@ -252,6 +252,51 @@ export class Database {
     }
   }
 
+  /**
+   * Makes the string value of `entry` (a live string key found by lookup()) `length` bytes long, keeping
+   * the bytes it had up to that length and zero-filling any growth, and returns the entry that now holds
+   * the key (the same one or a replacement). Callers then write through stringBytes().
+   *
+   * External values grow greedily as Redis's sds does (double up to 1 MiB, then 1 MiB more each time), so
+   * a run of APPENDs costs amortised O(1) per byte; inline values are re-created at the exact size.
+   */
+  resizeString(entry: number, length: number): number {
+    const flags = this.flags(entry);
+    const old = this.stringBytes(entry);
+    if (flags & EntryFlag.External) {
+      const value = this.word(entry, E_VALUE);
+      if (length <= this.word(value, 1)) {
+        if (length > old.length) {
+          this.arena.beforeWrite(value, EXTERNAL_HEADER_BYTES + old.length, length - old.length);
+          this.arena.bytes(value, length - old.length, EXTERNAL_HEADER_BYTES + old.length).fill(0);
+        }
+        this.setWord(value, 0, length);
+      } else this.growExternal(entry, old.length, length);
+      return entry;
+    }
+    // Inline: the entry's size depends on the value, so the key is set anew (the old entry's key bytes
+    // stay readable until setString has copied them).
+    const value = new Uint8Array(length);
+    value.set(old.subarray(0, Math.min(old.length, length)));
+    const replacement = this.setString(this.keyBytes(entry), value, ExpiryChange.Keep);
+    // Past the inline limit it is external now: give it room, since a string that grows tends to go on.
+    if (length > INLINE_VALUE_MAX) this.growExternal(replacement, length, length);
+    return replacement;
+  }
+
+  /** Reallocates an external value to a greedy capacity for `length` bytes, zero-filling past `keep`. */
+  private growExternal(entry: number, keep: number, length: number): void {
+    const value = this.word(entry, E_VALUE);
+    const capacity = this.word(value, 1);
+    const grown = length < 1 << 20 ? length * 2 : length + (1 << 20);
+    const moved = this.arena.realloc(value, EXTERNAL_HEADER_BYTES + capacity, EXTERNAL_HEADER_BYTES + grown);
+    this.arena.beforeWrite(moved, 0, EXTERNAL_HEADER_BYTES + length);
+    this.arena.bytes(moved, length - keep, EXTERNAL_HEADER_BYTES + keep).fill(0);
+    this.setWord(moved, 0, length);
+    this.setWord(moved, 1, grown);
+    if (moved !== value) this.setWord(entry, E_VALUE, moved);
+  }
+
   /** Deletes the key if present. Returns whether it was (an expired key counts as absent). */
   delete(key: Uint8Array): boolean {
     const entry = this.lookup(key);

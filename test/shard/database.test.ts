@@ -164,3 +164,42 @@ describe('a shard database in shared memory', () => {
     expect(committedPerKey).toBeLessThan(89);
   });
 });
+
+describe('growing and shrinking string values in place', () => {
+  it('APPEND-style growth crosses from inline to external and keeps every byte, TTL and LRU word', () => {
+    const { arena, db, clock } = fixture();
+    const key = text.encode('log');
+    let entry = db.setString(key, text.encode('start;'), clock.now + 60_000);
+    db.setLru(entry, 1234);
+    let expected = 'start;';
+    for (let i = 0; i < 3000; i++) {
+      const piece = `line ${i};`;
+      const before = db.stringBytes(entry).length;
+      entry = db.resizeString(entry, before + piece.length);
+      const view = db.stringBytes(entry);
+      view.set(text.encode(piece), before);
+      expected += piece;
+    }
+    entry = db.lookup(key);
+    expect(decode(db.stringBytes(entry))).toBe(expected);
+    expect(db.expireAt(entry)).toBe(clock.now + 60_000);
+    expect(db.lru(entry)).toBe(1234);
+    expect(db.volatileCount).toBe(1);
+    checkArena(arena);
+  });
+
+  it('shrinks and zero-fills growth as SETRANGE and GETRANGE expect', () => {
+    const { db } = fixture();
+    const key = text.encode('k');
+    let entry = db.setString(key, text.encode('abcdef'));
+    entry = db.resizeString(entry, 3);
+    expect(decode(db.stringBytes(entry))).toBe('abc');
+    entry = db.resizeString(entry, 6);
+    expect([...db.stringBytes(entry)]).toEqual([97, 98, 99, 0, 0, 0]);
+    entry = db.resizeString(entry, 2000);
+    expect(db.stringBytes(entry).length).toBe(2000);
+    expect(db.stringBytes(entry).subarray(3).every((b) => b === 0)).toBe(true);
+    entry = db.resizeString(entry, 10);
+    expect(decode(db.stringBytes(entry)).slice(0, 3)).toBe('abc');
+  });
+});
