@@ -46,10 +46,18 @@ const DB_VOLATILE_CAPACITY = 3;
 const DB_HEADER_BYTES = 16;
 const EXTERNAL_HEADER_BYTES = 8;
 const TWO_POW_32 = 4294967296;
+/** High words below this keep high × 2^32 + low within 2^53. */
+const SAFE_HIGH_WORDS = 1 << 21;
 
 /** Active expiry: keys sampled per round, and the stale share that makes it go another round. */
 const EXPIRE_SAMPLE = 20;
 const EXPIRE_STALE_PERCENT = 25;
+
+/**
+ * An absolute expiry in ms since the epoch. Redis allows any int64, and past 2^53 a number would round,
+ * so such times travel as bigint (the entry stores them exactly, in two words).
+ */
+export type ExpiryTime = number | bigint;
 
 /** What setString does with an existing expiry when no new one is given. */
 export const enum ExpiryChange {
@@ -139,10 +147,18 @@ export class Database {
     return this.arena.u8[segmentOf(entry)].subarray(at, at + this.word(entry, E_VALUE));
   }
 
-  /** Expiry in ms since the epoch, or -1 when the key has none. */
-  expireAt(entry: number): number {
+  /** Expiry in ms since the epoch (a bigint past 2^53), or -1 when the key has none. */
+  expireAt(entry: number): ExpiryTime {
     if ((this.flags(entry) & EntryFlag.HasExpire) === 0) return -1;
-    return this.word(entry, E_EXPIRE_HIGH) * TWO_POW_32 + this.word(entry, E_EXPIRE_LOW);
+    const high = this.word(entry, E_EXPIRE_HIGH);
+    const low = this.word(entry, E_EXPIRE_LOW);
+    return high < SAFE_HIGH_WORDS ? high * TWO_POW_32 + low : (BigInt(high) << 32n) | BigInt(low);
+  }
+
+  private writeExpiry(entry: number, expireAt: ExpiryTime): void {
+    const at = BigInt(expireAt);
+    this.setWord(entry, E_EXPIRE_HIGH, Number(BigInt.asUintN(32, at >> 32n)));
+    this.setWord(entry, E_EXPIRE_LOW, Number(BigInt.asUintN(32, at)));
   }
 
   lru(entry: number): number {
@@ -176,7 +192,7 @@ export class Database {
    * Sets key → string value. `expireAt` is an absolute time in ms, or ExpiryChange.Clear (plain SET) or
    * ExpiryChange.Keep (SET KEEPTTL, SETRANGE-style rewrites). Returns the new entry.
    */
-  setString(key: Uint8Array, value: Uint8Array, expireAt: number = ExpiryChange.Clear): number {
+  setString(key: Uint8Array, value: Uint8Array, expireAt: ExpiryTime = ExpiryChange.Clear): number {
     const hash = hashKey(key, 0, key.length);
     let old = this.dict.find(key, 0, key.length, hash);
     if (old !== 0 && this.flags(old) & EntryFlag.HasExpire && this.expireAt(old) <= this.now()) {
@@ -210,10 +226,7 @@ export class Database {
       words[w + E_VALUE] = value.length;
       bytes.set(value, keyAt + key.length);
     }
-    if (hasExpire) {
-      words[w + E_EXPIRE_HIGH] = Math.floor(expiry / TWO_POW_32);
-      words[w + E_EXPIRE_LOW] = expiry >>> 0;
-    }
+    if (hasExpire) this.writeExpiry(entry, expiry);
     if (old === 0) {
       this.dict.insertNew(entry);
       if (hasExpire) this.addVolatile(entry);
@@ -316,13 +329,12 @@ export class Database {
    * Sets (ms ≥ 0) or removes (ExpiryChange.Clear) the expiry of an existing key, which moves it to an
    * entry with or without the expiry words. Returns false if the key does not exist.
    */
-  setExpire(key: Uint8Array, expireAt: number): boolean {
+  setExpire(key: Uint8Array, expireAt: ExpiryTime): boolean {
     const entry = this.lookup(key);
     if (entry === 0) return false;
     const hasExpire = (this.flags(entry) & EntryFlag.HasExpire) !== 0;
     if (expireAt >= 0 && hasExpire) {
-      this.setWord(entry, E_EXPIRE_HIGH, Math.floor(expireAt / TWO_POW_32));
-      this.setWord(entry, E_EXPIRE_LOW, expireAt >>> 0);
+      this.writeExpiry(entry, expireAt);
       return true;
     }
     if (expireAt < 0 && !hasExpire) return true;
@@ -331,7 +343,7 @@ export class Database {
   }
 
   /** Re-creates an entry with or without the expiry block, keeping key, value, type and LRU word. */
-  private rewriteEntry(entry: number, expireAt: number): void {
+  private rewriteEntry(entry: number, expireAt: ExpiryTime): void {
     const flags = this.flags(entry);
     const hasExpire = expireAt >= 0;
     const keyLength = this.word(entry, E_KEY_LENGTH);
@@ -348,11 +360,7 @@ export class Database {
     to.set(from.subarray(src, src + E_VOLATILE_INDEX * 4), dst);
     to[dst + E_FLAGS_BYTE] = newFlags;
     to.set(from.subarray(src + oldHeader, src + oldHeader + keyLength + inlineLength), dst + keyOffset(newFlags));
-    if (hasExpire) {
-      const words = this.arena.u32[segmentOf(fresh)];
-      words[(dst >>> 2) + E_EXPIRE_HIGH] = Math.floor(expireAt / TWO_POW_32);
-      words[(dst >>> 2) + E_EXPIRE_LOW] = expireAt >>> 0;
-    }
+    if (hasExpire) this.writeExpiry(fresh, expireAt);
     this.dict.replaceFound(entry, fresh);
     if (hasExpire) this.addVolatile(fresh);
     else this.removeVolatile(entry);

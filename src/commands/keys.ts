@@ -1,0 +1,131 @@
+/**
+ * Generic key commands (Redis's db.c and expire.c): DEL UNLINK EXISTS TOUCH TYPE, and the expiry family
+ * EXPIRE PEXPIRE EXPIREAT PEXPIREAT (NX XX GT LT) TTL PTTL EXPIRETIME PEXPIRETIME PERSIST, with Redis
+ * 7.0's semantics and error wording: an expiry in the past deletes the key at once, and "no expiry"
+ * counts as an infinite one for GT and LT.
+ */
+import { ExpiryChange } from '../shard/database.js';
+import { ValueType } from '../shard/entry.js';
+import { argText, isKeyword, type CommandHandler, type ExecutionContext } from './context.js';
+import { readExpiry } from './expiry.js';
+
+const TYPE_NAMES: Record<ValueType, string> = {
+  [ValueType.String]: 'string',
+  [ValueType.List]: 'list',
+  [ValueType.Set]: 'set',
+  [ValueType.ZSet]: 'zset',
+  [ValueType.Hash]: 'hash',
+};
+
+/** DEL, UNLINK (freeing is cheap for strings; large collections will free in the background), EXISTS, TOUCH. */
+const del: CommandHandler = (ctx, argv) => {
+  let deleted = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) deleted++;
+  ctx.reply.integer(deleted);
+};
+
+const exists: CommandHandler = (ctx, argv) => {
+  let found = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.lookup(argv[i]) !== 0) found++;
+  ctx.reply.integer(found);
+};
+
+const type: CommandHandler = (ctx, argv) => {
+  const entry = ctx.db.lookup(argv[1]);
+  ctx.reply.simple(entry === 0 ? 'none' : TYPE_NAMES[ctx.db.type(entry)]);
+};
+
+// ------------------------------------------------------------------ expiry
+
+const EXPIRE_NX = 1;
+const EXPIRE_XX = 2;
+const EXPIRE_GT = 4;
+const EXPIRE_LT = 8;
+
+/** Redis's parseExtendedExpireArgumentsOrReply; undefined after an error reply. */
+function readExpireFlags(ctx: ExecutionContext, argv: readonly Buffer[]): number | undefined {
+  let flags = 0;
+  for (let j = 3; j < argv.length; j++) {
+    const opt = argv[j];
+    if (isKeyword(opt, 'NX')) flags |= EXPIRE_NX;
+    else if (isKeyword(opt, 'XX')) flags |= EXPIRE_XX;
+    else if (isKeyword(opt, 'GT')) flags |= EXPIRE_GT;
+    else if (isKeyword(opt, 'LT')) flags |= EXPIRE_LT;
+    else {
+      ctx.reply.error(`ERR Unsupported option ${argText(opt)}`);
+      return undefined;
+    }
+  }
+  if (flags & EXPIRE_NX && flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT)) {
+    ctx.reply.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    return undefined;
+  }
+  if (flags & EXPIRE_GT && flags & EXPIRE_LT) {
+    ctx.reply.error('ERR GT and LT options at the same time are not compatible');
+    return undefined;
+  }
+  return flags;
+}
+
+function expireGeneric(command: string, seconds: boolean, relative: boolean): CommandHandler {
+  return (ctx, argv) => {
+    const flags = readExpireFlags(ctx, argv);
+    if (flags === undefined) return;
+    const when = readExpiry(ctx, argv[2], { seconds, relative, positiveOnly: false, command });
+    if (when === undefined) return;
+    const entry = ctx.db.lookup(argv[1]);
+    if (entry === 0) return ctx.reply.integer(0);
+    if (flags !== 0) {
+      const current = ctx.db.expireAt(entry);
+      const refused =
+        (flags & EXPIRE_NX && current !== -1) ||
+        (flags & EXPIRE_XX && current === -1) ||
+        (flags & EXPIRE_GT && (current === -1 || when <= current)) ||
+        (flags & EXPIRE_LT && current !== -1 && when >= current);
+      if (refused) return ctx.reply.integer(0);
+    }
+    if (when <= ctx.now) ctx.db.delete(argv[1]);
+    else ctx.db.setExpire(argv[1], when);
+    ctx.reply.integer(1);
+  };
+}
+
+/** TTL family: -2 missing, -1 no expiry; seconds are rounded to the nearest (half up), as Redis does. */
+function ttlGeneric(milliseconds: boolean, absolute: boolean): CommandHandler {
+  return (ctx, argv) => {
+    const entry = ctx.db.lookup(argv[1]);
+    if (entry === 0) return ctx.reply.integer(-2);
+    const at = ctx.db.expireAt(entry);
+    if (at === -1) return ctx.reply.integer(-1);
+    // Exact in bigint: an expiry may lie beyond 2^53 ms (Redis allows any int64).
+    const from = absolute ? 0n : BigInt(ctx.now);
+    let ms = BigInt(at) - from;
+    if (ms < 0n) ms = 0n;
+    const value = milliseconds ? ms : (ms + 500n) / 1000n;
+    ctx.reply.integer(value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value);
+  };
+}
+
+const persist: CommandHandler = (ctx, argv) => {
+  const entry = ctx.db.lookup(argv[1]);
+  if (entry === 0 || ctx.db.expireAt(entry) === -1) return ctx.reply.integer(0);
+  ctx.db.setExpire(argv[1], ExpiryChange.Clear);
+  ctx.reply.integer(1);
+};
+
+export const keyCommands: Readonly<Record<string, CommandHandler>> = {
+  del,
+  unlink: del,
+  exists,
+  touch: exists,
+  type,
+  expire: expireGeneric('expire', true, true),
+  pexpire: expireGeneric('pexpire', false, true),
+  expireat: expireGeneric('expireat', true, false),
+  pexpireat: expireGeneric('pexpireat', false, false),
+  ttl: ttlGeneric(false, false),
+  pttl: ttlGeneric(true, false),
+  expiretime: ttlGeneric(false, true),
+  pexpiretime: ttlGeneric(true, true),
+  persist,
+};
