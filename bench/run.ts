@@ -1,6 +1,8 @@
 /**
- * Entry point of `npm run bench`: runs every allocator benchmark in one go, prints the results as
- * markdown on stdout (progress goes to stderr) and writes the same document to bench/results/alloc.md.
+ * Entry point of `npm run bench`: runs the allocator benchmarks, then the RESP parser and the front ↔
+ * shard transport, prints the results as markdown on stdout (progress goes to stderr) and writes the same
+ * document to bench/results/bench.md. The keyspace growth run is longer and has its own script
+ * (`npm run bench:keyspace`).
  *
  * Run it through `npm run bench` (node --expose-gc), so memory readings are taken on a settled heap.
  */
@@ -14,6 +16,8 @@ import {
   renderSideBySide,
 } from './alloc-fragmentation.js';
 import { DEFAULT_THROUGHPUT_OPTIONS, measureThroughput, renderThroughput } from './alloc-throughput.js';
+import { runRespBench } from './resp-parser.js';
+import { runTransportBench } from './transport.js';
 import { formatCount } from './report.js';
 import { progress, warnWithoutGc } from './progress.js';
 
@@ -40,6 +44,10 @@ async function main(): Promise<void> {
   // JS-heap throughput contender, so the process-wide figures are closer to what the arena alone costs.
   const fragmentationResults = measureFragmentation(DEFAULT_FRAGMENTATION_OPTIONS);
   const throughput = await measureThroughput(DEFAULT_THROUGHPUT_OPTIONS);
+  progress('RESP parser');
+  const resp = await runRespBench();
+  progress('front ↔ shard transport');
+  const transport = await runTransportBench();
   const headlineObjects = formatCount(DEFAULT_FRAGMENTATION_OPTIONS.headlineObjects);
 
   const document = [
@@ -51,12 +59,17 @@ async function main(): Promise<void> {
     renderHeadline(fragmentationResults),
     '## Fragmentation: native-free-alloc and @thi.ng/malloc side by side',
     renderSideBySide(fragmentationResults),
+    '# Server parts',
+    '## RESP request parsing',
+    resp,
+    '## Front ↔ shard transport',
+    transport,
   ].join('\n\n') + '\n';
 
   process.stdout.write(document);
   await mkdir(RESULTS_DIR, { recursive: true });
   // Written aside then renamed, so an interrupted run never leaves a half-written results file.
-  const target = `${RESULTS_DIR}alloc.md`;
+  const target = `${RESULTS_DIR}bench.md`;
   await writeFile(`${target}.tmp`, document);
   await rename(`${target}.tmp`, target);
   progress(`wrote ${target} (total ${((performance.now() - started) / 1000).toFixed(1)} s)`);
