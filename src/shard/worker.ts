@@ -1,0 +1,38 @@
+/**
+ * The shard worker thread: attaches the channel the front made for it, builds its shard, and serves
+ * requests until the front closes the channel. Requests are executed in arrival order; replies are
+ * staged as they are produced and published in batches (the channel flushes when the worker next waits),
+ * so a pipeline costs one wake-up, not one per command.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { WorkerChannel, type ChannelDescription } from '../transport/channel.js';
+import { FrameAssembler, decodeRequest, frame } from './frames.js';
+import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
+
+export interface ShardWorkerData {
+  channel: ChannelDescription;
+  shard?: ShardOptions;
+}
+
+function serve(data: ShardWorkerData): void {
+  const channel = WorkerChannel.attach(data.channel);
+  const shard = new Shard(data.shard);
+  const assembler = new FrameAssembler();
+  const maxReply = channel.maxReplyLength;
+  for (;;) {
+    const state = channel.waitForWork(IDLE_PERIOD_MS);
+    if (state === 'closed') break;
+    for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
+      const message = assembler.add(incoming);
+      if (message === undefined) continue;
+      const request = decodeRequest(message.id, message.payload);
+      const reply = shard.execute(request.db, request.protocol, request.argv);
+      for (const out of frame(request.id, reply, maxReply)) channel.reply(out);
+    }
+    shard.idle();
+  }
+  // What is left, for whoever started the worker (tests check that idle expiry ran).
+  parentPort?.postMessage({ keys: shard.databases.reduce((sum, db) => sum + db.size, 0) });
+}
+
+serve(workerData as ShardWorkerData);
