@@ -20,6 +20,7 @@
  * a quarter of a sample was stale, within a time budget.
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { readWord, writeWord } from './arena-words.js';
 import { Dict } from './dict.js';
 import {
   E_EXPIRE_HIGH,
@@ -93,12 +94,11 @@ export class Database {
   }
 
   private headerWord(field: number): number {
-    return this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field];
+    return readWord(this.arena, this.header, field);
   }
 
   private setHeader(field: number, value: number): void {
-    this.arena.beforeWrite(this.header, field << 2, 4);
-    this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field] = value;
+    writeWord(this.arena, this.header, field, value);
   }
 
   get size(): number {
@@ -112,12 +112,11 @@ export class Database {
   // ---------------------------------------------------------------- entry fields
 
   private word(entry: number, field: number): number {
-    return this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + field];
+    return readWord(this.arena, entry, field);
   }
 
   private setWord(entry: number, field: number, value: number): void {
-    this.arena.beforeWrite(entry, field << 2, 4);
-    this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + field] = value;
+    writeWord(this.arena, entry, field, value);
   }
 
   private flags(entry: number): number {

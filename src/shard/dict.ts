@@ -21,6 +21,7 @@
  * (one branch when no snapshot is running).
  */
 import { MAX_RUN_PAGES, PAGE_SIZE, byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { readWord, writeWord } from './arena-words.js';
 import { E_HASH, E_KEY_LENGTH, E_FLAGS_BYTE, E_NEXT, keyOffset } from './entry.js';
 
 /** Header words. */
@@ -67,12 +68,11 @@ export class Dict {
   // ---------------------------------------------------------------- header access
 
   private headerWord(field: number): number {
-    return this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field];
+    return readWord(this.arena, this.header, field);
   }
 
   private setHeader(field: number, value: number): void {
-    this.arena.beforeWrite(this.header, field << 2, 4);
-    this.arena.u32[segmentOf(this.header)][(byteOffsetOf(this.header) >>> 2) + field] = value;
+    writeWord(this.arena, this.header, field, value);
   }
 
   get size(): number {
@@ -171,7 +171,7 @@ export class Dict {
   /** Puts `replacement` where the entry last returned by find() was (same key, moved or resized). */
   replaceFound(old: number, replacement: number): void {
     const next = this.arena.u32[segmentOf(old)][(byteOffsetOf(old) >>> 2) + E_NEXT];
-    this.writeEntryWord(replacement, E_NEXT, next);
+    writeWord(this.arena, replacement, E_NEXT, next);
     this.arena.beforeWrite(this.linkHandle, this.linkByte, 4);
     this.arena.u32[this.linkSegment][this.linkWord] = replacement;
   }
@@ -193,14 +193,9 @@ export class Dict {
   private pushToBucket(table: number, bucket: number, entry: number): void {
     const tableWords = this.arena.u32[segmentOf(table)];
     const slot = (byteOffsetOf(table) >>> 2) + bucket;
-    this.writeEntryWord(entry, E_NEXT, tableWords[slot]);
+    writeWord(this.arena, entry, E_NEXT, tableWords[slot]);
     this.arena.beforeWrite(table, bucket << 2, 4);
     tableWords[slot] = entry;
-  }
-
-  private writeEntryWord(entry: number, field: number, value: number): void {
-    this.arena.beforeWrite(entry, field << 2, 4);
-    this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + field] = value;
   }
 
   // ---------------------------------------------------------------- resizing

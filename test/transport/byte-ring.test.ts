@@ -11,7 +11,7 @@ import {
   frameBytes,
   maxFrameLength,
 } from '../../src/transport/byte-ring.js';
-import { TransportError } from '../../src/transport/errors.js';
+import { transportErrorCode } from './harness.js';
 import { Random } from '../helpers/random.js';
 
 function ring(capacity: number): { producer: RingProducer; consumer: RingConsumer; buffer: SharedArrayBuffer } {
@@ -36,20 +36,11 @@ function drain(consumer: RingConsumer): Uint8Array[] {
   return frames;
 }
 
-function errorCode(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof TransportError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('byte ring', () => {
   it('refuses capacities that are not powers of two in range', () => {
-    expect(errorCode(() => createRingBuffer(1000))).toBe('EINVALID');
-    expect(errorCode(() => createRingBuffer(32))).toBe('EINVALID');
+    expect(transportErrorCode(() => createRingBuffer(1000))).toBe('EINVALID');
+    expect(transportErrorCode(() => createRingBuffer(32))).toBe('EINVALID');
     expect(createRingBuffer(64).byteLength).toBe(RING_HEADER_BYTES + 64);
   });
 
@@ -128,8 +119,8 @@ describe('byte ring', () => {
 
   it('refuses a frame larger than the ring with ETOOLARGE and stays usable', () => {
     const { producer, consumer } = ring(256);
-    expect(errorCode(() => producer.tryWrite(new Uint8Array(253)))).toBe('ETOOLARGE');
-    expect(errorCode(() => producer.reserve(1 << 20))).toBe('ETOOLARGE');
+    expect(transportErrorCode(() => producer.tryWrite(new Uint8Array(253)))).toBe('ETOOLARGE');
+    expect(transportErrorCode(() => producer.reserve(1 << 20))).toBe('ETOOLARGE');
     expect(producer.tryWrite(frame(3, 3))).toBe(true);
     producer.commit();
     expect(drain(consumer)).toEqual([frame(3, 3)]);
@@ -140,9 +131,9 @@ describe('byte ring', () => {
     const view = producer.reserve(64)!;
     view.set(frame(20, 5));
     producer.finish(20);
-    expect(errorCode(() => producer.finish(1))).toBe('ESTATE');
+    expect(transportErrorCode(() => producer.finish(1))).toBe('ESTATE');
     const next = producer.reserve(8)!;
-    expect(errorCode(() => producer.finish(9))).toBe('EINVALID');
+    expect(transportErrorCode(() => producer.finish(9))).toBe('EINVALID');
     next.set(frame(8, 6));
     producer.finish(8);
     // An abandoned reservation leaves no trace.

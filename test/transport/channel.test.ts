@@ -3,31 +3,14 @@
  * backpressure on both rings, frames too large for a ring, periodic work, and clean shutdown. The main
  * thread's Atomics.wait is trapped for the whole file: the front must never reach it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FrontChannel, WorkerChannel } from '../../src/transport/channel.js';
-import { TransportError } from '../../src/transport/errors.js';
 import { Random } from '../helpers/random.js';
 import { checksumHolds, seqOf, sizeFor, writeChecked } from './frames.js';
-import { closeSession, sleep, startSession, trapAtomicsWait, within } from './harness.js';
+import { closeSession, sleep, startSession, guardMainThreadNeverWaits, transportErrorCode, within } from './harness.js';
 
-let trap: ReturnType<typeof trapAtomicsWait>;
-beforeAll(() => {
-  trap = trapAtomicsWait();
-});
-afterAll(() => {
-  trap.restore();
-  expect(trap.calls()).toBe(0);
-});
+guardMainThreadNeverWaits();
 
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof TransportError) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('channel between the front and a worker thread', () => {
   it('carries 2,000,000 random-size frames each way in order and intact, across thousands of wrap-arounds', async () => {
@@ -172,8 +155,8 @@ describe('channel between the front and a worker thread', () => {
     const { channel } = session;
     const replies: Uint8Array[] = [];
     channel.onReplies((frames) => replies.push(...frames.map((frame) => frame.slice())));
-    expect(codeOf(() => channel.send(new Uint8Array(1021)))).toBe('ETOOLARGE');
-    expect(codeOf(() => channel.send(new Uint8Array(1 << 20)))).toBe('ETOOLARGE');
+    expect(transportErrorCode(() => channel.send(new Uint8Array(1021)))).toBe('ETOOLARGE');
+    expect(transportErrorCode(() => channel.send(new Uint8Array(1 << 20)))).toBe('ETOOLARGE');
     const largest = new Uint8Array(channel.maxRequestLength).fill(7);
     expect(largest.length).toBe(1020);
     channel.send(new Uint8Array([1, 2, 3]));
@@ -221,8 +204,8 @@ describe('channel between the front and a worker thread', () => {
     expect(channel.queued).toBeGreaterThan(0);
     const closing = channel.close();
     expect(channel.close()).toBe(closing);
-    expect(codeOf(() => channel.send(new Uint8Array(1)))).toBe('ECLOSED');
-    expect(codeOf(() => channel.beginBatch())).toBe('ECLOSED');
+    expect(transportErrorCode(() => channel.send(new Uint8Array(1)))).toBe('ECLOSED');
+    expect(transportErrorCode(() => channel.beginBatch())).toBe('ECLOSED');
     await within(closing, 5_000, 'close');
     expect(received).toBe(total);
     const { summary, exitCode } = await closeSession(session);
@@ -245,7 +228,7 @@ describe('channel between the front and a worker thread', () => {
   it('has exactly one worker end, which the main thread cannot take', async () => {
     const front = FrontChannel.create();
     // Refused before the description is marked as taken, so a worker can still attach afterwards.
-    expect(codeOf(() => WorkerChannel.attach(front.describe()))).toBe('ESTATE');
+    expect(transportErrorCode(() => WorkerChannel.attach(front.describe()))).toBe('ESTATE');
 
     const session = startSession({}, { mode: 'double-attach' });
     const { summary, exitCode } = await closeSession(session);

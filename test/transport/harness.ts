@@ -3,7 +3,9 @@
  * `--import tsx`) and watches the main thread for Atomics.wait, which the front must never call.
  */
 import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { FrontChannel, type FrontChannelOptions } from '../../src/transport/channel.js';
+import { TransportError } from '../../src/transport/errors.js';
 import type { WorkerSummary, WorkerTask } from './channel-worker.js';
 
 const bootstrap = new URL('../helpers/ts-worker.mjs', import.meta.url);
@@ -63,4 +65,27 @@ export async function closeSession(session: Session): Promise<{ summary: WorkerS
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The TransportError code `action` throws, or undefined when it throws nothing. */
+export function transportErrorCode(action: () => unknown): string | undefined {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof TransportError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+/** For a whole test file: traps Atomics.wait on the main thread, and fails if anything called it. */
+export function guardMainThreadNeverWaits(): void {
+  let trap: ReturnType<typeof trapAtomicsWait>;
+  beforeAll(() => {
+    trap = trapAtomicsWait();
+  });
+  afterAll(() => {
+    trap.restore();
+    expect(trap.calls()).toBe(0);
+  });
 }

@@ -4,19 +4,12 @@
  * a burst unanswered, which the per-round watchdog turns into a failure. The main thread's Atomics.wait
  * is trapped throughout: parking the front must go through Atomics.waitAsync only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FrontChannel } from '../../src/transport/channel.js';
 import { Random } from '../helpers/random.js';
-import { closeSession, sleep, startSession, trapAtomicsWait, within } from './harness.js';
+import { closeSession, sleep, startSession, guardMainThreadNeverWaits, within } from './harness.js';
 
-let trap: ReturnType<typeof trapAtomicsWait>;
-beforeAll(() => {
-  trap = trapAtomicsWait();
-});
-afterAll(() => {
-  trap.restore();
-  expect(trap.calls()).toBe(0);
-});
+guardMainThreadNeverWaits();
 
 /** Idle gaps from none at all to long enough for both sides to park. */
 async function gap(random: Random): Promise<void> {
