@@ -92,7 +92,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Runni
 }
 
 /** A port the OS just handed out (redis cannot listen on port 0 and report it back). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

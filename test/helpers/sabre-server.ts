@@ -1,0 +1,47 @@
+/**
+ * Starts the real sabre server (bin/sabre-server.js, the compiled build that `npm test` makes first) as
+ * a child process on a free port, and waits for its startup log line.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './redis-server.js';
+
+export interface RunningSabre {
+  port: number;
+  log: () => string;
+  stop: () => Promise<number | null>;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
+
+export async function startSabre(args: readonly string[] = []): Promise<RunningSabre> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`sabre did not start within 15 s:\n${output}`)), 15_000);
+    const check = () => {
+      if (output.includes('ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`sabre exited with ${code} before starting:\n${output}`));
+    });
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    port,
+    log: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
