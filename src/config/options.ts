@@ -16,8 +16,7 @@ export interface ServerOptions {
 export const DEFAULTS: Readonly<ServerOptions> = Object.freeze({
   port: 6379,
   bind: '127.0.0.1',
-  // One shard until multi-key commands can span shards atomically (see src/server/front.ts).
-  shards: 1,
+  shards: Math.max(1, availableParallelism()),
   loglevel: 'notice',
 });
 

@@ -7,9 +7,8 @@
  * The front never blocks: shard work is handed over through the shard pool's rings, and replies arrive
  * as event-loop callbacks.
  *
- * A command whose keys live on more than one shard needs every involved shard held still while it runs;
- * until that protocol lands, such a command is refused with a clear error when there is more than one
- * shard (with one shard, the default for now, every command runs where all keys are).
+ * A command whose keys live on more than one shard runs as a transaction over those shards (see
+ * multi-shard.ts): atomic and isolated, as one Redis would run it.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,11 +19,12 @@ import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { connectionCommands, type ServerFacts } from './connection-commands.js';
+import { ShardScheduler, multiShardBody } from './multi-shard.js';
 import type { ShardPool } from './shard-pool.js';
 
 const SLOTS = 16384;
 export const ERR_CROSS_SHARD =
-  "ERR this command's keys live on different shards, and sabre does not run multi-key commands across shards yet; use {hash tags} to keep them together, or --shards 1";
+  "ERR this command's keys live on different shards, and sabre does not run it across shards yet; use {hash tags} to keep them together, or --shards 1";
 
 /** One connected client: its parser, its state, and its reply queue. */
 export class Client {
@@ -37,6 +37,9 @@ export class Client {
   private readonly pending: (Uint8Array | undefined)[] = [];
   private pendingHead = 0;
   closing = false;
+  /** Multi-shard transactions of this client not yet started; its later commands wait behind them. */
+  waitingTransactions = 0;
+  private readonly deferred: (() => void)[] = [];
 
   constructor(
     id: number,
@@ -74,6 +77,17 @@ export class Client {
     } else this.pendingHead = head;
   }
 
+  /** Runs `action` now, or once this client's waiting transactions have started. */
+  inOrder(action: () => void): void {
+    if (this.waitingTransactions === 0 && this.deferred.length === 0) action();
+    else this.deferred.push(action);
+  }
+
+  /** Runs deferred commands until one of them starts waiting for a transaction again. */
+  releaseDeferred(): void {
+    while (this.waitingTransactions === 0 && this.deferred.length > 0) this.deferred.shift()!();
+  }
+
   /** Whether every reserved reply has been written. */
   get drained(): boolean {
     return this.pending.length === 0;
@@ -91,6 +105,7 @@ export class Front {
   private readonly table = new CommandTable();
   private readonly clients = new Set<Client>();
   private readonly slotToShard: Uint8Array;
+  private readonly scheduler: ShardScheduler;
   private nextClientId = 1;
 
   constructor(
@@ -100,6 +115,7 @@ export class Front {
     // Contiguous slot ranges per shard, as Redis Cluster hands out slots to nodes.
     this.slotToShard = new Uint8Array(SLOTS);
     for (let slot = 0; slot < SLOTS; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOTS);
+    this.scheduler = new ShardScheduler(pool);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -157,6 +173,10 @@ export class Front {
 
   private dispatch(client: Client, argv: Buffer[]): void {
     const position = client.reserve();
+    client.inOrder(() => this.execute(client, argv, position));
+  }
+
+  private execute(client: Client, argv: Buffer[], position: number): void {
     const writer = client.writer;
     const spec = this.table.get(argText(argv[0]));
     if (spec === undefined) {
@@ -173,11 +193,21 @@ export class Front {
       return client.fill(position, writer.take());
     }
     const shard = this.shardFor(spec, argv);
-    if (shard < 0) {
+    if (shard >= 0) {
+      const { db, protocol } = client;
+      this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, argv, (reply) => client.fill(position, Buffer.from(reply))));
+      return;
+    }
+    if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
+      writer.error(wrongArity(spec.name));
+      return client.fill(position, writer.take());
+    }
+    const body = multiShardBody(spec.name, argv, (key) => this.slotToShard[keySlot(key)]);
+    if (body === undefined) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
-    this.pool.send(shard, client.db, client.protocol, argv, (reply) => client.fill(position, Buffer.from(reply)));
+    this.scheduler.submit(client, body.shards, body.run, (reply) => client.fill(position, reply));
   }
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */

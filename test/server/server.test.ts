@@ -2,7 +2,6 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERR_CROSS_SHARD } from '../../src/server/front.js';
 import { RedisConnection, b, commandGenerator, encodeCommand, sameReply } from '../helpers/differential.js';
 import { Random } from '../helpers/random.js';
 import { rawExchange, startRedis, type RunningRedis } from '../helpers/redis-server.js';
@@ -118,16 +117,72 @@ describe('the sabre server with two shards', () => {
     expect(await sabre.stop()).toBe(0);
   });
 
-  it('routes keys to both shards, and refuses a multi-key command that spans them', async () => {
+  // 'a' and 'b' hash to slots 15495 and 3300: different shards when there are two.
+  it('runs multi-key commands across shards with their single-instance semantics', async () => {
     const client = new Redis({ port: sabre.port });
-    for (let i = 0; i < 200; i++) await client.set(`k${i}`, `v${i}`);
-    for (let i = 0; i < 200; i++) expect(await client.get(`k${i}`)).toBe(`v${i}`);
-    // Hash tags keep keys together, so this MSET runs on one shard.
-    expect(await client.mset('{user}.a', '1', '{user}.b', '2')).toBe('OK');
-    expect(await client.mget('{user}.a', '{user}.b')).toEqual(['1', '2']);
-    // 'a' and 'b' hash to slots 15495 and 3300: different shards when there are two.
-    await expect(client.mset('a', '1', 'b', '2')).rejects.toThrow(ERR_CROSS_SHARD);
     expect(sabre.log()).toContain('"shards":2');
+    expect(await client.mset('a', '1', 'b', '2', '{user}.c', '3')).toBe('OK');
+    expect(await client.mget('b', 'missing', 'a', '{user}.c')).toEqual(['2', null, '1', '3']);
+    expect(await client.exists('a', 'b', 'a', 'nope')).toBe(3);
+    expect(await client.msetnx('a', 'x', 'fresh', 'y')).toBe(0);
+    expect(await client.get('fresh')).toBeNull();
+    expect(await client.msetnx('fresh', 'y', 'fresh2', 'z')).toBe(1);
+    expect(await client.mget('fresh', 'fresh2')).toEqual(['y', 'z']);
+    expect(await client.del('a', 'b', 'fresh', 'nope')).toBe(3);
+    expect(await client.mget('a', 'b')).toEqual([null, null]);
+    await expect(client.call('mset', 'a', '1', 'b')).rejects.toThrow("ERR wrong number of arguments for 'mset' command");
+    // A client's commands keep their order around a cross-shard one.
+    const pipeline = client.pipeline().set('a', 'before').mset('a', 'during', 'b', 'during').get('a').select(1).get('a').select(0);
+    expect((await pipeline.exec())!.map(([, value]) => value)).toEqual(['OK', 'OK', 'during', 'OK', null, 'OK']);
     client.disconnect();
+  });
+
+  it('never lets a reader observe half of a cross-shard MSET', async () => {
+    const writer = new Redis({ port: sabre.port });
+    const reader = new Redis({ port: sabre.port });
+    await writer.mset('a', '0', 'b', '0');
+    let torn = 0;
+    let reads = 0;
+    let writing = true;
+    const writes = (async () => {
+      for (let i = 1; i <= 2000; i++) await writer.mset('a', String(i), 'b', String(i));
+      writing = false;
+    })();
+    let backwards = 0;
+    while (writing) {
+      const pipeline = reader.pipeline();
+      for (let i = 0; i < 20; i++) pipeline.mget('a', 'b');
+      // Single-key reads too: reading b, then a, can never find a older than b.
+      for (let i = 0; i < 20; i++) pipeline.get('b').get('a');
+      const results = (await pipeline.exec())!.map(([, value]) => value);
+      for (let i = 0; i < 20; i++) {
+        const [x, y] = results[i] as [string, string];
+        reads++;
+        if (x !== y) torn++;
+      }
+      for (let i = 20; i < results.length; i += 2) if (Number(results[i + 1]) < Number(results[i])) backwards++;
+    }
+    await writes;
+    expect(reads).toBeGreaterThan(100);
+    expect(torn).toBe(0);
+    expect(backwards).toBe(0);
+    writer.disconnect();
+    reader.disconnect();
+  });
+
+  it('keeps MSETNX across shards atomic between its check and its writes', async () => {
+    const first = new Redis({ port: sabre.port });
+    const second = new Redis({ port: sabre.port });
+    let impossible = 0;
+    for (let round = 0; round < 300; round++) {
+      await first.del('a', 'b');
+      // Serially, either MSETNX runs first (returns 1, then SET leaves 'y') or SET does (MSETNX returns 0).
+      // MSETNX returning 1 with 'x' left in a means the SET ran between MSETNX's check and its writes.
+      const [setnx] = await Promise.all([first.msetnx('a', 'x', 'b', 'x'), second.set('a', 'y')]);
+      if (setnx === 1 && (await first.get('a')) === 'x') impossible++;
+    }
+    expect(impossible).toBe(0);
+    first.disconnect();
+    second.disconnect();
   });
 });

@@ -1,0 +1,171 @@
+/**
+ * Multi-key commands whose keys live on several shards (MGET MSET MSETNX DEL UNLINK EXISTS TOUCH), run
+ * atomically and in isolation, as one Redis would run them.
+ *
+ * Why no shard ever has to be stopped: the front is the only producer of every shard's request ring, so
+ * it decides what each shard runs next. A transaction *reserves* its shards: from that instant the front
+ * holds back every other command for them (queued here, in arrival order), sends the transaction's own
+ * steps, reads their replies, sends further steps if it needs to (MSETNX checks, then sets), and finally
+ * releases the shards and sends what it held back. On each involved shard, every other command therefore
+ * runs wholly before the transaction (it was sent before the reservation) or wholly after it, and the
+ * reservation happens at one instant for all of them: no client can observe half of it.
+ *
+ * Transactions wait in one FIFO until all their shards are free, so none ever waits for another in a
+ * cycle. A client's later commands wait behind its own waiting transaction (the front checks
+ * `client.waitingTransactions`), which keeps each client's commands in the order it sent them.
+ */
+import { argText } from '../commands/context.js';
+import type { Client } from './front.js';
+import type { ShardPool } from './shard-pool.js';
+
+/** Sends argv to a shard and resolves with the reply bytes (a copy). */
+export type ShardCall = (shard: number, argv: readonly Buffer[]) => Promise<Buffer>;
+
+interface Transaction {
+  shards: ReadonlySet<number>;
+  run: (call: ShardCall) => Promise<Buffer>;
+  client: Client;
+  /** The client's database and protocol when it sent the command (it may SELECT before the last step). */
+  db: number;
+  protocol: 2 | 3;
+  done: (reply: Buffer) => void;
+}
+
+export class ShardScheduler {
+  /** For each reserved shard, the sends held back until it is released. */
+  private readonly heldBack = new Map<number, (() => void)[]>();
+  private readonly waiting: Transaction[] = [];
+
+  constructor(private readonly pool: ShardPool) {}
+
+  /** Sends now, or after the shard's current transaction when it is reserved. */
+  sendOrHold(shard: number, send: () => void): void {
+    const held = this.heldBack.get(shard);
+    if (held === undefined) send();
+    else held.push(send);
+  }
+
+  /** Queues a transaction over `shards`; `done` receives its reply. */
+  submit(client: Client, shards: ReadonlySet<number>, run: Transaction['run'], done: (reply: Buffer) => void): void {
+    client.waitingTransactions++;
+    this.waiting.push({ shards, run, client, db: client.db, protocol: client.protocol, done });
+    this.startReady();
+  }
+
+  private startReady(): void {
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0];
+      for (const shard of next.shards) if (this.heldBack.has(shard)) return;
+      this.waiting.shift();
+      for (const shard of next.shards) this.heldBack.set(shard, []);
+      next.client.waitingTransactions--;
+      next.client.releaseDeferred();
+      void this.execute(next);
+    }
+  }
+
+  private async execute(transaction: Transaction): Promise<void> {
+    const call: ShardCall = (shard, argv) =>
+      new Promise((resolve) => this.pool.send(shard, transaction.db, transaction.protocol, argv, (reply) => resolve(Buffer.from(reply))));
+    const reply = await transaction.run(call);
+    transaction.done(reply);
+    for (const shard of transaction.shards) {
+      const held = this.heldBack.get(shard)!;
+      this.heldBack.delete(shard);
+      for (const send of held) this.sendOrHold(shard, send);
+    }
+    this.startReady();
+  }
+}
+
+/** The keys of a multi-key command grouped by shard, with each key's position among the keys. */
+interface Split {
+  byShard: Map<number, number[]>;
+}
+
+function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Split {
+  const byShard = new Map<number, number[]>();
+  keys.forEach((key, index) => {
+    const shard = shardOf(key);
+    const list = byShard.get(shard);
+    if (list === undefined) byShard.set(shard, [index]);
+    else list.push(index);
+  });
+  return { byShard };
+}
+
+const INTEGER = /^:(-?\d+)\r\n$/;
+
+function sumIntegers(replies: readonly Buffer[]): Buffer {
+  let total = 0;
+  for (const reply of replies) {
+    const match = INTEGER.exec(reply.toString('latin1'));
+    // An error from any part is the command's error (none of these commands can fail half way).
+    if (match === null) return reply;
+    total += Number(match[1]);
+  }
+  return Buffer.from(`:${total}\r\n`);
+}
+
+/**
+ * The transaction body for a multi-key command, or undefined when the command is not one of these.
+ * `keysOf` gives its keys (from the command table), `shardOf` their shard.
+ */
+export function multiShardBody(
+  name: string,
+  argv: readonly Buffer[],
+  shardOf: (key: Buffer) => number,
+): { shards: Set<number>; run: (call: ShardCall) => Promise<Buffer> } | undefined {
+  const command = argv[0];
+  if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {
+    const keys = argv.slice(1);
+    const { byShard } = split(keys, shardOf);
+    return {
+      shards: new Set(byShard.keys()),
+      run: async (call) => sumIntegers(await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [command, ...indexes.map((i) => keys[i])])))),
+    };
+  }
+  if (name === 'mget') {
+    const keys = argv.slice(1);
+    const { byShard } = split(keys, shardOf);
+    return {
+      shards: new Set(byShard.keys()),
+      run: async (call) => {
+        // One single-key MGET per key keeps MGET's own rules (a non-string reads as nil); each reply is
+        // "*1\r\n" and the element, which goes into the merged array at the key's position.
+        const elements: Buffer[] = new Array(keys.length);
+        await Promise.all(
+          [...byShard].map(async ([shard, indexes]) => {
+            const replies = await Promise.all(indexes.map((i) => call(shard, [command, keys[i]])));
+            indexes.forEach((i, n) => (elements[i] = replies[n].subarray(replies[n].indexOf(10) + 1)));
+          }),
+        );
+        return Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...elements]);
+      },
+    };
+  }
+  if (name === 'mset' || name === 'msetnx') {
+    const keys: Buffer[] = [];
+    for (let i = 1; i < argv.length; i += 2) keys.push(argv[i]);
+    const { byShard } = split(keys, shardOf);
+    const setParts = (call: ShardCall) =>
+      Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('MSET'), ...indexes.flatMap((i) => [argv[1 + 2 * i], argv[2 + 2 * i]])])));
+    return {
+      shards: new Set(byShard.keys()),
+      run: async (call) => {
+        if (name === 'mset') {
+          await setParts(call);
+          return Buffer.from('+OK\r\n');
+        }
+        // MSETNX: nothing is set if any key exists, and the shards stay reserved between check and set.
+        const existing = sumIntegers(
+          await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('EXISTS'), ...indexes.map((i) => keys[i])]))),
+        );
+        if (argText(existing) !== ':0\r\n') return Buffer.from(':0\r\n');
+        await setParts(call);
+        return Buffer.from(':1\r\n');
+      },
+    };
+  }
+  return undefined;
+}
