@@ -7,8 +7,6 @@
  * created per access; callers on hot paths inline them.
  */
 import {
-  C_SNAPSHOT_ACTIVE,
-  C_SNAPSHOT_EPOCH,
   controlViews,
   readStatsBlock,
   statsBlockLength,
@@ -142,20 +140,9 @@ export abstract class ArenaView {
     return u8.subarray(begin, begin + length);
   }
 
-  /** The segment's whole byte view and the allocation's offset in it, for code that addresses by offset. */
-  locate(handle: number): { u8: Uint8Array; offset: number } {
-    return { u8: this.segmentBytes(segmentOf(handle)), offset: byteOffsetOf(handle) };
-  }
-
   /** All counters, read consistently under the stats sequence lock. */
   stats(): ArenaStats {
     return statsFromBlock(readStatsBlock(this.controlViews, this.statsScratch));
-  }
-
-  /** The epoch of the snapshot in progress, or 0 when none is. */
-  activeSnapshotEpoch(): number {
-    const words = this.controlViews.words;
-    return Atomics.load(words, C_SNAPSHOT_ACTIVE) === 1 ? Atomics.load(words, C_SNAPSHOT_EPOCH) : 0;
   }
 
   /**

@@ -114,7 +114,8 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
     if (old === 0) ctx.reply.nullBulk();
     else ctx.reply.bulk(ctx.db.stringBytes(old));
   }
-  const found = ctx.db.lookup(key) !== 0;
+  // Only NX and XX need to know whether the key exists; a plain SET leaves that to setString's own lookup.
+  const found = flags & (SET_NX | SET_XX) ? ctx.db.lookup(key) !== 0 : false;
   if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
     if (!(flags & SET_GET)) {
       if (okReply === undefined) ctx.reply.nullBulk();

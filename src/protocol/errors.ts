@@ -11,6 +11,7 @@
  */
 
 export const ERR_SYNTAX = 'ERR syntax error';
+export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
 export const ERR_NOT_FLOAT = 'ERR value is not a valid float';

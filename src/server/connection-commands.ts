@@ -106,7 +106,7 @@ function container(name: string, handlers: Record<string, ConnectionHandler>): C
   };
 }
 
-const client = container('client', {
+const clientCommand = container('client', {
   id: ({ client, writer }) => writer.integer(client.id),
   setname: ({ client, writer, argv }) => {
     const name = argText(argv[2]);
@@ -169,7 +169,7 @@ export const connectionCommands: ReadonlyMap<string, ConnectionHandler> = new Ma
   ['select', select],
   ['quit', quit],
   ['hello', hello],
-  ['client', client],
+  ['client', clientCommand],
   ['command', command],
   ['info', info],
 ]);

@@ -12,8 +12,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { keySlot } from '../cluster/slot.js';
-import { CommandTable, arityMatches, keyPositions } from '../commands/table.js';
+import { SLOT_COUNT, keySlot } from '../cluster/slot.js';
+import { CommandTable, arityMatches, keyPositions, type CommandSpec } from '../commands/table.js';
 import { argText } from '../commands/context.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { RequestParser } from '../protocol/request-parser.js';
@@ -22,8 +22,7 @@ import { connectionCommands, type ServerFacts } from './connection-commands.js';
 import { ShardScheduler, multiShardBody } from './multi-shard.js';
 import type { ShardPool } from './shard-pool.js';
 
-const SLOTS = 16384;
-export const ERR_CROSS_SHARD =
+const ERR_CROSS_SHARD =
   "ERR this command's keys live on different shards, and sabre does not run it across shards yet; use {hash tags} to keep them together, or --shards 1";
 
 /** One connected client: its parser, its state, and its reply queue. */
@@ -113,8 +112,8 @@ export class Front {
     private readonly options: FrontOptions,
   ) {
     // Contiguous slot ranges per shard, as Redis Cluster hands out slots to nodes.
-    this.slotToShard = new Uint8Array(SLOTS);
-    for (let slot = 0; slot < SLOTS; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOTS);
+    this.slotToShard = new Uint8Array(SLOT_COUNT);
+    for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOT_COUNT);
     this.scheduler = new ShardScheduler(pool);
     this.server = createServer((socket) => this.accept(socket));
   }
@@ -211,7 +210,7 @@ export class Front {
   }
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
-  private shardFor(spec: Parameters<typeof keyPositions>[0], argv: readonly Buffer[]): number {
+  private shardFor(spec: CommandSpec, argv: readonly Buffer[]): number {
     const positions = keyPositions(spec, argv.length);
     if (positions.length === 0) return 0;
     const first = this.slotToShard[keySlot(argv[positions[0]])];

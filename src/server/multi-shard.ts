@@ -14,7 +14,6 @@
  * cycle. A client's later commands wait behind its own waiting transaction (the front checks
  * `client.waitingTransactions`), which keeps each client's commands in the order it sent them.
  */
-import { argText } from '../commands/context.js';
 import type { Client } from './front.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -78,12 +77,8 @@ export class ShardScheduler {
   }
 }
 
-/** The keys of a multi-key command grouped by shard, with each key's position among the keys. */
-interface Split {
-  byShard: Map<number, number[]>;
-}
-
-function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Split {
+/** The positions of a multi-key command's keys, grouped by the shard each key lives on. */
+function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Map<number, number[]> {
   const byShard = new Map<number, number[]>();
   keys.forEach((key, index) => {
     const shard = shardOf(key);
@@ -91,10 +86,12 @@ function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Split
     if (list === undefined) byShard.set(shard, [index]);
     else list.push(index);
   });
-  return { byShard };
+  return byShard;
 }
 
 const INTEGER = /^:(-?\d+)\r\n$/;
+const ZERO = Buffer.from(':0\r\n');
+const ONE = Buffer.from(':1\r\n');
 
 function sumIntegers(replies: readonly Buffer[]): Buffer {
   let total = 0;
@@ -109,7 +106,7 @@ function sumIntegers(replies: readonly Buffer[]): Buffer {
 
 /**
  * The transaction body for a multi-key command, or undefined when the command is not one of these.
- * `keysOf` gives its keys (from the command table), `shardOf` their shard.
+ * `shardOf` gives a key's shard.
  */
 export function multiShardBody(
   name: string,
@@ -119,7 +116,7 @@ export function multiShardBody(
   const command = argv[0];
   if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {
     const keys = argv.slice(1);
-    const { byShard } = split(keys, shardOf);
+    const byShard = split(keys, shardOf);
     return {
       shards: new Set(byShard.keys()),
       run: async (call) => sumIntegers(await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [command, ...indexes.map((i) => keys[i])])))),
@@ -127,7 +124,7 @@ export function multiShardBody(
   }
   if (name === 'mget') {
     const keys = argv.slice(1);
-    const { byShard } = split(keys, shardOf);
+    const byShard = split(keys, shardOf);
     return {
       shards: new Set(byShard.keys()),
       run: async (call) => {
@@ -147,7 +144,7 @@ export function multiShardBody(
   if (name === 'mset' || name === 'msetnx') {
     const keys: Buffer[] = [];
     for (let i = 1; i < argv.length; i += 2) keys.push(argv[i]);
-    const { byShard } = split(keys, shardOf);
+    const byShard = split(keys, shardOf);
     const setParts = (call: ShardCall) =>
       Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('MSET'), ...indexes.flatMap((i) => [argv[1 + 2 * i], argv[2 + 2 * i]])])));
     return {
@@ -161,9 +158,9 @@ export function multiShardBody(
         const existing = sumIntegers(
           await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('EXISTS'), ...indexes.map((i) => keys[i])]))),
         );
-        if (argText(existing) !== ':0\r\n') return Buffer.from(':0\r\n');
+        if (!existing.equals(ZERO)) return ZERO;
         await setParts(call);
-        return Buffer.from(':1\r\n');
+        return ONE;
       },
     };
   }

@@ -10,15 +10,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FrontChannel } from '../transport/channel.js';
-import { FrameAssembler, encodeRequestPayload, frame } from '../shard/frames.js';
+import { FrameAssembler, encodeRequest, framesOf } from '../shard/frames.js';
 import type { ShardOptions } from '../shard/shard.js';
 import type { ShardWorkerData } from '../shard/worker.js';
 
 export type ReplyCallback = (reply: Uint8Array) => void;
 
 interface ShardHandle {
-  worker: Worker;
   channel: FrontChannel;
+  exited: Promise<unknown>;
   batchOpen: boolean;
 }
 
@@ -43,6 +43,7 @@ export class ShardPool {
       const channel = FrontChannel.create();
       const data: ShardWorkerData = { channel: channel.describe(), shard: options.shard };
       const worker = new Worker(workerUrl, { workerData: { ...options.workerData, ...data } });
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.on('exit', (code) => onWorkerExit(index, code));
       const assembler = new FrameAssembler();
       channel.onReplies((frames) => {
@@ -54,7 +55,7 @@ export class ShardPool {
           callback?.(message.payload);
         }
       });
-      this.shards.push({ worker, channel, batchOpen: false });
+      this.shards.push({ channel, exited, batchOpen: false });
     }
   }
 
@@ -80,9 +81,7 @@ export class ShardPool {
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
     this.callbacks.set(id, callback);
-    for (const out of frame(id, encodeRequestPayload(db, protocol, argv), handle.channel.maxRequestLength)) {
-      handle.channel.send(out);
-    }
+    for (const out of framesOf(encodeRequest(id, db, protocol, argv), handle.channel.maxRequestLength)) handle.channel.send(out);
   }
 
   private scheduleCommit(): void {
@@ -102,6 +101,6 @@ export class ShardPool {
   /** Closes every channel; each worker finishes what it was sent and exits. */
   async close(): Promise<void> {
     await Promise.all(this.shards.map((handle) => handle.channel.close()));
-    await Promise.all(this.shards.map((handle) => new Promise((resolve) => (handle.worker.threadId === -1 ? resolve(undefined) : handle.worker.once('exit', resolve)))));
+    await Promise.all(this.shards.map((handle) => handle.exited));
   }
 }

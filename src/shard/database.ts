@@ -19,7 +19,7 @@
  * active cycles that sample the volatile array and delete what has expired, repeating while more than
  * a quarter of a sample was stale, within a time budget.
  */
-import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { AllocatorError, byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { readWord, writeWord } from './arena-words.js';
 import { Dict } from './dict.js';
 import {
@@ -205,7 +205,17 @@ export class Database {
     const hasExpire = expiry >= 0;
     const external = value.length > INLINE_VALUE_MAX;
     const size = entrySize(key.length, external ? 0 : value.length, hasExpire);
-    const entry = this.arena.alloc(size);
+    // Everything that can fail for lack of memory is allocated before the key changes, so an -OOM
+    // leaves the old value in place and nothing half-linked.
+    if (hasExpire) this.reserveVolatile();
+    const valueHandle = external ? this.newExternalString(value) : 0;
+    let entry: number;
+    try {
+      entry = this.arena.alloc(size);
+    } catch (error) {
+      if (external) this.arena.free(valueHandle, EXTERNAL_HEADER_BYTES + value.length);
+      throw error;
+    }
     this.arena.beforeWrite(entry, 0, size);
     const words = this.arena.u32[segmentOf(entry)];
     const bytes = this.arena.u8[segmentOf(entry)];
@@ -220,7 +230,7 @@ export class Database {
     words[w + E_KEY_LENGTH] = key.length;
     const keyAt = at + keyOffset(bytes[at + E_FLAGS_BYTE]);
     bytes.set(key, keyAt);
-    if (external) words[w + E_VALUE] = this.newExternalString(value);
+    if (external) words[w + E_VALUE] = valueHandle;
     else {
       words[w + E_VALUE] = value.length;
       bytes.set(value, keyAt + key.length);
@@ -292,7 +302,14 @@ export class Database {
     value.set(old.subarray(0, Math.min(old.length, length)));
     const replacement = this.setString(this.keyBytes(entry), value, ExpiryChange.Keep);
     // Past the inline limit it is external now: give it room, since a string that grows tends to go on.
-    if (length > INLINE_VALUE_MAX) this.growExternal(replacement, length, length);
+    // The room is an optimisation; without memory for it the value is complete at its exact size.
+    if (length > INLINE_VALUE_MAX) {
+      try {
+        this.growExternal(replacement, length, length);
+      } catch (error) {
+        if (!(error instanceof AllocatorError)) throw error;
+      }
+    }
     return replacement;
   }
 
@@ -350,6 +367,7 @@ export class Database {
     const oldHeader = keyOffset(flags);
     const newFlags = (flags & ~EntryFlag.HasExpire) | (hasExpire ? EntryFlag.HasExpire : 0);
     const size = entrySize(keyLength, inlineLength, hasExpire);
+    if (hasExpire) this.reserveVolatile();
     const fresh = this.arena.alloc(size);
     this.arena.beforeWrite(fresh, 0, size);
     const from = this.arena.u8[segmentOf(entry)];
@@ -369,21 +387,22 @@ export class Database {
 
   // ---------------------------------------------------------------- the volatile array
 
+  /** Makes room for one more volatile key; called before anything changes, since it may fail (-OOM). */
+  private reserveVolatile(): void {
+    const capacity = this.headerWord(DB_VOLATILE_CAPACITY);
+    if (this.headerWord(DB_VOLATILE_COUNT) < capacity) return;
+    const array = this.headerWord(DB_VOLATILE);
+    const grown = Math.max(16, capacity * 2);
+    this.setHeader(DB_VOLATILE, array === 0 ? this.arena.alloc(grown * 4) : this.arena.realloc(array, capacity * 4, grown * 4));
+    this.setHeader(DB_VOLATILE_CAPACITY, grown);
+  }
+
+  /** Appends to the volatile array, which reserveVolatile() has made room in. */
   private addVolatile(entry: number): void {
-    let count = this.headerWord(DB_VOLATILE_COUNT);
-    let capacity = this.headerWord(DB_VOLATILE_CAPACITY);
-    let array = this.headerWord(DB_VOLATILE);
-    if (count === capacity) {
-      const grown = Math.max(16, capacity * 2);
-      array = array === 0 ? this.arena.alloc(grown * 4) : this.arena.realloc(array, capacity * 4, grown * 4);
-      capacity = grown;
-      this.setHeader(DB_VOLATILE, array);
-      this.setHeader(DB_VOLATILE_CAPACITY, capacity);
-    }
-    this.setWord(array, count, entry);
+    const count = this.headerWord(DB_VOLATILE_COUNT);
+    this.setWord(this.headerWord(DB_VOLATILE), count, entry);
     this.setWord(entry, E_VOLATILE_INDEX, count);
-    count++;
-    this.setHeader(DB_VOLATILE_COUNT, count);
+    this.setHeader(DB_VOLATILE_COUNT, count + 1);
   }
 
   private replaceVolatile(old: number, replacement: number): void {

@@ -20,7 +20,7 @@
  * Every store into arena memory is preceded by arena.beforeWrite(), the copy-on-write notification point
  * (one branch when no snapshot is running).
  */
-import { MAX_RUN_PAGES, PAGE_SIZE, byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { AllocatorError, MAX_RUN_PAGES, PAGE_SIZE, byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { readWord, writeWord } from './arena-words.js';
 import { E_HASH, E_KEY_LENGTH, E_FLAGS_BYTE, E_NEXT, keyOffset } from './entry.js';
 
@@ -204,7 +204,14 @@ export class Dict {
     if (this.rehashing) return;
     const used = this.headerWord(H_USED0);
     const sizeLog = this.headerWord(H_SIZE_LOG0);
-    if (used >= 1 << sizeLog) this.startRehash(sizeLog + 1);
+    if (used < 1 << sizeLog) return;
+    try {
+      this.startRehash(sizeLog + 1);
+    } catch (error) {
+      // No memory for a bigger table: keep this one (chains get longer; nothing is lost), as Redis's
+      // dictTryExpand does. The next insert tries again.
+      if (!(error instanceof AllocatorError)) throw error;
+    }
   }
 
   private shrinkIfSparse(): void {

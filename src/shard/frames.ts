@@ -4,7 +4,7 @@
  * Every frame starts with the request id (u32, chosen by the front) and a flags byte. A request or reply
  * larger than a ring can hold (values go up to 512 MB, rings are a few hundred KiB) travels as several
  * frames of the same id, all but the last flagged MORE; the receiver joins them. The common case, one
- * frame, is decoded in place with no copy.
+ * frame, is built in one buffer (header included) and decoded in place: no copy beyond the ring's own.
  *
  *   request payload:  u8 db | u8 protocol | u16 0 | u32 argc | u32 length × argc | argument bytes
  *   reply payload:    the RESP bytes of the reply, as the client must receive them
@@ -15,18 +15,23 @@ export const FRAME_HEADER_BYTES = 5;
 export const FLAG_MORE = 1;
 const REQUEST_FIXED_BYTES = 8;
 
-export interface Request {
+interface Request {
   id: number;
   db: number;
   protocol: 2 | 3;
   argv: Buffer[];
 }
 
-/** The request's payload as one buffer (arguments are copied once, into it). */
-export function encodeRequestPayload(db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Buffer {
-  let bytes = REQUEST_FIXED_BYTES + 4 * argv.length;
+/**
+ * A request as one message, frame header first (arguments are copied once, into it). It is a frame as it
+ * stands when it fits the ring; `framesOf` splits it otherwise.
+ */
+export function encodeRequest(id: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Buffer {
+  let bytes = FRAME_HEADER_BYTES + REQUEST_FIXED_BYTES + 4 * argv.length;
   for (const arg of argv) bytes += arg.length;
-  const payload = Buffer.allocUnsafe(bytes);
+  const message = Buffer.allocUnsafe(bytes);
+  writeFrameHeader(message, id, false);
+  const payload = message.subarray(FRAME_HEADER_BYTES);
   payload[0] = db;
   payload[1] = protocol;
   payload.writeUInt16LE(0, 2);
@@ -40,7 +45,20 @@ export function encodeRequestPayload(db: number, protocol: 2 | 3, argv: readonly
     payload.set(arg, at);
     at += arg.length;
   }
-  return payload;
+  return message;
+}
+
+/** The frames that carry a message built with its header (encodeRequest): itself, or its payload split. */
+export function framesOf(message: Buffer, maxFrame: number): Buffer[] {
+  return message.length <= maxFrame ? [message] : frame(frameId(message), message.subarray(FRAME_HEADER_BYTES), maxFrame);
+}
+
+export function writeFrameHeader(target: Uint8Array, id: number, more: boolean): void {
+  target[0] = id & 0xff;
+  target[1] = (id >>> 8) & 0xff;
+  target[2] = (id >>> 16) & 0xff;
+  target[3] = id >>> 24;
+  target[4] = more ? FLAG_MORE : 0;
 }
 
 /** Splits a payload into frames of at most `maxFrame` bytes, each with the id and flags header. */
@@ -50,8 +68,7 @@ export function frame(id: number, payload: Uint8Array, maxFrame: number): Buffer
   for (let at = 0; at < payload.length || frames.length === 0; at += room) {
     const end = Math.min(payload.length, at + room);
     const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + end - at);
-    out.writeUInt32LE(id >>> 0, 0);
-    out[4] = end < payload.length ? FLAG_MORE : 0;
+    writeFrameHeader(out, id, end < payload.length);
     out.set(payload.subarray(at, end), FRAME_HEADER_BYTES);
     frames.push(out);
   }

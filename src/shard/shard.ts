@@ -7,11 +7,11 @@
  * rehashing, within a time budget, whenever the worker has had no request for a while or at least every
  * IDLE_PERIOD_MS under load.
  */
-import { Arena, type ArenaOptions } from 'native-free-alloc';
+import { AllocatorError, Arena, type ArenaOptions } from 'native-free-alloc';
 import { execute } from '../commands/dispatch.js';
 import { CommandTable } from '../commands/table.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { ERR_DB_INDEX_OUT_OF_RANGE } from '../protocol/errors.js';
+import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
 
 export const DATABASES = 16;
@@ -45,7 +45,17 @@ export class Shard {
     writer.protocol = protocol;
     const database = this.databases[db];
     if (database === undefined) writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
-    else execute(this.table, { db: database, reply: writer, now: Date.now() }, argv);
+    else {
+      try {
+        execute(this.table, { db: database, reply: writer, now: Date.now() }, argv);
+      } catch (error) {
+        // The arena refused memory: the write paths allocate before they change anything, so the data
+        // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.
+        if (!(error instanceof AllocatorError)) throw error;
+        writer.take();
+        writer.error(OOM);
+      }
+    }
     return writer.take();
   }
 

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerChannel, type ChannelDescription } from '../transport/channel.js';
-import { FrameAssembler, decodeRequest, frame } from './frames.js';
+import { FRAME_HEADER_BYTES, FrameAssembler, decodeRequest, frame, writeFrameHeader } from './frames.js';
 import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
@@ -27,7 +27,13 @@ function serve(data: ShardWorkerData): void {
       if (message === undefined) continue;
       const request = decodeRequest(message.id, message.payload);
       const reply = shard.execute(request.db, request.protocol, request.argv);
-      for (const out of frame(request.id, reply, maxReply)) channel.reply(out);
+      if (reply.length + FRAME_HEADER_BYTES <= maxReply) {
+        // The common case: header and reply written straight into the ring's reserved space.
+        const out = channel.reserveReply(reply.length + FRAME_HEADER_BYTES);
+        writeFrameHeader(out, request.id, false);
+        out.set(reply, FRAME_HEADER_BYTES);
+        channel.finishReply(reply.length + FRAME_HEADER_BYTES);
+      } else for (const out of frame(request.id, reply, maxReply)) channel.reply(out);
     }
     shard.idle();
   }

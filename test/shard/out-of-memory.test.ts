@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { checkArena } from 'native-free-alloc';
+import { Shard } from '../../src/shard/shard.js';
+
+const b = (s: string) => Buffer.from(s);
+
+describe('a shard out of memory', () => {
+  it('answers -OOM, keeps every stored byte, and works again once memory is freed', () => {
+    const shard = new Shard({ arena: { memoryLimit: 4 * 1024 * 1024 } });
+    const run = (...args: (string | Buffer)[]) => shard.execute(0, 2, args.map((a) => (typeof a === 'string' ? b(a) : a))).toString();
+    const value = Buffer.alloc(700, 'v');
+    let stored = 0;
+    let reply = '';
+    for (; stored < 100_000; stored++) {
+      const expiring = stored % 3 === 0 ? ['EX', '1000'] : [];
+      reply = run('SET', `k${stored}`, value, ...expiring);
+      if (reply !== '+OK\r\n') break;
+    }
+    expect(reply).toBe("-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    expect(stored).toBeGreaterThan(1000);
+    checkArena(shard.arena);
+    // Refused writes of every shape leave the keyspace as it was.
+    expect(run('APPEND', 'k0', Buffer.alloc(100_000, 'x'))).toMatch(/^-OOM /);
+    expect(run('SET', 'k1', Buffer.alloc(100_000, 'y'))).toMatch(/^-OOM /);
+    for (let i = 0; i < stored; i++) expect(run('STRLEN', `k${i}`)).toBe(':700\r\n');
+    expect(run('GET', 'k1')).toBe(`$700\r\n${value.toString()}\r\n`);
+    expect(run('TTL', 'k0')).toBe(':1000\r\n');
+    checkArena(shard.arena);
+    // Deleting frees room; writes work again.
+    for (let i = 0; i < 200; i++) run('DEL', `k${i}`);
+    expect(run('SET', 'again', value)).toBe('+OK\r\n');
+    expect(run('GET', 'again')).toBe(`$700\r\n${value.toString()}\r\n`);
+    checkArena(shard.arena);
+  });
+});
