@@ -52,6 +52,8 @@ export type CommandFlagName = keyof typeof CommandFlag;
 export interface CommandSpec {
   /** Lower-case; subcommands are "parent|sub", as Redis names them. */
   readonly name: string;
+  /** Position in the table's metadata (−1 for subcommands): the front tells a shard the command by it. */
+  readonly index: number;
   readonly arity: number;
   readonly flags: number;
   readonly firstKey: number;
@@ -73,10 +75,11 @@ function flagBits(names: readonly string[]): number {
   return bits;
 }
 
-function specOf(info: CommandInfo): CommandSpec {
+function specOf(info: CommandInfo, index: number): CommandSpec {
   const [name, arity, flags, firstKey, lastKey, keyStep, categories, , , subcommands] = info;
   return {
     name,
+    index,
     arity,
     flags: flagBits(flags),
     firstKey,
@@ -84,17 +87,34 @@ function specOf(info: CommandInfo): CommandSpec {
     keyStep,
     categories,
     info,
-    subcommands: subcommands.length === 0 ? undefined : new Map(subcommands.map((sub) => [sub[0].split('|')[1], specOf(sub)])),
+    subcommands: subcommands.length === 0 ? undefined : new Map(subcommands.map((sub) => [sub[0].split('|')[1], specOf(sub, -1)])),
   };
+}
+
+/** ASCII lower case of one byte: what Redis's strcasecmp compares. */
+function lowerByte(byte: number): number {
+  return byte - 65 < 26 && byte >= 65 ? byte + 32 : byte;
+}
+
+/** FNV-1a over the lower-cased bytes. */
+function nameHash(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ lowerByte(bytes[i]), 16777619);
+  return hash >>> 0;
 }
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
+  private readonly byIndex: CommandSpec[];
+  /** Name hash → the name (as renamed) and its spec, or null where two names share a hash (those go the string way). */
+  private readonly byHash = new Map<number, { name: string; spec: CommandSpec } | null>();
   /** Exact spellings seen on the wire → spec, so a hot command is found without lower-casing it again. */
   private readonly bySpelling = new Map<string, CommandSpec>();
 
   constructor(infos: readonly CommandInfo[] = rawCommands as unknown as CommandInfo[]) {
-    for (const info of infos) this.byName.set(info[0], specOf(info));
+    this.byIndex = infos.map((info, index) => specOf(info, index));
+    for (const spec of this.byIndex) this.byName.set(spec.name, spec);
+    this.indexNames();
   }
 
   /** The command named `name` in any letter case, or undefined. */
@@ -108,6 +128,34 @@ export class CommandTable {
   }
 
   /**
+   * The command whose name is `bytes` in any letter case, or undefined. Hot path: runs for every request,
+   * so it builds no string: a hash of the case-folded bytes picks the one candidate, whose name is then
+   * compared byte by byte.
+   */
+  lookup(bytes: Uint8Array): CommandSpec | undefined {
+    const candidate = this.byHash.get(nameHash(bytes));
+    if (candidate === undefined) return undefined;
+    if (candidate === null) return this.get(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'));
+    const name = candidate.name;
+    if (name.length !== bytes.length) return undefined;
+    for (let i = 0; i < bytes.length; i++) if (lowerByte(bytes[i]) !== name.charCodeAt(i)) return undefined;
+    return candidate.spec;
+  }
+
+  /** The command at `index` (CommandSpec.index), as the front named it. */
+  at(index: number): CommandSpec | undefined {
+    return this.byIndex[index];
+  }
+
+  private indexNames(): void {
+    this.byHash.clear();
+    for (const [name, spec] of this.byName) {
+      const hash = nameHash(Buffer.from(name, 'latin1'));
+      this.byHash.set(hash, this.byHash.has(hash) ? null : { name, spec });
+    }
+  }
+
+  /**
    * `rename-command old new` from the configuration: the command answers to `new` only; an empty new
    * name disables it. COMMAND INFO still reports Redis's metadata under the original name.
    */
@@ -117,6 +165,7 @@ export class CommandTable {
     this.byName.delete(from.toLowerCase());
     this.bySpelling.clear();
     if (to !== '') this.byName.set(to.toLowerCase(), spec);
+    this.indexNames();
   }
 
   get size(): number {

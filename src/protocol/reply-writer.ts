@@ -107,6 +107,20 @@ export class ReplyWriter {
     return out;
   }
 
+  /**
+   * The bytes written since the last `take()` or `clear()`, as a view of the writer's own buffer, valid
+   * until the next write: for a caller that copies them out at once (a shard, into its reply ring), which
+   * saves take()'s copy.
+   */
+  written(): Buffer {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  /** Drops what was written. */
+  clear(): void {
+    this.length = 0;
+  }
+
   // ---- RESP2 and RESP3 -------------------------------------------------------------------------------
 
   ok(): void {

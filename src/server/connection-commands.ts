@@ -17,7 +17,7 @@ import {
 } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { DATABASES } from '../shard/shard.js';
-import type { Client } from './front.js';
+import type { Client } from './client.js';
 
 export interface ConnectionContext {
   client: Client;

@@ -13,11 +13,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SLOT_COUNT, keySlot } from '../cluster/slot.js';
-import { CommandTable, arityMatches, keyPositions, type CommandSpec } from '../commands/table.js';
-import { argText } from '../commands/context.js';
+import { CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
-import { RequestParser } from '../protocol/request-parser.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
+import { Client, type OutputScheduler } from './client.js';
 import { connectionCommands, type ServerFacts } from './connection-commands.js';
 import { ShardScheduler, multiShardBody } from './multi-shard.js';
 import type { ShardPool } from './shard-pool.js';
@@ -25,82 +23,17 @@ import type { ShardPool } from './shard-pool.js';
 const ERR_CROSS_SHARD =
   "ERR this command's keys live on different shards, and sabre does not run it across shards yet; use {hash tags} to keep them together, or --shards 1";
 
-/** One connected client: its parser, its state, and its reply queue. */
-export class Client {
-  readonly id: number;
-  readonly parser = new RequestParser();
-  readonly writer = new ReplyWriter();
-  db = 0;
-  name = '';
-  /** Replies not yet written, in request order; undefined marks one still being computed. */
-  private readonly pending: (Uint8Array | undefined)[] = [];
-  private pendingHead = 0;
-  closing = false;
-  /** Multi-shard transactions of this client not yet started; its later commands wait behind them. */
-  waitingTransactions = 0;
-  private readonly deferred: (() => void)[] = [];
-
-  constructor(
-    id: number,
-    readonly socket: Socket,
-  ) {
-    this.id = id;
-  }
-
-  get protocol(): 2 | 3 {
-    return this.writer.protocol;
-  }
-
-  /** Reserves the next reply position. */
-  reserve(): number {
-    this.pending.push(undefined);
-    return this.pending.length - 1;
-  }
-
-  /** Fills a reserved position and writes out every reply now complete at the head of the queue. */
-  fill(position: number, reply: Uint8Array): void {
-    this.pending[position] = reply;
-    let head = this.pendingHead;
-    if (head !== position) return;
-    const socket = this.socket;
-    socket.cork();
-    while (head < this.pending.length && this.pending[head] !== undefined) {
-      if (!socket.destroyed) socket.write(this.pending[head]!);
-      head++;
-    }
-    socket.uncork();
-    if (head === this.pending.length) {
-      this.pending.length = 0;
-      this.pendingHead = 0;
-      if (this.closing) socket.end();
-    } else this.pendingHead = head;
-  }
-
-  /** Runs `action` now, or once this client's waiting transactions have started. */
-  inOrder(action: () => void): void {
-    if (this.waitingTransactions === 0 && this.deferred.length === 0) action();
-    else this.deferred.push(action);
-  }
-
-  /** Runs deferred commands until one of them starts waiting for a transaction again. */
-  releaseDeferred(): void {
-    while (this.waitingTransactions === 0 && this.deferred.length > 0) this.deferred.shift()!();
-  }
-
-  /** Whether every reserved reply has been written. */
-  get drained(): boolean {
-    return this.pending.length === 0;
-  }
-}
-
 export interface FrontOptions {
   port: number;
   host: string;
   logger: Logger;
 }
 
-export class Front {
+export class Front implements OutputScheduler {
   private readonly server: Server;
+  /** Clients with output to write at the end of this task (see client.ts). */
+  private readonly dirty: Client[] = [];
+  private flushScheduled = false;
   private readonly table = new CommandTable();
   private readonly clients = new Set<Client>();
   private readonly slotToShard: Uint8Array;
@@ -141,9 +74,25 @@ export class Front {
     return { port: this.port, shards: this.pool.size, startedAt: this.startedAt, connectedClients: this.clients.size };
   }
 
+  markDirty(client: Client): void {
+    if (client.dirty) return;
+    client.dirty = true;
+    this.dirty.push(client);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushDirty);
+  }
+
+  private readonly flushDirty = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) dirty[i].flush();
+    dirty.length = 0;
+  };
+
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    const client = new Client(this.nextClientId++, socket);
+    const client = new Client(this.nextClientId++, socket, this);
     this.clients.add(client);
     socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
     socket.on('close', () => this.clients.delete(client));
@@ -166,7 +115,7 @@ export class Front {
       if (error.errorReply !== null) {
         client.writer.error(error.errorReply);
         client.fill(client.reserve(), client.writer.take());
-      } else if (client.drained) client.socket.end();
+      } else this.markDirty(client);
     }
   }
 
@@ -177,7 +126,7 @@ export class Front {
 
   private execute(client: Client, argv: Buffer[], position: number): void {
     const writer = client.writer;
-    const spec = this.table.get(argText(argv[0]));
+    const spec = this.table.lookup(argv[0]);
     if (spec === undefined) {
       writer.error(unknownCommand(argv));
       return client.fill(position, writer.take());
@@ -191,10 +140,12 @@ export class Front {
       local({ client, writer, argv, table: this.table, server: this.facts() });
       return client.fill(position, writer.take());
     }
-    const shard = this.shardFor(spec, argv);
+    const shard = this.shardFor(spec, argv.length, argv);
     if (shard >= 0) {
       const { db, protocol } = client;
-      this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, argv, (reply) => client.fill(position, Buffer.from(reply))));
+      const command = spec.index;
+      if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, command, argv, client, position);
+      else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, command, argv, client, position));
       return;
     }
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
@@ -210,12 +161,13 @@ export class Front {
   }
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
-  private shardFor(spec: CommandSpec, argv: readonly Buffer[]): number {
-    const positions = keyPositions(spec, argv.length);
-    if (positions.length === 0) return 0;
-    const first = this.slotToShard[keySlot(argv[positions[0]])];
-    for (let i = 1; i < positions.length; i++) {
-      if (this.slotToShard[keySlot(argv[positions[i]])] !== first) return -1;
+  private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
+    if (spec.firstKey === 0 || spec.firstKey >= argc) return 0;
+    const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
+    const slotToShard = this.slotToShard;
+    const first = slotToShard[keySlot(argv[spec.firstKey])];
+    for (let i = spec.firstKey + spec.keyStep; i <= last && i < argc; i += spec.keyStep) {
+      if (slotToShard[keySlot(argv[i])] !== first) return -1;
     }
     return first;
   }

@@ -14,7 +14,7 @@
  * cycle. A client's later commands wait behind its own waiting transaction (the front checks
  * `client.waitingTransactions`), which keeps each client's commands in the order it sent them.
  */
-import type { Client } from './front.js';
+import type { Client } from './client.js';
 import type { ShardPool } from './shard-pool.js';
 
 /** Sends argv to a shard and resolves with the reply bytes (a copy). */
@@ -36,6 +36,11 @@ export class ShardScheduler {
   private readonly waiting: Transaction[] = [];
 
   constructor(private readonly pool: ShardPool) {}
+
+  /** Whether a transaction holds `shard`: sends to it must then go through `sendOrHold`. */
+  isHeld(shard: number): boolean {
+    return this.heldBack.size !== 0 && this.heldBack.has(shard);
+  }
 
   /** Sends now, or after the shard's current transaction when it is reserved. */
   sendOrHold(shard: number, send: () => void): void {
@@ -64,8 +69,7 @@ export class ShardScheduler {
   }
 
   private async execute(transaction: Transaction): Promise<void> {
-    const call: ShardCall = (shard, argv) =>
-      new Promise((resolve) => this.pool.send(shard, transaction.db, transaction.protocol, argv, (reply) => resolve(Buffer.from(reply))));
+    const call: ShardCall = (shard, argv) => this.pool.call(shard, transaction.db, transaction.protocol, argv);
     const reply = await transaction.run(call);
     transaction.done(reply);
     for (const shard of transaction.shards) {

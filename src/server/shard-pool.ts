@@ -1,8 +1,12 @@
 /**
  * The front's view of its shard workers: one worker thread and one channel per shard, request ids, and
- * reply reassembly. `send` hands a command to a shard and calls back with its RESP reply, from the event
- * loop, in the order the shard executed it. Nothing here blocks: the channels queue when a ring is full
- * and park with Atomics.waitAsync when idle.
+ * reply reassembly. `send` hands a command to a shard; its RESP reply goes to the given sink, from the
+ * event loop, in the order the shard executed it. Nothing here blocks: the channels queue when a ring is
+ * full and park with Atomics.waitAsync when idle.
+ *
+ * Hot path. A shard answers its requests in the order it received them, so the reply sinks wait in a
+ * FIFO per shard (two parallel arrays used as a ring), not in a map by request id, and a request is
+ * encoded straight into the ring's reserved space: no per-command closure, map entry or buffer.
  *
  * Sends are batched per event-loop turn: the first send of a turn opens a batch on that shard's channel
  * and a microtask commits every open batch, so a pipeline of a thousand commands costs one publication
@@ -10,16 +14,55 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FrontChannel } from '../transport/channel.js';
-import { FrameAssembler, encodeRequest, framesOf } from '../shard/frames.js';
+import { FrameAssembler, encodeRequest, encodeRequestInto, framesOf, requestLength } from '../shard/frames.js';
 import type { ShardOptions } from '../shard/shard.js';
 import type { ShardWorkerData } from '../shard/worker.js';
 
-export type ReplyCallback = (reply: Uint8Array) => void;
+/** Receives replies; `position` is whatever the sender passed with the request. */
+export interface ReplySink {
+  fill(position: number, reply: Uint8Array): void;
+}
+
+/** The sinks of one shard's requests in flight, in send order. */
+class SinkQueue {
+  private sinks: (ReplySink | undefined)[] = new Array<ReplySink | undefined>(1024);
+  private positions = new Float64Array(1024);
+  private head = 0;
+  private tail = 0;
+
+  push(sink: ReplySink, position: number): void {
+    if (this.tail - this.head === this.sinks.length) this.grow();
+    const slot = this.tail++ & (this.sinks.length - 1);
+    this.sinks[slot] = sink;
+    this.positions[slot] = position;
+  }
+
+  /** Hands `reply` to the oldest sink. */
+  deliver(reply: Uint8Array): void {
+    const slot = this.head++ & (this.sinks.length - 1);
+    const sink = this.sinks[slot]!;
+    this.sinks[slot] = undefined;
+    sink.fill(this.positions[slot], reply);
+  }
+
+  private grow(): void {
+    const size = this.sinks.length;
+    const sinks = new Array<ReplySink | undefined>(size * 2);
+    const positions = new Float64Array(size * 2);
+    for (let i = this.head; i < this.tail; i++) {
+      sinks[i & (size * 2 - 1)] = this.sinks[i & (size - 1)];
+      positions[i & (size * 2 - 1)] = this.positions[i & (size - 1)];
+    }
+    this.sinks = sinks;
+    this.positions = positions;
+  }
+}
 
 interface ShardHandle {
   channel: FrontChannel;
   exited: Promise<unknown>;
   batchOpen: boolean;
+  sinks: SinkQueue;
 }
 
 export interface ShardPoolOptions {
@@ -33,7 +76,6 @@ export interface ShardPoolOptions {
 
 export class ShardPool {
   private readonly shards: ShardHandle[] = [];
-  private readonly callbacks = new Map<number, ReplyCallback>();
   private nextId = 1;
   private commitScheduled = false;
 
@@ -46,16 +88,14 @@ export class ShardPool {
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.on('exit', (code) => onWorkerExit(index, code));
       const assembler = new FrameAssembler();
+      const sinks = new SinkQueue();
       channel.onReplies((frames) => {
-        for (const incoming of frames) {
-          const message = assembler.add(incoming);
-          if (message === undefined) continue;
-          const callback = this.callbacks.get(message.id);
-          this.callbacks.delete(message.id);
-          callback?.(message.payload);
+        for (let i = 0; i < frames.length; i++) {
+          const payload = assembler.add(frames[i]);
+          if (payload !== undefined) sinks.deliver(payload);
         }
       });
-      this.shards.push({ channel, exited, batchOpen: false });
+      this.shards.push({ channel, exited, batchOpen: false, sinks });
     }
   }
 
@@ -68,20 +108,32 @@ export class ShardPool {
   }
 
   /**
-   * Sends argv to shard `shard` for database `db`; `callback` receives the reply (a view valid only
-   * during the call). Replies of one shard arrive in the order of its sends.
+   * Sends argv to shard `shard` for database `db`; `sink.fill(position, reply)` receives the reply (a
+   * view valid only during the call). Replies of one shard arrive in the order of its sends. `command`
+   * is the CommandSpec.index of argv[0], or −1 for the shard to look it up.
    */
-  send(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[], callback: ReplyCallback): void {
+  send(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[], sink: ReplySink, position: number): void {
     const handle = this.shards[shard];
+    const channel = handle.channel;
     if (!handle.batchOpen) {
-      handle.channel.beginBatch();
+      channel.beginBatch();
       handle.batchOpen = true;
       this.scheduleCommit();
     }
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
-    this.callbacks.set(id, callback);
-    for (const out of framesOf(encodeRequest(id, db, protocol, argv), handle.channel.maxRequestLength)) handle.channel.send(out);
+    handle.sinks.push(sink, position);
+    const length = requestLength(argv);
+    const reserved = channel.reserveRequest(length);
+    if (reserved !== null) {
+      encodeRequestInto(reserved, id, db, protocol, command, argv);
+      channel.finishRequest(length);
+    } else for (const out of framesOf(encodeRequest(id, db, protocol, command, argv), channel.maxRequestLength)) channel.send(out);
+  }
+
+  /** Sends argv and resolves with a copy of the reply. */
+  call(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Promise<Buffer> {
+    return new Promise((resolve) => this.send(shard, db, protocol, -1, argv, { fill: (_, reply) => resolve(Buffer.from(reply)) }, 0));
   }
 
   private scheduleCommit(): void {

@@ -6,7 +6,10 @@
  * frames of the same id, all but the last flagged MORE; the receiver joins them. The common case, one
  * frame, is built in one buffer (header included) and decoded in place: no copy beyond the ring's own.
  *
- *   request payload:  u8 db | u8 protocol | u16 0 | u32 argc | u32 length × argc | argument bytes
+ *   request payload:  u8 db | u8 protocol | u16 command | u32 argc | u32 length × argc | argument bytes
+ *
+ * `command` is the command's index in the command table plus one, as the front looked it up (so the shard
+ * does not look it up again), or 0 for "look argv[0] up" (requests the front builds itself).
  *   reply payload:    the RESP bytes of the reply, as the client must receive them
  *
  * Multi-byte fields are little-endian.
@@ -16,35 +19,66 @@ export const FLAG_MORE = 1;
 const REQUEST_FIXED_BYTES = 8;
 
 interface Request {
-  id: number;
   db: number;
   protocol: 2 | 3;
+  /** CommandSpec.index, or −1 when the shard is to look argv[0] up. */
+  command: number;
   argv: Buffer[];
 }
 
-/**
- * A request as one message, frame header first (arguments are copied once, into it). It is a frame as it
- * stands when it fits the ring; `framesOf` splits it otherwise.
- */
-export function encodeRequest(id: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Buffer {
+/** The bytes of a request as one message, frame header included. */
+export function requestLength(argv: readonly Uint8Array[]): number {
   let bytes = FRAME_HEADER_BYTES + REQUEST_FIXED_BYTES + 4 * argv.length;
-  for (const arg of argv) bytes += arg.length;
-  const message = Buffer.allocUnsafe(bytes);
-  writeFrameHeader(message, id, false);
-  const payload = message.subarray(FRAME_HEADER_BYTES);
-  payload[0] = db;
-  payload[1] = protocol;
-  payload.writeUInt16LE(0, 2);
-  payload.writeUInt32LE(argv.length, 4);
-  let at = REQUEST_FIXED_BYTES;
-  for (const arg of argv) {
-    payload.writeUInt32LE(arg.length, at);
-    at += 4;
-  }
-  for (const arg of argv) {
-    payload.set(arg, at);
+  for (let i = 0; i < argv.length; i++) bytes += argv[i].length;
+  return bytes;
+}
+
+/**
+ * Writes a request as one message, frame header first, into `target` (at least requestLength bytes):
+ * the front encodes straight into the request ring this way, so arguments are copied once, from the
+ * socket's chunk into shared memory. Hot path: plain byte stores, no DataView or Buffer methods.
+ */
+export function encodeRequestInto(
+  target: Uint8Array,
+  id: number,
+  db: number,
+  protocol: 2 | 3,
+  command: number,
+  argv: readonly Uint8Array[],
+): void {
+  writeFrameHeader(target, id, false);
+  const base = FRAME_HEADER_BYTES;
+  const argc = argv.length;
+  target[base] = db;
+  target[base + 1] = protocol;
+  target[base + 2] = (command + 1) & 0xff;
+  target[base + 3] = (command + 1) >>> 8;
+  writeU32(target, base + 4, argc);
+  let lengths = base + REQUEST_FIXED_BYTES;
+  let at = lengths + 4 * argc;
+  for (let i = 0; i < argc; i++) {
+    const arg = argv[i];
+    writeU32(target, lengths, arg.length);
+    lengths += 4;
+    target.set(arg, at);
     at += arg.length;
   }
+}
+
+function writeU32(target: Uint8Array, at: number, value: number): void {
+  target[at] = value & 0xff;
+  target[at + 1] = (value >>> 8) & 0xff;
+  target[at + 2] = (value >>> 16) & 0xff;
+  target[at + 3] = value >>> 24;
+}
+
+/**
+ * A request as one message, frame header first. It is a frame as it stands when it fits the ring;
+ * `framesOf` splits it otherwise.
+ */
+export function encodeRequest(id: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[]): Buffer {
+  const message = Buffer.allocUnsafe(requestLength(argv));
+  encodeRequestInto(message, id, db, protocol, command, argv);
   return message;
 }
 
@@ -54,10 +88,7 @@ export function framesOf(message: Buffer, maxFrame: number): Buffer[] {
 }
 
 export function writeFrameHeader(target: Uint8Array, id: number, more: boolean): void {
-  target[0] = id & 0xff;
-  target[1] = (id >>> 8) & 0xff;
-  target[2] = (id >>> 16) & 0xff;
-  target[3] = id >>> 24;
+  writeU32(target, 0, id);
   target[4] = more ? FLAG_MORE : 0;
 }
 
@@ -84,16 +115,19 @@ export function frameHasMore(frameBytes: Uint8Array): boolean {
 }
 
 /**
- * Joins the frames of one message. A single frame is returned as a view of itself; several are copied
- * into one buffer. Holds at most one partial message per id at a time.
+ * Joins the frames of one message. A single frame's payload is returned as a view of it; several are
+ * copied into one buffer. Holds at most one partial message per id at a time. The message's id is its
+ * last frame's (frameId).
  */
 export class FrameAssembler {
   private readonly partial = new Map<number, Uint8Array[]>();
 
   /** The whole payload once the last frame of its id has arrived, else undefined. */
-  add(frameBytes: Uint8Array): { id: number; payload: Uint8Array } | undefined {
-    const id = frameId(frameBytes);
+  add(frameBytes: Uint8Array): Uint8Array | undefined {
     const chunk = frameBytes.subarray(FRAME_HEADER_BYTES);
+    // Hot path: a whole message in one frame while nothing is being joined needs no id or map.
+    if (this.partial.size === 0 && !frameHasMore(frameBytes)) return chunk;
+    const id = frameId(frameBytes);
     const parts = this.partial.get(id);
     if (frameHasMore(frameBytes)) {
       const copy = Uint8Array.from(chunk);
@@ -101,15 +135,15 @@ export class FrameAssembler {
       else parts.push(copy);
       return undefined;
     }
-    if (parts === undefined) return { id, payload: chunk };
+    if (parts === undefined) return chunk;
     this.partial.delete(id);
     parts.push(chunk);
-    return { id, payload: Buffer.concat(parts) };
+    return Buffer.concat(parts);
   }
 }
 
 /** Decodes a request payload; argv are views of the payload (valid as long as it is). */
-export function decodeRequest(id: number, payload: Uint8Array): Request {
+export function decodeRequest(payload: Uint8Array): Request {
   const view = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
   const argc = view.readUInt32LE(4);
   const argv: Buffer[] = new Array(argc);
@@ -121,5 +155,5 @@ export function decodeRequest(id: number, payload: Uint8Array): Request {
     lengths += 4;
     at += length;
   }
-  return { id, db: view[0], protocol: view[1] === 3 ? 3 : 2, argv };
+  return { db: view[0], protocol: view[1] === 3 ? 3 : 2, command: view.readUInt16LE(2) - 1, argv };
 }

@@ -39,24 +39,29 @@ export class Shard {
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena));
   }
 
-  /** Runs one command against database `db` and returns its RESP reply. */
-  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[]): Buffer {
+  /**
+   * Runs one command against database `db` and returns its RESP reply, a view valid until the next
+   * call. `command` is the CommandSpec.index the front found, or −1 to look argv[0] up here.
+   */
+  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[], command = -1): Buffer {
     const writer = this.writer;
+    writer.clear();
     writer.protocol = protocol;
     const database = this.databases[db];
     if (database === undefined) writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
     else {
+      const spec = command >= 0 ? this.table.at(command) : this.table.lookup(argv[0]);
       try {
-        execute(this.table, { db: database, reply: writer, now: Date.now() }, argv);
+        execute(spec, { db: database, reply: writer, now: Date.now() }, argv);
       } catch (error) {
         // The arena refused memory: the write paths allocate before they change anything, so the data
         // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.
         if (!(error instanceof AllocatorError)) throw error;
-        writer.take();
+        writer.clear();
         writer.error(OOM);
       }
     }
-    return writer.take();
+    return writer.written();
   }
 
   /** Periodic work; returns quickly when it ran less than IDLE_PERIOD_MS ago. */

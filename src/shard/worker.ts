@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerChannel, type ChannelDescription } from '../transport/channel.js';
-import { FRAME_HEADER_BYTES, FrameAssembler, decodeRequest, frame, writeFrameHeader } from './frames.js';
+import { FRAME_HEADER_BYTES, FrameAssembler, decodeRequest, frame, frameId, writeFrameHeader } from './frames.js';
 import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
@@ -23,17 +23,18 @@ function serve(data: ShardWorkerData): void {
     const state = channel.waitForWork(IDLE_PERIOD_MS);
     if (state === 'closed') break;
     for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
-      const message = assembler.add(incoming);
-      if (message === undefined) continue;
-      const request = decodeRequest(message.id, message.payload);
-      const reply = shard.execute(request.db, request.protocol, request.argv);
+      const id = frameId(incoming);
+      const payload = assembler.add(incoming);
+      if (payload === undefined) continue;
+      const request = decodeRequest(payload);
+      const reply = shard.execute(request.db, request.protocol, request.argv, request.command);
       if (reply.length + FRAME_HEADER_BYTES <= maxReply) {
         // The common case: header and reply written straight into the ring's reserved space.
         const out = channel.reserveReply(reply.length + FRAME_HEADER_BYTES);
-        writeFrameHeader(out, request.id, false);
+        writeFrameHeader(out, id, false);
         out.set(reply, FRAME_HEADER_BYTES);
         channel.finishReply(reply.length + FRAME_HEADER_BYTES);
-      } else for (const out of frame(request.id, reply, maxReply)) channel.reply(out);
+      } else for (const out of frame(id, reply, maxReply)) channel.reply(out);
     }
     shard.idle();
   }

@@ -269,6 +269,23 @@ export class FrontChannel {
     return false;
   }
 
+  /**
+   * Zero-copy send: a view of the request ring to encode a frame of up to `maxLength` bytes into, or null
+   * when it cannot go in now (ring full, or earlier frames queued); the caller then uses `send`.
+   * `finishRequest(length)` stages the frame; nothing else may be sent in between.
+   */
+  reserveRequest(maxLength: number): Uint8Array | null {
+    if (this.closing) throw new TransportError('ECLOSED', 'reserveRequest() after close()');
+    if (this.queueHead !== this.queue.length || maxLength > this.requests.maxFrameLength) return null;
+    return this.requests.reserve(maxLength);
+  }
+
+  finishRequest(length: number): void {
+    this.requests.finish(length);
+    this.framesSent++;
+    if (!this.inBatch) this.publish();
+  }
+
   /** Frames waiting for room in the request ring. */
   get queued(): number {
     return this.queue.length - this.queueHead;

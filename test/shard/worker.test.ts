@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrontChannel } from '../../src/transport/channel.js';
-import { FrameAssembler, encodeRequest, framesOf } from '../../src/shard/frames.js';
+import { FrameAssembler, encodeRequest, frameId, framesOf } from '../../src/shard/frames.js';
 
 const bootstrap = new URL('../helpers/ts-worker.mjs', import.meta.url);
 const workerFile = new URL('../../src/shard/worker.ts', import.meta.url);
@@ -14,10 +14,11 @@ function startShard() {
   const assembler = new FrameAssembler();
   channel.onReplies((frames) => {
     for (const incoming of frames) {
-      const message = assembler.add(incoming);
-      if (message !== undefined) {
-        pending.get(message.id)!(Buffer.from(message.payload));
-        pending.delete(message.id);
+      const id = frameId(incoming);
+      const payload = assembler.add(incoming);
+      if (payload !== undefined) {
+        pending.get(id)!(Buffer.from(payload));
+        pending.delete(id);
       }
     }
   });
@@ -26,7 +27,7 @@ function startShard() {
     const id = nextId++;
     const reply = new Promise<Buffer>((resolve) => pending.set(id, resolve));
     const args = argv.map((a) => (typeof a === 'string' ? Buffer.from(a) : a));
-    for (const out of framesOf(encodeRequest(id, db, 2, args), channel.maxRequestLength)) channel.send(out);
+    for (const out of framesOf(encodeRequest(id, db, 2, -1, args), channel.maxRequestLength)) channel.send(out);
     return reply;
   };
   const summary = new Promise<{ keys: number }>((resolve) => worker.once('message', resolve));
