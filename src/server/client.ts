@@ -94,9 +94,14 @@ export class Client {
     if (this.closing && this.head === this.next) this.socket.end();
   }
 
+  /** Whether a command of this client may run at once: no transaction of its own waits before it. */
+  get mayRunNow(): boolean {
+    return this.waitingTransactions === 0 && this.deferred.length === 0;
+  }
+
   /** Runs `action` now, or once this client's waiting transactions have started. */
   inOrder(action: () => void): void {
-    if (this.waitingTransactions === 0 && this.deferred.length === 0) action();
+    if (this.mayRunNow) action();
     else this.deferred.push(action);
   }
 

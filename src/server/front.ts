@@ -121,7 +121,9 @@ export class Front implements OutputScheduler {
 
   private dispatch(client: Client, argv: Buffer[]): void {
     const position = client.reserve();
-    client.inOrder(() => this.execute(client, argv, position));
+    // Only a client waiting behind its own cross-shard command needs its commands deferred (a closure each).
+    if (client.mayRunNow) this.execute(client, argv, position);
+    else client.inOrder(() => this.execute(client, argv, position));
   }
 
   private execute(client: Client, argv: Buffer[], position: number): void {
