@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes src/commands/redis-commands.json: the COMMAND INFO metadata (name, arity, flags, key positions,
+// Writes src/commands/redis-commands.json and redis-command-docs.json: the COMMAND INFO metadata (name, arity, flags, key positions,
 // ACL categories, tips, key specs, subcommands) of the commands sabre implements, as a real Redis 7.0
 // reports it. Usage: node scripts/import-command-info.mjs <redis port>. The list below grows with each
 // command family; test/commands/table.test.ts checks the file against a live redis-server.
@@ -20,4 +20,7 @@ const infos = JSON.parse(json);
 const missing = names.filter((_, i) => infos[i] === null);
 if (missing.length > 0) throw new Error(`unknown to this redis-server: ${missing.join(' ')}`);
 writeFileSync(new URL('../src/commands/redis-commands.json', import.meta.url), JSON.stringify(infos, null, 1) + '\n');
-console.log(`wrote ${infos.length} commands`);
+// COMMAND DOCS of the same commands, as a map from name to doc.
+const docs = JSON.parse(execFileSync('redis-cli', ['-p', port, '--json', 'command', 'docs', ...names], { encoding: 'utf8' }));
+writeFileSync(new URL('../src/commands/redis-command-docs.json', import.meta.url), JSON.stringify(docs) + '\n');
+console.log(`wrote ${infos.length} commands and their docs`);

@@ -39,3 +39,8 @@ export function keySlot(bytes: Uint8Array, start = 0, end = bytes.length): numbe
   }
   return crc16(bytes, start, end) & (SLOT_COUNT - 1);
 }
+
+/** The shard that owns `slot` when `shards` shards split the slots into contiguous ranges, as Redis Cluster hands them to nodes. */
+export function shardOfSlot(slot: number, shards: number): number {
+  return Math.floor((slot * shards) / SLOT_COUNT);
+}

@@ -21,9 +21,13 @@ const OUTPUT_CHUNK_BYTES = 16 * 1024;
 /** Replies this large skip the output buffer: they are written as their own copy. */
 const LARGE_REPLY_BYTES = 64 * 1024;
 
+const NOTHING = new Uint8Array(0);
+
 /** Where a client registers that it has output waiting; the front flushes such clients once per task. */
 export interface OutputScheduler {
   markDirty(client: Client): void;
+  /** Bytes handed to a socket (INFO's total_net_output_bytes). */
+  countOutput(bytes: number): void;
 }
 
 export class Client {
@@ -37,11 +41,29 @@ export class Client {
   waitingTransactions = 0;
   /** On the scheduler's dirty list. */
   dirty = false;
+  readonly createdAt = Date.now();
+  /** When the client last sent a command (CLIENT LIST idle=). */
+  lastActivity = Date.now();
+  /** The last command's name, as CLIENT LIST shows it (cmd=). */
+  lastCommand = 'NULL';
+  /** A MONITOR client gets the command feed and nothing else. */
+  monitoring = false;
+  /** CLIENT REPLY: ON, OFF (no replies), SKIP (none for the next command). */
+  replyMode: 'on' | 'off' | 'skip' = 'on';
+  /** CLIENT NO-EVICT, recorded for CLIENT INFO (sabre evicts no clients). */
+  noEvict = false;
+  /** Held by CLIENT PAUSE: commands wait in `deferred` until the pause ends. */
+  paused = false;
+  readonly address: string;
+  readonly localAddress: string;
 
   private readonly deferred: (() => void)[] = [];
   private slots: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(16);
+  /** Per slot: 1 when CLIENT REPLY OFF or SKIP silenced that position's reply. */
+  private silent = new Uint8Array(16);
   private head = 0;
   private next = 0;
+  private ended = false;
   private out: Buffer = Buffer.alloc(0);
   private outStart = 0;
   private outEnd = 0;
@@ -50,7 +72,10 @@ export class Client {
     readonly id: number,
     readonly socket: Socket,
     private readonly scheduler: OutputScheduler,
-  ) {}
+  ) {
+    this.address = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
+    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+  }
 
   get protocol(): 2 | 3 {
     return this.writer.protocol;
@@ -64,18 +89,21 @@ export class Client {
   /** Reserves the next reply position. */
   reserve(): number {
     if (this.next - this.head === this.slots.length) this.growSlots();
+    const mode = this.replyMode;
+    this.silent[this.next & (this.slots.length - 1)] = mode === 'on' ? 0 : 1;
+    if (mode === 'skip') this.replyMode = 'on';
     return this.next++;
   }
 
   /** Delivers the reply for a reserved position; `reply` need only stay valid during the call. */
   fill(position: number, reply: Uint8Array): void {
+    const mask = this.slots.length - 1;
     if (position !== this.head) {
-      this.slots[position & (this.slots.length - 1)] = new Uint8Array(reply);
+      this.slots[position & mask] = this.silent[position & mask] === 1 ? NOTHING : new Uint8Array(reply);
       return;
     }
-    this.append(reply);
+    if (this.silent[position & mask] === 0) this.append(reply);
     let head = this.head + 1;
-    const mask = this.slots.length - 1;
     while (head < this.next) {
       const early = this.slots[head & mask];
       if (early === undefined) break;
@@ -91,12 +119,17 @@ export class Client {
   flush(): void {
     this.dirty = false;
     this.flushBuffered();
-    if (this.closing && this.head === this.next) this.socket.end();
+    if (this.closing && this.head === this.next && !this.ended) {
+      // Redis closes the connection outright once the last reply is out: it reads nothing more.
+      this.ended = true;
+      const socket = this.socket;
+      socket.end(() => socket.destroy());
+    }
   }
 
   /** Whether a command of this client may run at once: no transaction of its own waits before it. */
   get mayRunNow(): boolean {
-    return this.waitingTransactions === 0 && this.deferred.length === 0;
+    return this.waitingTransactions === 0 && this.deferred.length === 0 && !this.paused;
   }
 
   /** Runs `action` now, or once this client's waiting transactions have started. */
@@ -105,15 +138,43 @@ export class Client {
     else this.deferred.push(action);
   }
 
-  /** Runs deferred commands until one of them starts waiting for a transaction again. */
+  /** Runs deferred commands until one of them starts waiting (for a transaction or a pause) again. */
   releaseDeferred(): void {
-    while (this.waitingTransactions === 0 && this.deferred.length > 0) this.deferred.shift()!();
+    while (this.waitingTransactions === 0 && !this.paused && this.deferred.length > 0) this.deferred.shift()!();
+  }
+
+  /** Commands parsed and waiting to run (a transaction or a pause holds them). */
+  get deferredCount(): number {
+    return this.deferred.length;
+  }
+
+  /** Output bytes buffered and not yet handed to the socket, plus what the socket still holds. */
+  get outputBytes(): number {
+    return this.outEnd - this.outStart + this.socket.writableLength;
+  }
+
+  /** Replies reserved and not yet written out. */
+  get pendingReplies(): number {
+    return this.next - this.head;
+  }
+
+  /** CLIENT KILL: drops the connection at once, replies pending or not, as Redis does. */
+  kill(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  /** Writes bytes outside the reply order (MONITOR's feed); they leave with the next flush. */
+  push(bytes: Uint8Array): void {
+    this.append(bytes);
+    if (!this.dirty) this.scheduler.markDirty(this);
   }
 
   private append(reply: Uint8Array): void {
     const length = reply.length;
     if (length >= LARGE_REPLY_BYTES) {
       this.flushBuffered();
+      this.scheduler.countOutput(length);
       if (!this.socket.destroyed) this.socket.write(new Uint8Array(reply));
       return;
     }
@@ -133,6 +194,7 @@ export class Client {
 
   private flushBuffered(): void {
     if (this.outEnd === this.outStart) return;
+    this.scheduler.countOutput(this.outEnd - this.outStart);
     if (!this.socket.destroyed) this.socket.write(this.out.subarray(this.outStart, this.outEnd));
     // The written bytes now belong to the socket until sent; later replies go after them.
     this.outStart = this.outEnd;
@@ -140,10 +202,14 @@ export class Client {
 
   private growSlots(): void {
     const old = this.slots;
+    const oldSilent = this.silent;
     const grown = new Array<Uint8Array | undefined>(old.length * 2);
+    const grownSilent = new Uint8Array(old.length * 2);
     for (let position = this.head; position < this.next; position++) {
       grown[position & (grown.length - 1)] = old[position & (old.length - 1)];
+      grownSilent[position & (grown.length - 1)] = oldSilent[position & (old.length - 1)];
     }
     this.slots = grown;
+    this.silent = grownSilent;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Commands the front answers itself, because they concern the connection rather than any key: PING,
- * ECHO, SELECT, QUIT, HELLO, CLIENT ID|SETNAME|GETNAME, COMMAND COUNT|DOCS. Each writes its reply
- * into the client's writer; replies and errors follow Redis 7.0.
+ * Commands the front answers itself because they concern the connection rather than any key (PING ECHO
+ * SELECT QUIT HELLO), and what every front-answered command family shares: its context and handler
+ * types, and subcommand dispatch. Replies and errors follow Redis 7.0.
  */
 import { argText, parseInt64 } from '../commands/context.js';
 import { arityMatches } from '../commands/table.js';
@@ -18,26 +18,24 @@ import {
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { DATABASES } from '../shard/shard.js';
 import type { Client } from './client.js';
+import { SERVER_VERSION } from './info.js';
+import type { ServerContext } from './server-context.js';
 
 export interface ConnectionContext {
   client: Client;
   writer: ReplyWriter;
   argv: readonly Buffer[];
   table: CommandTable;
-  server: ServerFacts;
+  server: ServerContext;
 }
 
-/** What INFO reports about the running server, read at the moment of the command. */
-export interface ServerFacts {
-  port: number;
-  shards: number;
-  startedAt: number;
-  connectedClients: number;
-}
+/**
+ * A command the front answers. It writes its reply into `writer` at once, or returns a promise of the
+ * function that writes it, for replies that need the shards first (INFO); the front then fills the
+ * command's reply position when it settles, so the client's replies stay in order.
+ */
+export type ConnectionHandler = (ctx: ConnectionContext) => void | Promise<(writer: ReplyWriter) => void>;
 
-type ConnectionHandler = (ctx: ConnectionContext) => void;
-
-export const SERVER_VERSION = '7.0.15';
 
 const ping: ConnectionHandler = ({ writer, argv }) => {
   if (argv.length === 1) writer.pong();
@@ -95,81 +93,15 @@ const hello: ConnectionHandler = ({ client, writer, argv }) => {
 };
 
 /** Containers with subcommands: the subcommand is found and its own arity checked, as Redis does. */
-function container(name: string, handlers: Record<string, ConnectionHandler>): ConnectionHandler {
+export function container(name: string, handlers: Record<string, ConnectionHandler>): ConnectionHandler {
   return (ctx) => {
     const sub = argText(ctx.argv[1]).toLowerCase();
     const spec = ctx.table.get(name)?.subcommands?.get(sub);
     const handler = handlers[sub];
     if (spec === undefined || handler === undefined) return ctx.writer.error(unknownSubcommand(ctx.argv[1], name.toUpperCase()));
     if (!arityMatches(spec, ctx.argv.length)) return ctx.writer.error(wrongArity(spec.name));
-    handler(ctx);
+    return handler(ctx);
   };
 }
 
-const clientCommand = container('client', {
-  id: ({ client, writer }) => writer.integer(client.id),
-  setname: ({ client, writer, argv }) => {
-    const name = argText(argv[2]);
-    if (/[\s]/.test(name)) return writer.error('ERR Client names cannot contain spaces, newlines or special characters.');
-    client.name = name;
-    writer.ok();
-  },
-  getname: ({ client, writer }) => (client.name === '' ? writer.nullBulk() : writer.bulk(client.name)),
-});
-
-const commandSubcommands = container('command', {
-  count: ({ writer, table }) => writer.integer(table.size),
-  // redis-cli asks for command docs at startup to show hints; sabre has none to give yet.
-  docs: ({ writer }) => writer.mapHeader(0),
-});
-
-/** COMMAND with no subcommand (the full table) is not served yet; COUNT and DOCS are. */
-const command: ConnectionHandler = (ctx) => {
-  if (ctx.argv.length === 1) return ctx.writer.error(unknownSubcommand(Buffer.from(''), 'COMMAND'));
-  commandSubcommands(ctx);
-};
-
-/**
- * INFO [section ...]: the sections sabre can already fill with real figures (server, clients,
- * persistence); the others come with the parts they describe. ioredis reads `loading` as its ready check.
- */
-const info: ConnectionHandler = ({ writer, argv, server }) => {
-  const uptime = Math.floor((Date.now() - server.startedAt) / 1000);
-  const sections: Record<string, [string, string | number][]> = {
-    server: [
-      ['redis_version', SERVER_VERSION],
-      ['redis_mode', 'standalone'],
-      ['os', `${process.platform} ${process.arch}`],
-      ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
-      ['process_id', process.pid],
-      ['tcp_port', server.port],
-      ['uptime_in_seconds', uptime],
-      ['uptime_in_days', Math.floor(uptime / 86400)],
-      ['executable', process.argv[1] ?? ''],
-      ['sabre_shards', server.shards],
-    ],
-    clients: [['connected_clients', server.connectedClients]],
-    persistence: [
-      ['loading', 0],
-      ['async_loading', 0],
-    ],
-  };
-  const wanted = argv.slice(1).map((arg) => argText(arg).toLowerCase());
-  const all = wanted.length === 0 || wanted.some((name) => name === 'all' || name === 'default' || name === 'everything');
-  const text = Object.entries(sections)
-    .filter(([name]) => all || wanted.includes(name))
-    .map(([name, fields]) => `# ${name[0].toUpperCase()}${name.slice(1)}\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`)
-    .join('\r\n');
-  writer.bulk(text);
-};
-
-export const connectionCommands: ReadonlyMap<string, ConnectionHandler> = new Map([
-  ['ping', ping],
-  ['echo', echo],
-  ['select', select],
-  ['quit', quit],
-  ['hello', hello],
-  ['client', clientCommand],
-  ['command', command],
-  ['info', info],
-]);
+export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello };

@@ -12,42 +12,81 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { SLOT_COUNT, keySlot } from '../cluster/slot.js';
-import { CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
+import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
+import { argText } from '../commands/context.js';
+import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
+import { ShardOp } from '../shard/frames.js';
+import type { ShardStats } from '../shard/shard.js';
 import { Client, type OutputScheduler } from './client.js';
-import { connectionCommands, type ServerFacts } from './connection-commands.js';
+import { clientCommand } from './client-command.js';
+import { commandCommand } from './command-command.js';
+import { connectionCommands, type ConnectionHandler } from './connection-commands.js';
+import type { InfoFacts } from './info.js';
+import { monitorLine } from './monitor.js';
 import { ShardScheduler, multiShardBody } from './multi-shard.js';
+import type { ServerContext } from './server-context.js';
+import { serverCommands } from './server-commands.js';
+import { ServerStats } from './server-stats.js';
 import type { ShardPool } from './shard-pool.js';
+import { Slowlog } from './slowlog.js';
 
 const ERR_CROSS_SHARD =
   "ERR this command's keys live on different shards, and sabre does not run it across shards yet; use {hash tags} to keep them together, or --shards 1";
+
+/** Every command the front answers itself, by name. */
+const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
+  Object.entries({ ...connectionCommands, ...serverCommands, client: clientCommand, command: commandCommand }),
+);
+
+/** Commands CLIENT PAUSE WRITE holds: those that may change data. */
+const PAUSED_BY_WRITE = CommandFlag.write | CommandFlag.may_replicate;
 
 export interface FrontOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** enable-debug-command: no (Redis's default), yes, or local (loopback clients only). */
+  enableDebugCommand?: 'no' | 'yes' | 'local';
+  maxclients?: number;
+  maxmemory?: number;
+  maxmemoryPolicy?: string;
+  configFile?: string;
+  /** Called by SHUTDOWN once the reply queue is dealt with; the server's owner stops and exits. */
+  onShutdown?: () => void;
 }
 
-export class Front implements OutputScheduler {
+export class Front implements OutputScheduler, ServerContext {
   private readonly server: Server;
   /** Clients with output to write at the end of this task (see client.ts). */
   private readonly dirty: Client[] = [];
   private flushScheduled = false;
   private readonly table = new CommandTable();
-  private readonly clients = new Set<Client>();
+  private readonly connected = new Set<Client>();
+  private readonly monitors = new Set<Client>();
   private readonly slotToShard: Uint8Array;
   private readonly scheduler: ShardScheduler;
   private nextClientId = 1;
+  private pausedUntil = 0;
+  private pauseWritesOnly = false;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private peakMemory = 0;
+  port = 0;
+  readonly stats: ServerStats;
+  readonly slowlog = new Slowlog();
 
   constructor(
     private readonly pool: ShardPool,
     private readonly options: FrontOptions,
   ) {
-    // Contiguous slot ranges per shard, as Redis Cluster hands out slots to nodes.
     this.slotToShard = new Uint8Array(SLOT_COUNT);
-    for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOT_COUNT);
+    for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = shardOfSlot(slot, pool.size);
     this.scheduler = new ShardScheduler(pool);
+    this.stats = new ServerStats(Array.from({ length: this.table.size }, (_, index) => this.table.at(index)?.name ?? ''));
+    pool.observe((command, argv, micros, reply, sink) => {
+      this.stats.executed(command, micros, reply);
+      if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
+    });
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -63,16 +102,91 @@ export class Front implements OutputScheduler {
   }
 
   close(): Promise<void> {
-    for (const client of this.clients) client.socket.destroy();
+    for (const client of this.connected) client.socket.destroy();
+    this.stats.close();
+    clearTimeout(this.pauseTimer);
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private readonly startedAt = Date.now();
-  private port = 0;
+  // ---------------------------------------------------------------- ServerContext
 
-  private facts(): ServerFacts {
-    return { port: this.port, shards: this.pool.size, startedAt: this.startedAt, connectedClients: this.clients.size };
+  get shardCount(): number {
+    return this.pool.size;
   }
+
+  clients(): Iterable<Client> {
+    return this.connected;
+  }
+
+  shardStats(): Promise<ShardStats[]> {
+    return Promise.all(Array.from({ length: this.pool.size }, (_, shard) => this.pool.stats(shard)));
+  }
+
+  infoFacts(shardStats: readonly ShardStats[]): InfoFacts {
+    return {
+      port: this.port,
+      shards: this.pool.size,
+      connectedClients: this.connected.size,
+      maxclients: this.options.maxclients ?? 10000,
+      maxmemory: this.options.maxmemory ?? 0,
+      maxmemoryPolicy: this.options.maxmemoryPolicy ?? 'noeviction',
+      configFile: this.options.configFile ?? '',
+      hz: 10,
+      stats: this.stats,
+      shardStats,
+      notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
+    };
+  }
+
+  lastSave(): number {
+    return Math.floor(this.stats.startedAt / 1000);
+  }
+
+  pause(until: number, writesOnly: boolean): void {
+    // A longer or stricter pause wins over the current one, as in Redis.
+    if (until > this.pausedUntil) this.pausedUntil = until;
+    this.pauseWritesOnly = this.pausedUntil > Date.now() && this.pauseWritesOnly && writesOnly ? true : writesOnly;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pausedUntil - Date.now()));
+  }
+
+  unpause(): void {
+    this.pausedUntil = 0;
+    clearTimeout(this.pauseTimer);
+    for (const client of this.connected) {
+      if (!client.paused) continue;
+      client.paused = false;
+      client.releaseDeferred();
+    }
+  }
+
+  monitor(client: Client): void {
+    client.monitoring = true;
+    this.monitors.add(client);
+  }
+
+  onEveryShard(operation: number, args: unknown): Promise<unknown[]> {
+    const shards = new Set(Array.from({ length: this.pool.size }, (_, shard) => shard));
+    return new Promise((resolve) => {
+      this.scheduler.submitOperation(shards, async () => {
+        resolve(await Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size }))));
+      });
+    });
+  }
+
+  debugAllowed(client: Client): boolean {
+    const mode = this.options.enableDebugCommand ?? 'no';
+    if (mode === 'yes') return true;
+    const address = client.socket.remoteAddress ?? '';
+    return mode === 'local' && (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1');
+  }
+
+  shutdown(): void {
+    this.options.logger.warn('User requested shutdown...');
+    (this.options.onShutdown ?? (() => process.exit(0)))();
+  }
+
+  // ---------------------------------------------------------------- clients and their output
 
   markDirty(client: Client): void {
     if (client.dirty) return;
@@ -81,6 +195,10 @@ export class Front implements OutputScheduler {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(this.flushDirty);
+  }
+
+  countOutput(bytes: number): void {
+    this.stats.netOutputBytes += bytes;
   }
 
   private readonly flushDirty = (): void => {
@@ -93,14 +211,20 @@ export class Front implements OutputScheduler {
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
     const client = new Client(this.nextClientId++, socket, this);
-    this.clients.add(client);
+    this.connected.add(client);
+    this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
-    socket.on('close', () => this.clients.delete(client));
+    socket.on('close', () => {
+      this.connected.delete(client);
+      this.monitors.delete(client);
+    });
     socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
   }
 
   private receive(client: Client, chunk: Buffer): void {
     if (client.closing) return;
+    this.stats.netInputBytes += chunk.length;
+    client.lastActivity = Date.now();
     const parser = client.parser;
     parser.feed(chunk);
     for (let argv = parser.next(); argv !== undefined; argv = parser.next()) {
@@ -129,19 +253,13 @@ export class Front implements OutputScheduler {
   private execute(client: Client, argv: Buffer[], position: number): void {
     const writer = client.writer;
     const spec = this.table.lookup(argv[0]);
-    if (spec === undefined) {
-      writer.error(unknownCommand(argv));
-      return client.fill(position, writer.take());
-    }
-    if (!arityMatches(spec, argv.length)) {
-      writer.error(wrongArity(spec.name));
-      return client.fill(position, writer.take());
-    }
-    const local = connectionCommands.get(spec.name);
-    if (local !== undefined) {
-      local({ client, writer, argv, table: this.table, server: this.facts() });
-      return client.fill(position, writer.take());
-    }
+    if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));
+    if (!arityMatches(spec, argv.length)) return this.refuse(client, position, wrongArity(spec.name), spec.name);
+    if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
+    client.lastCommand = spec.name;
+    if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
+    const local = FRONT_COMMANDS.get(spec.name);
+    if (local !== undefined) return this.executeLocally(client, spec, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
     if (shard >= 0) {
       const { db, protocol } = client;
@@ -151,15 +269,60 @@ export class Front implements OutputScheduler {
       return;
     }
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
-      writer.error(wrongArity(spec.name));
-      return client.fill(position, writer.take());
+      return this.refuse(client, position, wrongArity(spec.name), spec.name);
     }
     const body = multiShardBody(spec.name, argv, (key) => this.slotToShard[keySlot(key)]);
     if (body === undefined) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
+    this.stats.totalCommands++;
     this.scheduler.submit(client, body.shards, body.run, (reply) => client.fill(position, reply));
+  }
+
+  /** Answers an error for a command refused before it ran, and counts it. */
+  private refuse(client: Client, position: number, error: string | Uint8Array, known?: string): void {
+    const writer = client.writer;
+    writer.error(error);
+    const reply = writer.take();
+    if (known === undefined) this.stats.errorReply(reply);
+    else this.stats.rejectedCall(known, reply);
+    client.fill(position, reply);
+  }
+
+  private executeLocally(client: Client, spec: CommandSpec, handler: ConnectionHandler, argv: Buffer[], position: number): void {
+    const writer = client.writer;
+    const name = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
+    const started = performance.now();
+    const later = handler({ client, writer, argv, table: this.table, server: this });
+    if (later === undefined) {
+      const reply = writer.take();
+      this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);
+      return client.fill(position, reply);
+    }
+    void later.then((write) => {
+      write(writer);
+      const reply = writer.take();
+      this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);
+      client.fill(position, reply);
+    });
+  }
+
+  /** Holds a command during CLIENT PAUSE (all commands, or writes only); returns whether it did. */
+  private holdForPause(client: Client, spec: CommandSpec, argv: Buffer[], position: number): boolean {
+    if (Date.now() >= this.pausedUntil) {
+      this.unpause();
+      return false;
+    }
+    if (this.pauseWritesOnly && (spec.flags & PAUSED_BY_WRITE) === 0) return false;
+    client.paused = true;
+    client.inOrder(() => this.execute(client, argv, position));
+    return true;
+  }
+
+  private feedMonitors(client: Client, argv: readonly Buffer[]): void {
+    const line = monitorLine(client.db, client.address, argv);
+    for (const monitor of this.monitors) if (monitor !== client) monitor.push(line);
   }
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */

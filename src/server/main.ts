@@ -5,7 +5,7 @@
  */
 import { pino, type Level } from 'pino';
 import { OptionsError, parseOptions, type ServerOptions } from '../config/options.js';
-import { SERVER_VERSION } from './connection-commands.js';
+import { SERVER_VERSION } from './info.js';
 import { Front } from './front.js';
 import { ShardPool } from './shard-pool.js';
 
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);
   });
-  const front = new Front(pool, { port: options.port, host: options.bind, logger });
+  const front = new Front(pool, { port: options.port, host: options.bind, logger, onShutdown: () => void stop('SHUTDOWN') });
   let port: number;
   try {
     port = await front.listen();

@@ -22,12 +22,10 @@ export type ShardCall = (shard: number, argv: readonly Buffer[]) => Promise<Buff
 
 interface Transaction {
   shards: ReadonlySet<number>;
-  run: (call: ShardCall) => Promise<Buffer>;
-  client: Client;
-  /** The client's database and protocol when it sent the command (it may SELECT before the last step). */
-  db: number;
-  protocol: 2 | 3;
-  done: (reply: Buffer) => void;
+  /** The transaction's steps; the shards are released when it settles. */
+  start: () => Promise<void>;
+  /** The client whose command it is (none for the server's own operations). */
+  client: Client | undefined;
 }
 
 export class ShardScheduler {
@@ -50,9 +48,18 @@ export class ShardScheduler {
   }
 
   /** Queues a transaction over `shards`; `done` receives its reply. */
-  submit(client: Client, shards: ReadonlySet<number>, run: Transaction['run'], done: (reply: Buffer) => void): void {
+  submit(client: Client, shards: ReadonlySet<number>, run: (call: ShardCall) => Promise<Buffer>, done: (reply: Buffer) => void): void {
     client.waitingTransactions++;
-    this.waiting.push({ shards, run, client, db: client.db, protocol: client.protocol, done });
+    // The client's database and protocol now: it may SELECT or HELLO before the last step runs.
+    const { db, protocol } = client;
+    const call: ShardCall = (shard, argv) => this.pool.call(shard, db, protocol, argv);
+    this.waiting.push({ shards, client, start: async () => done(await run(call)) });
+    this.startReady();
+  }
+
+  /** Queues work of the server's own over `shards` (DEBUG SLEEP, POPULATE): it runs with them held. */
+  submitOperation(shards: ReadonlySet<number>, work: () => Promise<void>): void {
+    this.waiting.push({ shards, client: undefined, start: work });
     this.startReady();
   }
 
@@ -62,16 +69,16 @@ export class ShardScheduler {
       for (const shard of next.shards) if (this.heldBack.has(shard)) return;
       this.waiting.shift();
       for (const shard of next.shards) this.heldBack.set(shard, []);
-      next.client.waitingTransactions--;
-      next.client.releaseDeferred();
+      if (next.client !== undefined) {
+        next.client.waitingTransactions--;
+        next.client.releaseDeferred();
+      }
       void this.execute(next);
     }
   }
 
   private async execute(transaction: Transaction): Promise<void> {
-    const call: ShardCall = (shard, argv) => this.pool.call(shard, transaction.db, transaction.protocol, argv);
-    const reply = await transaction.run(call);
-    transaction.done(reply);
+    await transaction.start();
     for (const shard of transaction.shards) {
       const held = this.heldBack.get(shard)!;
       this.heldBack.delete(shard);

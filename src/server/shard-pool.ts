@@ -5,7 +5,7 @@
  * full and park with Atomics.waitAsync when idle.
  *
  * Hot path. A shard answers its requests in the order it received them, so the reply sinks wait in a
- * FIFO per shard (two parallel arrays used as a ring), not in a map by request id, and a request is
+ * FIFO per shard (parallel arrays used as a ring), not in a map by request id, and a request is
  * encoded straight into the ring's reserved space: no per-command closure, map entry or buffer.
  *
  * Sends are batched per event-loop turn: the first send of a turn opens a batch on that shard's channel
@@ -16,8 +16,17 @@
  */
 import { Worker } from 'node:worker_threads';
 import { FrontChannel } from '../transport/channel.js';
-import { FrameAssembler, encodeRequest, encodeRequestInto, framesOf, requestLength } from '../shard/frames.js';
-import type { ShardOptions } from '../shard/shard.js';
+import {
+  FrameAssembler,
+  REPLY_PREFIX_BYTES,
+  ShardOp,
+  encodeRequest,
+  encodeRequestInto,
+  framesOf,
+  readReplyMicros,
+  requestLength,
+} from '../shard/frames.js';
+import type { ShardOptions, ShardStats } from '../shard/shard.js';
 import type { ShardWorkerData } from '../shard/worker.js';
 
 /** Receives replies; `position` is whatever the sender passed with the request. */
@@ -25,38 +34,60 @@ export interface ReplySink {
   fill(position: number, reply: Uint8Array): void;
 }
 
-/** The sinks of one shard's requests in flight, in send order. */
-class SinkQueue {
+/**
+ * Sees every executed command with its shard-measured execution time, before its sink does (the front
+ * keeps commandstats and the slowlog with it). `command` is the CommandSpec.index sent, or −1.
+ */
+export type ExecutionObserver = (command: number, argv: readonly Uint8Array[], micros: number, reply: Uint8Array, sink: ReplySink) => void;
+
+/** The requests of one shard in flight, in send order: sink, position, command and argv, as parallel rings. */
+class InFlight {
   private sinks: (ReplySink | undefined)[] = new Array<ReplySink | undefined>(1024);
+  private argvs: (readonly Uint8Array[] | undefined)[] = new Array<readonly Uint8Array[] | undefined>(1024);
   private positions = new Float64Array(1024);
+  private commands = new Int32Array(1024);
   private head = 0;
   private tail = 0;
 
-  push(sink: ReplySink, position: number): void {
+  push(sink: ReplySink, position: number, command: number, argv: readonly Uint8Array[]): void {
     if (this.tail - this.head === this.sinks.length) this.grow();
     const slot = this.tail++ & (this.sinks.length - 1);
     this.sinks[slot] = sink;
+    this.argvs[slot] = argv;
     this.positions[slot] = position;
+    this.commands[slot] = command;
   }
 
-  /** Hands `reply` to the oldest sink. */
-  deliver(reply: Uint8Array): void {
+  /** Hands a reply payload (execution time, then the reply) to the oldest request's sink. */
+  deliver(payload: Uint8Array, observer: ExecutionObserver | undefined): void {
     const slot = this.head++ & (this.sinks.length - 1);
     const sink = this.sinks[slot]!;
+    const argv = this.argvs[slot]!;
     this.sinks[slot] = undefined;
+    this.argvs[slot] = undefined;
+    const reply = payload.subarray(REPLY_PREFIX_BYTES);
+    if (observer !== undefined) observer(this.commands[slot], argv, readReplyMicros(payload), reply, sink);
     sink.fill(this.positions[slot], reply);
   }
 
   private grow(): void {
     const size = this.sinks.length;
+    const mask = size * 2 - 1;
     const sinks = new Array<ReplySink | undefined>(size * 2);
+    const argvs = new Array<readonly Uint8Array[] | undefined>(size * 2);
     const positions = new Float64Array(size * 2);
+    const commands = new Int32Array(size * 2);
     for (let i = this.head; i < this.tail; i++) {
-      sinks[i & (size * 2 - 1)] = this.sinks[i & (size - 1)];
-      positions[i & (size * 2 - 1)] = this.positions[i & (size - 1)];
+      const from = i & (size - 1);
+      sinks[i & mask] = this.sinks[from];
+      argvs[i & mask] = this.argvs[from];
+      positions[i & mask] = this.positions[from];
+      commands[i & mask] = this.commands[from];
     }
     this.sinks = sinks;
+    this.argvs = argvs;
     this.positions = positions;
+    this.commands = commands;
   }
 }
 
@@ -64,7 +95,7 @@ interface ShardHandle {
   channel: FrontChannel;
   exited: Promise<unknown>;
   batchOpen: boolean;
-  sinks: SinkQueue;
+  inFlight: InFlight;
 }
 
 export interface ShardPoolOptions {
@@ -79,6 +110,7 @@ export interface ShardPoolOptions {
 export class ShardPool {
   private readonly shards: ShardHandle[] = [];
   private nextId = 1;
+  private observer: ExecutionObserver | undefined;
   private commitScheduled = false;
 
   private constructor(options: ShardPoolOptions, onWorkerExit: (shard: number, code: number) => void) {
@@ -90,14 +122,14 @@ export class ShardPool {
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.on('exit', (code) => onWorkerExit(index, code));
       const assembler = new FrameAssembler();
-      const sinks = new SinkQueue();
+      const inFlight = new InFlight();
       channel.onReplies((frames) => {
         for (let i = 0; i < frames.length; i++) {
           const payload = assembler.add(frames[i]);
-          if (payload !== undefined) sinks.deliver(payload);
+          if (payload !== undefined) inFlight.deliver(payload, this.observer);
         }
       });
-      this.shards.push({ channel, exited, batchOpen: false, sinks });
+      this.shards.push({ channel, exited, batchOpen: false, inFlight });
     }
   }
 
@@ -124,13 +156,31 @@ export class ShardPool {
     }
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0 || 1;
-    handle.sinks.push(sink, position);
+    handle.inFlight.push(sink, position, command, argv);
     const length = requestLength(argv);
     const reserved = channel.reserveRequest(length);
     if (reserved !== null) {
       encodeRequestInto(reserved, id, db, protocol, command, argv);
       channel.finishRequest(length);
     } else for (const out of framesOf(encodeRequest(id, db, protocol, command, argv), channel.maxRequestLength)) channel.send(out);
+  }
+
+  /** Sets the one observer of executed commands. */
+  observe(observer: ExecutionObserver): void {
+    this.observer = observer;
+  }
+
+  /** Runs a shard operation (ShardOp) with a JSON argument; it runs in order with the commands sent before it. */
+  operation(shard: number, operation: number, args: unknown): Promise<unknown> {
+    const argv = [Buffer.from(JSON.stringify(args ?? null))];
+    return new Promise((resolve) =>
+      this.send(shard, 0, 2, operation, argv, { fill: (_, reply) => resolve(JSON.parse(Buffer.from(reply).toString('utf8'))) }, 0),
+    );
+  }
+
+  /** A shard's figures. */
+  async stats(shard: number): Promise<ShardStats> {
+    return (await this.operation(shard, ShardOp.Stats, null)) as ShardStats;
   }
 
   /** Sends argv and resolves with a copy of the reply. */

@@ -76,6 +76,18 @@ export class Database {
   private dictionary: Dict;
   /** Keys deleted because they had expired (lazily or actively): INFO's expired_keys. */
   expiredKeys = 0;
+  /**
+   * INFO's keyspace_hits and keyspace_misses: lookups made while `countingReads` is 1, which the shard
+   * sets for the duration of read-only commands (Redis counts its lookupKeyRead calls).
+   */
+  hits = 0;
+  misses = 0;
+  countingReads: 0 | 1 = 0;
+  /**
+   * INFO keyspace's avg_ttl, kept as Redis keeps it: each expiry cycle averages the remaining TTL of the
+   * live keys it sampled and moves this 2% of the way towards that average.
+   */
+  avgTtl = 0;
   private readonly arena: Arena;
   private readonly now: () => number;
 
@@ -176,12 +188,14 @@ export class Database {
    */
   lookup(bytes: Uint8Array, start = 0, length = bytes.length): number {
     const entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
-    if (entry === 0) return 0;
-    if (this.flags(entry) & EntryFlag.HasExpire && this.expireAt(entry) <= this.now()) {
+    if (entry !== 0 && this.flags(entry) & EntryFlag.HasExpire && this.expireAt(entry) <= this.now()) {
       this.deleteFound(entry);
       this.expiredKeys++;
+      this.misses += this.countingReads;
       return 0;
     }
+    if (entry === 0) this.misses += this.countingReads;
+    else this.hits += this.countingReads;
     return entry;
   }
 
@@ -439,6 +453,8 @@ export class Database {
       const now = this.now();
       const sample = Math.min(EXPIRE_SAMPLE, count);
       let stale = 0;
+      let ttlSum = 0;
+      let ttlSamples = 0;
       for (let i = 0; i < sample; i++) {
         const live = this.headerWord(DB_VOLATILE_COUNT);
         if (live === 0) break;
@@ -452,7 +468,14 @@ export class Database {
           this.expiredKeys++;
           expired++;
           stale++;
+        } else {
+          ttlSum += Number(this.expireAt(entry)) - now;
+          ttlSamples++;
         }
+      }
+      if (ttlSamples > 0) {
+        const average = ttlSum / ttlSamples;
+        this.avgTtl = this.avgTtl === 0 ? average : (this.avgTtl / 50) * 49 + average / 50;
       }
       if (stale * 100 <= sample * EXPIRE_STALE_PERCENT || performance.now() >= deadline) break;
     }
@@ -471,5 +494,6 @@ export class Database {
     this.setHeader(DB_VOLATILE, 0);
     this.setHeader(DB_VOLATILE_COUNT, 0);
     this.setHeader(DB_VOLATILE_CAPACITY, 0);
+    this.avgTtl = 0;
   }
 }

@@ -9,12 +9,51 @@
  *   request payload:  u8 db | u8 protocol | u16 command | u32 argc | u32 length × argc | argument bytes
  *
  * `command` is the command's index in the command table plus one, as the front looked it up (so the shard
- * does not look it up again), or 0 for "look argv[0] up" (requests the front builds itself).
- *   reply payload:    the RESP bytes of the reply, as the client must receive them
+ * does not look it up again), or 0 for "look argv[0] up" (requests the front builds itself). Values from
+ * SHARD_OP_BASE up name shard operations (ShardOp) rather than commands: no client can send one, since
+ * the front only ever encodes table indexes for what clients send. An operation's one argument and its
+ * reply are JSON.
+ *
+ * The execution time travels with each reply so that the front, which knows the client and the command,
+ * keeps INFO commandstats and the SLOWLOG without a second message.
+ *   reply payload:    f32 execution time in µs | the RESP bytes of the reply, as the client must receive them
  *
  * Multi-byte fields are little-endian.
  */
 export const FRAME_HEADER_BYTES = 5;
+/** The execution time before the RESP bytes of a reply payload. */
+export const REPLY_PREFIX_BYTES = 4;
+/** Command values from here up are shard operations. */
+export const SHARD_OP_BASE = 0xff00;
+export const ShardOp = {
+  /** JSON ShardStats: keyspace, counters and the arena's figures. */
+  Stats: SHARD_OP_BASE,
+  /** Blocks the shard for {millis} (DEBUG SLEEP). */
+  Sleep: SHARD_OP_BASE + 1,
+  /** DEBUG POPULATE {db, count, prefix, size, shard, shards}: the keys of this shard's slots. */
+  Populate: SHARD_OP_BASE + 2,
+} as const;
+
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
+
+/** Writes the reply prefix (execution time) at `at`. */
+export function writeReplyMicros(target: Uint8Array, at: number, micros: number): void {
+  f32[0] = micros;
+  target[at] = f32Bytes[0];
+  target[at + 1] = f32Bytes[1];
+  target[at + 2] = f32Bytes[2];
+  target[at + 3] = f32Bytes[3];
+}
+
+/** The execution time a reply payload starts with. */
+export function readReplyMicros(payload: Uint8Array): number {
+  f32Bytes[0] = payload[0];
+  f32Bytes[1] = payload[1];
+  f32Bytes[2] = payload[2];
+  f32Bytes[3] = payload[3];
+  return f32[0];
+}
 export const FLAG_MORE = 1;
 const REQUEST_FIXED_BYTES = 8;
 

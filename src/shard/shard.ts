@@ -7,14 +7,22 @@
  * rehashing, within a time budget, whenever the worker has had no request for a while or at least every
  * IDLE_PERIOD_MS under load.
  */
-import { AllocatorError, Arena, type ArenaOptions } from 'native-free-alloc';
+import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
 import { execute } from '../commands/dispatch.js';
-import { CommandTable } from '../commands/table.js';
+import { CommandFlag, CommandTable } from '../commands/table.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
 
 export const DATABASES = 16;
+
+export interface ShardStats {
+  databases: { keys: number; expires: number; avgTtl: number }[];
+  expiredKeys: number;
+  hits: number;
+  misses: number;
+  arena: ArenaStats;
+}
 /** Redis runs its cron at hz 10. */
 export const IDLE_PERIOD_MS = 100;
 /** Redis's slow expire cycle may take 25% of a cron period; it stops early once few sampled keys are stale. */
@@ -51,6 +59,7 @@ export class Shard {
     if (database === undefined) writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
     else {
       const spec = command >= 0 ? this.table.at(command) : this.table.lookup(argv[0]);
+      database.countingReads = spec !== undefined && (spec.flags & CommandFlag.readonly) !== 0 ? 1 : 0;
       try {
         execute(spec, { db: database, reply: writer, now: Date.now() }, argv);
       } catch (error) {
@@ -62,6 +71,19 @@ export class Shard {
       }
     }
     return writer.written();
+  }
+
+  /** What INFO and DBSIZE-like figures need from this shard, read now. */
+  stats(): ShardStats {
+    const databases = this.databases.map((db) => ({ keys: db.size, expires: db.volatileCount, avgTtl: Math.round(db.avgTtl) }));
+    const sum = (pick: (db: Database) => number) => this.databases.reduce((total, db) => total + pick(db), 0);
+    return {
+      databases,
+      expiredKeys: sum((db) => db.expiredKeys),
+      hits: sum((db) => db.hits),
+      misses: sum((db) => db.misses),
+      arena: this.arena.stats(),
+    };
   }
 
   /** Periodic work; returns quickly when it ran less than IDLE_PERIOD_MS ago. */

@@ -6,7 +6,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerChannel, type ChannelDescription } from '../transport/channel.js';
-import { FRAME_HEADER_BYTES, FrameAssembler, decodeRequest, frame, frameId, writeFrameHeader } from './frames.js';
+import {
+  FRAME_HEADER_BYTES,
+  FrameAssembler,
+  REPLY_PREFIX_BYTES,
+  SHARD_OP_BASE,
+  decodeRequest,
+  frame,
+  frameId,
+  writeFrameHeader,
+  writeReplyMicros,
+} from './frames.js';
+import { runOperation } from './operations.js';
 import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
@@ -27,14 +38,24 @@ function serve(data: ShardWorkerData): void {
       const payload = assembler.add(incoming);
       if (payload === undefined) continue;
       const request = decodeRequest(payload);
-      const reply = shard.execute(request.db, request.protocol, request.argv, request.command);
-      if (reply.length + FRAME_HEADER_BYTES <= maxReply) {
-        // The common case: header and reply written straight into the ring's reserved space.
-        const out = channel.reserveReply(reply.length + FRAME_HEADER_BYTES);
+      const started = performance.now();
+      const reply =
+        request.command >= SHARD_OP_BASE ? runOperation(shard, request.command, request.argv[0]) : shard.execute(request.db, request.protocol, request.argv, request.command);
+      const micros = (performance.now() - started) * 1000;
+      const length = FRAME_HEADER_BYTES + REPLY_PREFIX_BYTES + reply.length;
+      if (length <= maxReply) {
+        // The common case: header, time and reply written straight into the ring's reserved space.
+        const out = channel.reserveReply(length);
         writeFrameHeader(out, id, false);
-        out.set(reply, FRAME_HEADER_BYTES);
-        channel.finishReply(reply.length + FRAME_HEADER_BYTES);
-      } else for (const out of frame(id, reply, maxReply)) channel.reply(out);
+        writeReplyMicros(out, FRAME_HEADER_BYTES, micros);
+        out.set(reply, FRAME_HEADER_BYTES + REPLY_PREFIX_BYTES);
+        channel.finishReply(length);
+      } else {
+        const whole = Buffer.allocUnsafe(REPLY_PREFIX_BYTES + reply.length);
+        writeReplyMicros(whole, 0, micros);
+        whole.set(reply, REPLY_PREFIX_BYTES);
+        for (const out of frame(id, whole, maxReply)) channel.reply(out);
+      }
     }
     shard.idle();
   }

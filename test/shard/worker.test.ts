@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { FrontChannel } from '../../src/transport/channel.js';
-import { FrameAssembler, encodeRequest, frameId, framesOf } from '../../src/shard/frames.js';
+import { FrameAssembler, REPLY_PREFIX_BYTES, encodeRequest, frameId, framesOf } from '../../src/shard/frames.js';
 
 const bootstrap = new URL('../helpers/ts-worker.mjs', import.meta.url);
 const workerFile = new URL('../../src/shard/worker.ts', import.meta.url);
@@ -17,7 +17,7 @@ function startShard() {
       const id = frameId(incoming);
       const payload = assembler.add(incoming);
       if (payload !== undefined) {
-        pending.get(id)!(Buffer.from(payload));
+        pending.get(id)!(Buffer.from(payload.subarray(REPLY_PREFIX_BYTES)));
         pending.delete(id);
       }
     }

@@ -1,0 +1,250 @@
+/**
+ * INFO [section ...]: the text Redis 7.0 answers, section by section and with Redis's field names, filled
+ * from real figures: the front's counters (server-stats.ts), each shard's keyspace and arena counters
+ * (asked for at the moment of the command, in order with the client's earlier commands), the OS (RSS,
+ * CPU time). Fields that describe parts sabre does not have yet (replication links, persistence runs)
+ * report the idle values Redis reports when those parts are idle. sabre adds a few `sabre_*` fields.
+ *
+ * Sections: `default` (no argument) is every section but commandstats and latencystats; `all` adds
+ * commandstats; `everything` is the same here (sabre has no modules); names are case-insensitive.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { fragmentation, processRss, type ArenaStats } from 'native-free-alloc';
+import type { ShardStats } from '../shard/shard.js';
+import type { ServerStats } from './server-stats.js';
+
+export const SERVER_VERSION = '7.0.15';
+
+/** Replication ids are fixed for the life of the process, as Redis's are until a failover. */
+const RUN_ID = randomBytes(20).toString('hex');
+const REPLICATION_ID = randomBytes(20).toString('hex');
+
+export interface InfoFacts {
+  port: number;
+  shards: number;
+  connectedClients: number;
+  maxclients: number;
+  maxmemory: number;
+  maxmemoryPolicy: string;
+  configFile: string;
+  hz: number;
+  stats: ServerStats;
+  shardStats: readonly ShardStats[];
+  /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
+  notePeakMemory: (used: number) => number;
+}
+
+type Field = [string, string | number];
+type Section = (facts: InfoFacts) => Field[];
+
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace'];
+
+/** Bytes as Redis's bytesToHuman prints them. */
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T', 'P'];
+  if (bytes < 1024) return `${bytes}B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)}${units[unit]}`;
+}
+
+function sumArenas(shards: readonly ShardStats[]): ArenaStats {
+  const total = { ...shards[0].arena };
+  for (const key of ['requestedBytes', 'allocatedBytes', 'activeBytes', 'committedBytes', 'peakCommittedBytes', 'segments', 'liveAllocations'] as const) {
+    total[key] = shards.reduce((sum, shard) => sum + shard.arena[key], 0);
+  }
+  return total;
+}
+
+/** Main-thread CPU seconds from /proc (Linux); undefined elsewhere. */
+function mainThreadCpu(): { user: number; sys: number } | undefined {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1').split(') ')[1].split(' ');
+    // Fields 14 and 15 of stat (utime, stime), in clock ticks of 1/100 s on Linux.
+    return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+const SECTIONS: Record<string, Section> = {
+  server: (facts) => {
+    const uptime = Math.floor((Date.now() - facts.stats.startedAt) / 1000);
+    return [
+      ['redis_version', SERVER_VERSION],
+      ['redis_git_sha1', '00000000'],
+      ['redis_git_dirty', 0],
+      ['redis_mode', 'standalone'],
+      ['os', `${process.platform === 'linux' ? 'Linux' : process.platform} ${process.arch === 'x64' ? 'x86_64' : process.arch}`],
+      ['arch_bits', process.arch.endsWith('64') ? 64 : 32],
+      ['multiplexing_api', process.platform === 'linux' ? 'epoll' : 'kqueue'],
+      ['process_id', process.pid],
+      ['process_supervised', 'no'],
+      ['run_id', RUN_ID],
+      ['tcp_port', facts.port],
+      ['server_time_usec', Date.now() * 1000],
+      ['uptime_in_seconds', uptime],
+      ['uptime_in_days', Math.floor(uptime / 86400)],
+      ['hz', facts.hz],
+      ['configured_hz', facts.hz],
+      ['executable', process.argv[1] ?? ''],
+      ['config_file', facts.configFile],
+      ['io_threads_active', 0],
+      ['sabre_node_version', process.version],
+      ['sabre_shards', facts.shards],
+    ];
+  },
+  clients: (facts) => [
+    ['connected_clients', facts.connectedClients],
+    ['cluster_connections', 0],
+    ['maxclients', facts.maxclients],
+    ['blocked_clients', 0],
+    ['tracking_clients', 0],
+    ['clients_in_timeout_table', 0],
+  ],
+  memory: (facts) => {
+    const arena = sumArenas(facts.shardStats);
+    const rss = processRss();
+    const used = arena.allocatedBytes;
+    const peak = facts.notePeakMemory(used);
+    const report = fragmentation(arena, rss, used);
+    return [
+      ['used_memory', used],
+      ['used_memory_human', humanBytes(used)],
+      ['used_memory_rss', rss],
+      ['used_memory_rss_human', humanBytes(rss)],
+      ['used_memory_peak', peak],
+      ['used_memory_peak_human', humanBytes(peak)],
+      ['used_memory_peak_perc', `${((100 * used) / Math.max(1, peak)).toFixed(2)}%`],
+      ['used_memory_dataset', arena.requestedBytes],
+      ['allocator_allocated', arena.allocatedBytes],
+      ['allocator_active', arena.activeBytes],
+      ['allocator_resident', arena.committedBytes],
+      ['total_system_memory', totalmem()],
+      ['total_system_memory_human', humanBytes(totalmem())],
+      ['maxmemory', facts.maxmemory],
+      ['maxmemory_human', humanBytes(facts.maxmemory)],
+      ['maxmemory_policy', facts.maxmemoryPolicy],
+      ['allocator_frag_ratio', report.allocatorFragRatio.toFixed(2)],
+      ['allocator_frag_bytes', report.allocatorFragBytes],
+      ['allocator_rss_ratio', report.allocatorRssRatio.toFixed(2)],
+      ['allocator_rss_bytes', report.allocatorRssBytes],
+      ['mem_fragmentation_ratio', report.memFragmentationRatio.toFixed(2)],
+      ['mem_fragmentation_bytes', report.memFragmentationBytes],
+      ['mem_allocator', 'native-free-alloc'],
+      ['active_defrag_running', 0],
+      ['lazyfree_pending_objects', 0],
+      ['sabre_allocator_requested', arena.requestedBytes],
+      ['sabre_allocator_segments', arena.segments],
+      ['sabre_front_heap_used', process.memoryUsage().heapUsed],
+    ];
+  },
+  persistence: (facts) => [
+    ['loading', 0],
+    ['async_loading', 0],
+    ['rdb_bgsave_in_progress', 0],
+    ['rdb_last_save_time', Math.floor(facts.stats.startedAt / 1000)],
+    ['rdb_last_bgsave_status', 'ok'],
+    ['aof_enabled', 0],
+    ['aof_rewrite_in_progress', 0],
+  ],
+  stats: (facts) => {
+    const stats = facts.stats;
+    const shard = (pick: (s: ShardStats) => number) => facts.shardStats.reduce((sum, s) => sum + pick(s), 0);
+    return [
+      ['total_connections_received', stats.totalConnections],
+      ['total_commands_processed', stats.totalCommands],
+      ['instantaneous_ops_per_sec', stats.opsPerSecond],
+      ['total_net_input_bytes', stats.netInputBytes],
+      ['total_net_output_bytes', stats.netOutputBytes],
+      ['instantaneous_input_kbps', stats.inputKbps.toFixed(2)],
+      ['instantaneous_output_kbps', stats.outputKbps.toFixed(2)],
+      ['rejected_connections', stats.rejectedConnections],
+      ['sync_full', 0],
+      ['sync_partial_ok', 0],
+      ['sync_partial_err', 0],
+      ['expired_keys', shard((s) => s.expiredKeys)],
+      ['evicted_keys', 0],
+      ['keyspace_hits', shard((s) => s.hits)],
+      ['keyspace_misses', shard((s) => s.misses)],
+      ['pubsub_channels', 0],
+      ['pubsub_patterns', 0],
+      ['total_error_replies', stats.totalErrorReplies],
+    ];
+  },
+  replication: () => [
+    ['role', 'master'],
+    ['connected_slaves', 0],
+    ['master_failover_state', 'no-failover'],
+    ['master_replid', REPLICATION_ID],
+    ['master_replid2', '0'.repeat(40)],
+    ['master_repl_offset', 0],
+    ['second_repl_offset', -1],
+    ['repl_backlog_active', 0],
+  ],
+  cpu: () => {
+    const usage = process.cpuUsage();
+    const fields: Field[] = [
+      ['used_cpu_sys', (usage.system / 1e6).toFixed(6)],
+      ['used_cpu_user', (usage.user / 1e6).toFixed(6)],
+      ['used_cpu_sys_children', '0.000000'],
+      ['used_cpu_user_children', '0.000000'],
+    ];
+    const main = mainThreadCpu();
+    if (main !== undefined) fields.push(['used_cpu_sys_main_thread', main.sys.toFixed(6)], ['used_cpu_user_main_thread', main.user.toFixed(6)]);
+    return fields;
+  },
+  modules: () => [],
+  commandstats: (facts) =>
+    facts.stats
+      .commandStats()
+      .map((stat) => [
+        `cmdstat_${stat.name}`,
+        `calls=${stat.calls},usec=${Math.round(stat.usec)},usec_per_call=${(stat.calls === 0 ? 0 : stat.usec / stat.calls).toFixed(2)},rejected_calls=${stat.rejectedCalls},failed_calls=${stat.failedCalls}`,
+      ]),
+  errorstats: (facts) => facts.stats.errorStats().map(([prefix, count]) => [`errorstat_${prefix}`, `count=${count}`]),
+  cluster: () => [['cluster_enabled', 0]],
+  keyspace: (facts) => {
+    const fields: Field[] = [];
+    const databases = facts.shardStats[0].databases.length;
+    for (let db = 0; db < databases; db++) {
+      let keys = 0;
+      let expires = 0;
+      let ttlWeighted = 0;
+      for (const shard of facts.shardStats) {
+        keys += shard.databases[db].keys;
+        expires += shard.databases[db].expires;
+        ttlWeighted += shard.databases[db].avgTtl * shard.databases[db].expires;
+      }
+      if (keys > 0) fields.push([`db${db}`, `keys=${keys},expires=${expires},avg_ttl=${expires === 0 ? 0 : Math.round(ttlWeighted / expires)}`]);
+    }
+    return fields;
+  },
+};
+
+/** The sections INFO's arguments ask for, in Redis's order. */
+export function requestedSections(args: readonly string[]): string[] {
+  const names = args.map((arg) => arg.toLowerCase());
+  if (names.length === 0 || names.includes('default')) return DEFAULT_SECTIONS;
+  if (names.includes('all') || names.includes('everything')) {
+    return [...DEFAULT_SECTIONS.slice(0, 7), 'modules', 'commandstats', 'errorstats', 'cluster', 'keyspace'];
+  }
+  return Object.keys(SECTIONS).filter((name) => names.includes(name));
+}
+
+/** The INFO text for `sections`. */
+export function infoText(sections: readonly string[], facts: InfoFacts): string {
+  return sections
+    .map((name) => {
+      const fields = SECTIONS[name](facts);
+      const title = name === 'cpu' ? 'CPU' : `${name[0].toUpperCase()}${name.slice(1)}`;
+      return `# ${title}\r\n${fields.map(([key, value]) => `${key}:${value}\r\n`).join('')}`;
+    })
+    .join('\r\n');
+}

@@ -1,0 +1,155 @@
+/**
+ * Server commands the front answers: INFO TIME LASTSAVE SLOWLOG LATENCY MONITOR SHUTDOWN DEBUG, as Redis
+ * 7.0 answers them. INFO and DEBUG reach the shards (their figures; DEBUG SLEEP and POPULATE run on
+ * every shard with all of them held, as Redis's single thread would be busy).
+ */
+import { argText, parseInt64 } from '../commands/context.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, unknownSubcommand } from '../protocol/errors.js';
+import { ShardOp } from '../shard/frames.js';
+import { container, type ConnectionHandler } from './connection-commands.js';
+import { infoText, requestedSections } from './info.js';
+
+/** Redis 7.0's answer while enable-debug-command is "no" (its default). */
+export const ERR_DEBUG_NOT_ALLOWED =
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+const info: ConnectionHandler = async ({ argv, server }) => {
+  const sections = requestedSections(argv.slice(1).map(argText));
+  const shardStats = await server.shardStats();
+  const text = infoText(sections, server.infoFacts(shardStats));
+  return (writer) => writer.verbatim(text);
+};
+
+const time: ConnectionHandler = ({ writer }) => {
+  // Wall-clock time with microseconds: the time origin plus the high-resolution clock since then.
+  const micros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  writer.arrayHeader(2);
+  writer.bulk(String(micros / 1000000n));
+  writer.bulk(String(micros % 1000000n));
+};
+
+const lastsave: ConnectionHandler = ({ writer, server }) => writer.integer(server.lastSave());
+
+const slowlog = container('slowlog', {
+  get: ({ writer, argv, server }) => {
+    let count = 10;
+    if (argv.length === 3) {
+      const parsed = parseInt64(argv[2]);
+      if (parsed === undefined || parsed < -1) return writer.error('ERR count should be greater than or equal to -1');
+      count = Number(parsed);
+    }
+    const entries = server.slowlog.newest(count);
+    writer.arrayHeader(entries.length);
+    for (const entry of entries) {
+      writer.arrayHeader(6);
+      writer.integer(entry.id);
+      writer.integer(entry.time);
+      writer.integer(entry.micros);
+      writer.bulkArray(entry.argv);
+      writer.bulk(entry.peer);
+      writer.bulk(entry.name);
+    }
+  },
+  len: ({ writer, server }) => writer.integer(server.slowlog.length),
+  reset: ({ writer, server }) => {
+    server.slowlog.reset();
+    writer.ok();
+  },
+  help: ({ writer }) => {
+    const lines = [
+      'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'GET [<count>]',
+      '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+      '    Entries are made of:',
+      '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+      '    client name',
+      'LEN',
+      '    Return the length of the slowlog.',
+      'RESET',
+      '    Reset the slowlog.',
+      'HELP',
+      '    Print this help.',
+    ];
+    writer.arrayHeader(lines.length);
+    for (const line of lines) writer.simple(line);
+  },
+});
+
+/**
+ * LATENCY, basic: sabre's latency monitor is off (latency-monitor-threshold 0, Redis's default), so it
+ * has no events to report, and answers as Redis does with the monitor off.
+ */
+const latency = container('latency', {
+  latest: ({ writer }) => writer.arrayHeader(0),
+  history: ({ writer }) => writer.arrayHeader(0),
+  reset: ({ writer }) => writer.integer(0),
+  histogram: ({ writer }) => writer.mapHeader(0),
+  graph: ({ writer, argv }) => writer.error(`ERR No samples available for event '${argText(argv[2])}'`),
+  doctor: ({ writer }) =>
+    writer.verbatim(
+      `I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n`,
+    ),
+  help: ({ writer }) => {
+    const lines = [
+      'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'DOCTOR',
+      '    Return a human readable latency analysis report.',
+      'GRAPH <event>',
+      '    Return an ASCII latency graph for the <event> class.',
+      'HISTORY <event>',
+      '    Return time-latency samples for the <event> class.',
+      'LATEST',
+      '    Return the latest latency samples for all events.',
+      'RESET [<event> ...]',
+      '    Reset latency data of one or more <event> classes.',
+      '    (default: reset all data for all event classes)',
+      'HISTOGRAM [COMMAND ...]',
+      '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+      '    If no commands are specified then all histograms are replied.',
+      'HELP',
+      '    Print this help.',
+    ];
+    writer.arrayHeader(lines.length);
+    for (const line of lines) writer.simple(line);
+  },
+});
+
+const monitor: ConnectionHandler = ({ client, writer, server }) => {
+  server.monitor(client);
+  writer.ok();
+};
+
+/** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: sabre has nothing to save yet, so every form exits. */
+const shutdown: ConnectionHandler = ({ writer, argv, server }) => {
+  for (let i = 1; i < argv.length; i++) {
+    const option = argText(argv[i]).toLowerCase();
+    if (!['nosave', 'save', 'now', 'force', 'abort'].includes(option)) return writer.error(ERR_SYNTAX);
+    if (option === 'abort') return writer.error('ERR No shutdown in progress.');
+  }
+  server.shutdown();
+};
+
+const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
+  if (!server.debugAllowed(client)) return writer.error(ERR_DEBUG_NOT_ALLOWED);
+  const sub = argText(argv[1]).toLowerCase();
+  if (sub === 'sleep' && argv.length === 3) {
+    const seconds = Number(argText(argv[2]));
+    if (!Number.isFinite(seconds)) return writer.error('ERR value is not a valid float');
+    return server.onEveryShard(ShardOp.Sleep, { millis: Math.max(0, seconds * 1000) }).then(() => (w) => w.ok());
+  }
+  if (sub === 'populate' && argv.length >= 3 && argv.length <= 5) {
+    const count = parseInt64(argv[2]);
+    if (count === undefined || count < 0) return writer.error(ERR_NOT_INTEGER);
+    let size = 0;
+    if (argv.length === 5) {
+      const parsed = parseInt64(argv[4]);
+      if (parsed === undefined || parsed < 0) return writer.error(ERR_NOT_INTEGER);
+      size = Number(parsed);
+    }
+    const prefix = argv.length >= 4 ? argText(argv[3]) : 'key';
+    return server.onEveryShard(ShardOp.Populate, { db: client.db, count: Number(count), prefix, size }).then(() => (w) => w.ok());
+  }
+  writer.error(unknownSubcommand(argv[1], 'DEBUG'));
+};
+
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug };

@@ -1,0 +1,36 @@
+/**
+ * What front-answered commands may see and do of the server as a whole: its clients, counters, slowlog,
+ * the shards' figures, pausing and shutting down. The front implements it; the command families depend
+ * on this interface only, not on the front.
+ */
+import type { ShardStats } from '../shard/shard.js';
+import type { Client } from './client.js';
+import type { InfoFacts } from './info.js';
+import type { ServerStats } from './server-stats.js';
+import type { Slowlog } from './slowlog.js';
+
+export interface ServerContext {
+  readonly port: number;
+  readonly shardCount: number;
+  readonly stats: ServerStats;
+  readonly slowlog: Slowlog;
+  /** Connected clients, in connection order. */
+  clients(): Iterable<Client>;
+  /** Every shard's figures, each read after the commands already sent to that shard. */
+  shardStats(): Promise<ShardStats[]>;
+  /** The figures INFO formats, around the given shard figures. */
+  infoFacts(shardStats: readonly ShardStats[]): InfoFacts;
+  /** Unix time in seconds of the last successful save (the start time until persistence exists). */
+  lastSave(): number;
+  /** CLIENT PAUSE: holds clients' commands (only writes when `writesOnly`) until `until` (ms since epoch). */
+  pause(until: number, writesOnly: boolean): void;
+  unpause(): void;
+  /** Starts MONITOR output for a client. */
+  monitor(client: Client): void;
+  /** Runs `operation` (a ShardOp) with JSON arguments on every shard, with all of them held still. */
+  onEveryShard(operation: number, args: unknown): Promise<unknown[]>;
+  /** Whether DEBUG may run for this client (enable-debug-command). */
+  debugAllowed(client: Client): boolean;
+  /** SHUTDOWN: answers nothing, closes everything and exits the process. */
+  shutdown(): void;
+}
