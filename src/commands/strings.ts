@@ -208,9 +208,10 @@ const getrange: CommandHandler = (ctx, argv) => {
   if (entry === 0) return ctx.reply.bulk('');
   const value = ctx.db.stringBytes(entry);
   const length = value.length;
+  // Compared before rounding to numbers: both may be beyond 2^53, where only this test needs exactness.
+  if (startArg < 0 && endArg < 0 && startArg > endArg) return ctx.reply.bulk('');
   let start = Number(startArg);
   let end = Number(endArg);
-  if (start < 0 && end < 0 && start > end) return ctx.reply.bulk('');
   if (start < 0) start = length + start;
   if (end < 0) end = length + end;
   if (start < 0) start = 0;
