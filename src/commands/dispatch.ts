@@ -7,10 +7,15 @@
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { arityMatches, type CommandTable } from './table.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
+import { bitCommands } from './bits.js';
+import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
+import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
-const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(Object.entries({ ...stringCommands, ...keyCommands }));
+const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
+  Object.entries({ ...stringCommands, ...keyCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
+);
 
 export function execute(table: CommandTable, ctx: ExecutionContext, argv: readonly Buffer[]): void {
   const spec = table.get(argText(argv[0]));

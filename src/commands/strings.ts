@@ -39,7 +39,7 @@ export const MAX_STRING_LENGTH = 512 * 1024 * 1024;
 const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
 /** The string entry for `key`, 0 when missing, or -1 after replying WRONGTYPE. */
-function stringEntry(ctx: ExecutionContext, key: Uint8Array): number {
+export function stringEntry(ctx: ExecutionContext, key: Uint8Array): number {
   const entry = ctx.db.lookup(key);
   if (entry !== 0 && ctx.db.type(entry) !== ValueType.String) {
     ctx.reply.error(WRONGTYPE);
