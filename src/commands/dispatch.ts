@@ -7,10 +7,15 @@
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { arityMatches, type CommandSpec } from './table.js';
 import type { CommandHandler, ExecutionContext } from './context.js';
+import { bitCommands } from './bits.js';
+import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
+import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
-const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(Object.entries({ ...stringCommands, ...keyCommands }));
+const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
+  Object.entries({ ...stringCommands, ...keyCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
+);
 
 /** Runs the command `spec` (looked up from argv[0] by the caller; undefined when unknown). */
 export function execute(spec: CommandSpec | undefined, ctx: ExecutionContext, argv: readonly Buffer[]): void {

@@ -39,7 +39,7 @@ export const MAX_STRING_LENGTH = 512 * 1024 * 1024;
 const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
 /** The string entry for `key`, 0 when missing, or -1 after replying WRONGTYPE. */
-function stringEntry(ctx: ExecutionContext, key: Uint8Array): number {
+export function stringEntry(ctx: ExecutionContext, key: Uint8Array): number {
   const entry = ctx.db.lookup(key);
   if (entry !== 0 && ctx.db.type(entry) !== ValueType.String) {
     ctx.reply.error(WRONGTYPE);
@@ -208,9 +208,10 @@ const getrange: CommandHandler = (ctx, argv) => {
   if (entry === 0) return ctx.reply.bulk('');
   const value = ctx.db.stringBytes(entry);
   const length = value.length;
+  // Compared before rounding to numbers: both may be beyond 2^53, where only this test needs exactness.
+  if (startArg < 0 && endArg < 0 && startArg > endArg) return ctx.reply.bulk('');
   let start = Number(startArg);
   let end = Number(endArg);
-  if (start < 0 && end < 0 && start > end) return ctx.reply.bulk('');
   if (start < 0) start = length + start;
   if (end < 0) end = length + end;
   if (start < 0) start = 0;

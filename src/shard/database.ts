@@ -331,7 +331,9 @@ export class Database {
   private growExternal(entry: number, keep: number, length: number): void {
     const value = this.word(entry, E_VALUE);
     const capacity = this.word(value, 1);
-    const grown = length < 1 << 20 ? length * 2 : length + (1 << 20);
+    const greedy = length < 1 << 20 ? length * 2 : length + (1 << 20);
+    // The room never passes the arena's largest allocation: a string near 512 MB grows to its exact size.
+    const grown = Math.max(length, Math.min(greedy, this.arena.maxAllocationSize - EXTERNAL_HEADER_BYTES));
     const moved = this.arena.realloc(value, EXTERNAL_HEADER_BYTES + capacity, EXTERNAL_HEADER_BYTES + grown);
     this.arena.beforeWrite(moved, 0, EXTERNAL_HEADER_BYTES + length);
     this.arena.bytes(moved, length - keep, EXTERNAL_HEADER_BYTES + keep).fill(0);
