@@ -33,10 +33,15 @@ export class Shard {
   private readonly table = new CommandTable();
   private readonly writer = new ReplyWriter();
   private lastIdle = 0;
+  /**
+   * The time for expiry checks and LRU clocks, taken once per command (as Redis caches it per command)
+   * and per idle round, so that no key lookup has to read the system clock.
+   */
+  private now = Date.now();
 
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
-    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena));
+    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
   }
 
   /** Runs one command against database `db` and returns its RESP reply. */
@@ -47,7 +52,8 @@ export class Shard {
     if (database === undefined) writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
     else {
       try {
-        execute(this.table, { db: database, reply: writer, now: Date.now() }, argv);
+        const now = (this.now = Date.now());
+        execute(this.table, { db: database, reply: writer, now, databases: this.databases, dbIndex: db }, argv);
       } catch (error) {
         // The arena refused memory: the write paths allocate before they change anything, so the data
         // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.
@@ -63,6 +69,7 @@ export class Shard {
   idle(now = performance.now()): void {
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
+    this.now = Date.now();
     const deadline = now + EXPIRE_BUDGET_MS;
     for (const database of this.databases) {
       const left = deadline - performance.now();
