@@ -19,6 +19,7 @@ import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { connectionCommands, type ServerFacts } from './connection-commands.js';
+import { KeyspaceFanout } from './keyspace-fanout.js';
 import { ShardScheduler, multiShardBody } from './multi-shard.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -105,6 +106,7 @@ export class Front {
   private readonly clients = new Set<Client>();
   private readonly slotToShard: Uint8Array;
   private readonly scheduler: ShardScheduler;
+  private readonly keyspace: KeyspaceFanout;
   private nextClientId = 1;
 
   constructor(
@@ -115,6 +117,7 @@ export class Front {
     this.slotToShard = new Uint8Array(SLOT_COUNT);
     for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOT_COUNT);
     this.scheduler = new ShardScheduler(pool);
+    this.keyspace = new KeyspaceFanout(pool.size, (key) => this.slotToShard[keySlot(key)]);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -191,6 +194,8 @@ export class Front {
       local({ client, writer, argv, table: this.table, server: this.facts() });
       return client.fill(position, writer.take());
     }
+    const keyspace = this.keyspace.body(spec, argv);
+    if (keyspace !== undefined) return this.scheduler.submit(client, keyspace.shards, keyspace.run, (reply) => client.fill(position, reply));
     const shard = this.shardFor(spec, argv);
     if (shard >= 0) {
       const { db, protocol } = client;
