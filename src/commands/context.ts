@@ -14,6 +14,10 @@ export interface ExecutionContext {
   db: Database;
   reply: ReplyWriter;
   now: number;
+  /** Every database of the shard, for the commands that reach across them (MOVE, COPY DB, SWAPDB, FLUSHALL). */
+  databases: Database[];
+  /** The index of `db` in `databases` (the client's SELECTed database). */
+  dbIndex: number;
 }
 
 export type CommandHandler = (ctx: ExecutionContext, argv: readonly Buffer[]) => void;

@@ -1,26 +1,46 @@
 /**
- * From a command to its handler: the arity check, then the family's handler. The front looks the command
- * up to route it and passes its index along; this is what runs on the thread that owns the keys.
- * Commands the table lists but no family implements yet answer as unknown commands, as a Redis without
- * them would.
+/**
+ * From a command to its handler: the arity check (and, for a container such as OBJECT, its subcommand's),
+ * then the family's handler, registered under the table's full name ("object|encoding"). The front looks
+ * the command up to route it and passes its index along; this is what runs on the thread that owns the
+ * keys. Commands the table lists but no family implements yet answer as unknown commands, as a Redis
+ * without them would.
+ *
+ * Internal commands (the front's steps of a cross-shard RENAME or COPY) are not in the table, so a
+ * client can never reach them: the front answers "unknown command" to any name the table lacks. They
+ * are looked up only once the table has missed, which costs the hot path nothing.
  */
-import { unknownCommand, wrongArity } from '../protocol/errors.js';
+import { unknownCommand, unknownSubcommand, wrongArity } from '../protocol/errors.js';
 import { arityMatches, type CommandSpec } from './table.js';
-import type { CommandHandler, ExecutionContext } from './context.js';
+import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { bitCommands } from './bits.js';
 import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
+import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...stringCommands, ...keyCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
+  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
 );
+const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
 
-/** Runs the command `spec` (looked up from argv[0] by the caller; undefined when unknown). */
+/** Runs the command `spec` (looked up from argv[0] by the caller; undefined when the table has no such name). */
 export function execute(spec: CommandSpec | undefined, ctx: ExecutionContext, argv: readonly Buffer[]): void {
-  const handler = spec === undefined ? undefined : HANDLERS.get(spec.name);
-  if (spec === undefined || handler === undefined) return ctx.reply.error(unknownCommand(argv));
+  if (spec === undefined) {
+    const internal = INTERNAL.get(argText(argv[0]));
+    return internal === undefined ? ctx.reply.error(unknownCommand(argv)) : internal(ctx, argv);
+  }
+  const handler = HANDLERS.get(spec.name);
+  if (handler === undefined && spec.subcommands === undefined) return ctx.reply.error(unknownCommand(argv));
   if (!arityMatches(spec, argv.length)) return ctx.reply.error(wrongArity(spec.name));
-  handler(ctx, argv);
+  if (handler !== undefined) return handler(ctx, argv);
+  // A container: Redis finds the subcommand once the container's own arity holds, then checks its arity.
+  if (argv.length < 2) return ctx.reply.error(unknownCommand(argv));
+  const sub = spec.subcommands!.get(argText(argv[1]).toLowerCase());
+  if (sub === undefined) return ctx.reply.error(unknownSubcommand(argv[1], spec.name));
+  const subHandler = HANDLERS.get(sub.name);
+  if (subHandler === undefined) return ctx.reply.error(unknownCommand(argv));
+  if (!arityMatches(sub, argv.length)) return ctx.reply.error(wrongArity(sub.name));
+  subHandler(ctx, argv);
 }

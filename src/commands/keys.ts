@@ -9,7 +9,7 @@ import { ValueType } from '../shard/entry.js';
 import { argText, isKeyword, type CommandHandler, type ExecutionContext } from './context.js';
 import { readExpiry } from './expiry.js';
 
-const TYPE_NAMES: Record<ValueType, string> = {
+export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
   [ValueType.String]: 'string',
   [ValueType.List]: 'list',
   [ValueType.Set]: 'set',
@@ -17,21 +17,28 @@ const TYPE_NAMES: Record<ValueType, string> = {
   [ValueType.Hash]: 'hash',
 };
 
-/** DEL, UNLINK (freeing is cheap for strings; large collections will free in the background), EXISTS, TOUCH. */
+/** DEL and UNLINK (freeing is cheap for strings; large collections will free in the background). */
 const del: CommandHandler = (ctx, argv) => {
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) deleted++;
   ctx.reply.integer(deleted);
 };
 
+/** EXISTS only inspects the keys; TOUCH records an access to each, as Redis's LRU sees it. */
 const exists: CommandHandler = (ctx, argv) => {
+  let found = 0;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.lookupNoTouch(argv[i]) !== 0) found++;
+  ctx.reply.integer(found);
+};
+
+const touch: CommandHandler = (ctx, argv) => {
   let found = 0;
   for (let i = 1; i < argv.length; i++) if (ctx.db.lookup(argv[i]) !== 0) found++;
   ctx.reply.integer(found);
 };
 
 const type: CommandHandler = (ctx, argv) => {
-  const entry = ctx.db.lookup(argv[1]);
+  const entry = ctx.db.lookupNoTouch(argv[1]);
   ctx.reply.simple(entry === 0 ? 'none' : TYPE_NAMES[ctx.db.type(entry)]);
 };
 
@@ -93,7 +100,7 @@ function expireGeneric(command: string, seconds: boolean, relative: boolean): Co
 /** TTL family: -2 missing, -1 no expiry; seconds are rounded to the nearest (half up), as Redis does. */
 function ttlGeneric(milliseconds: boolean, absolute: boolean): CommandHandler {
   return (ctx, argv) => {
-    const entry = ctx.db.lookup(argv[1]);
+    const entry = ctx.db.lookupNoTouch(argv[1]);
     if (entry === 0) return ctx.reply.integer(-2);
     const at = ctx.db.expireAt(entry);
     if (at === -1) return ctx.reply.integer(-1);
@@ -117,7 +124,7 @@ export const keyCommands: Readonly<Record<string, CommandHandler>> = {
   del,
   unlink: del,
   exists,
-  touch: exists,
+  touch,
   type,
   expire: expireGeneric('expire', true, true),
   pexpire: expireGeneric('pexpire', false, true),

@@ -21,7 +21,7 @@ import {
   wrongArity,
 } from '../protocol/errors.js';
 import { ExpiryChange, type ExpiryTime } from '../shard/database.js';
-import { ValueType } from '../shard/entry.js';
+import { StringForm, ValueType } from '../shard/entry.js';
 import {
   addInt64,
   argText,
@@ -249,6 +249,7 @@ const append: CommandHandler = (ctx, argv) => {
   if (before + argv[2].length > MAX_STRING_LENGTH) return ctx.reply.error(ERR_STRING_TOO_LONG);
   const resized = ctx.db.resizeString(entry, before + argv[2].length);
   ctx.db.stringBytes(resized).set(argv[2], before);
+  ctx.db.setStringForm(resized, StringForm.Raw);
   ctx.reply.integer(before + argv[2].length);
 };
 
@@ -265,7 +266,7 @@ const setrange: CommandHandler = (ctx, argv) => {
     if (offset + value.length > MAX_STRING_LENGTH) return ctx.reply.error(ERR_STRING_TOO_LONG);
     const fresh = new Uint8Array(offset + value.length);
     fresh.set(value, offset);
-    ctx.db.setString(argv[1], fresh, ExpiryChange.Clear);
+    ctx.db.setStringForm(ctx.db.setString(argv[1], fresh, ExpiryChange.Clear), StringForm.Raw);
     return ctx.reply.integer(fresh.length);
   }
   const length = ctx.db.stringBytes(entry).length;
@@ -273,17 +274,20 @@ const setrange: CommandHandler = (ctx, argv) => {
   if (offset + value.length > MAX_STRING_LENGTH) return ctx.reply.error(ERR_STRING_TOO_LONG);
   const resized = offset + value.length > length ? ctx.db.resizeString(entry, offset + value.length) : entry;
   ctx.db.stringBytes(resized).set(value, offset);
+  ctx.db.setStringForm(resized, StringForm.Raw);
   ctx.reply.integer(Math.max(length, offset + value.length));
 };
 
 /** Replaces a string's bytes, keeping its TTL (INCR and friends overwrite the value only). */
-function overwriteKeepingTtl(ctx: ExecutionContext, key: Buffer, entry: number, text: string): void {
+function overwriteKeepingTtl(ctx: ExecutionContext, key: Buffer, entry: number, text: string, form: StringForm): void {
   const bytes = Buffer.from(text, 'latin1');
-  if (entry === 0) ctx.db.setString(key, bytes, ExpiryChange.Clear);
+  let written: number;
+  if (entry === 0) written = ctx.db.setString(key, bytes, ExpiryChange.Clear);
   else {
-    const resized = ctx.db.resizeString(entry, bytes.length);
-    ctx.db.stringBytes(resized).set(bytes);
+    written = ctx.db.resizeString(entry, bytes.length);
+    ctx.db.stringBytes(written).set(bytes);
   }
+  ctx.db.setStringForm(written, form);
 }
 
 function incrementBy(ctx: ExecutionContext, key: Buffer, delta: number | bigint): void {
@@ -298,7 +302,7 @@ function incrementBy(ctx: ExecutionContext, key: Buffer, delta: number | bigint)
   }
   const result = addInt64(current, delta);
   if (result === undefined) return ctx.reply.error(ERR_INCR_OVERFLOW);
-  overwriteKeepingTtl(ctx, key, entry, result.toString());
+  overwriteKeepingTtl(ctx, key, entry, result.toString(), StringForm.AsSet);
   ctx.reply.integer(result);
 }
 
@@ -329,7 +333,7 @@ const incrbyfloat: CommandHandler = (ctx, argv) => {
   const sum = typeof current === 'string' || typeof delta === 'string' ? undefined : addLongDouble(current, delta);
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
-  overwriteKeepingTtl(ctx, argv[1], entry, text);
+  overwriteKeepingTtl(ctx, argv[1], entry, text, StringForm.Text);
   ctx.reply.bulk(text);
 };
 const ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };

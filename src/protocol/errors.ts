@@ -32,6 +32,13 @@ export const ERR_NO_SUCH_KEY = 'ERR no such key';
 export const ERR_INDEX_OUT_OF_RANGE = 'ERR index out of range';
 export const ERR_DB_INDEX_OUT_OF_RANGE = 'ERR DB index is out of range';
 export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
+/** An integer argument that must fit a C int (getIntFromObjectOrReply), as MOVE's and COPY's DB index. */
+export const ERR_NOT_INT32 = 'ERR value is out of range, value must between -2147483648 and 2147483647';
+export const ERR_INVALID_FIRST_DB_INDEX = 'ERR invalid first DB index';
+export const ERR_INVALID_SECOND_DB_INDEX = 'ERR invalid second DB index';
+export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
+export const ERR_LFU_NOT_SELECTED =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 export const ERR_MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const ERR_EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
 export const ERR_DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';

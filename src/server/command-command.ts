@@ -6,6 +6,7 @@
  */
 import rawDocs from '../commands/redis-command-docs.json' with { type: 'json' };
 import { argText } from '../commands/context.js';
+import { globMatch } from '../commands/glob.js';
 import { arityMatches, keyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
@@ -96,7 +97,7 @@ const subcommands = container('command', {
       const value = argText(argv[4]).toLowerCase();
       if (filter === 'aclcat') specs = specs.filter((spec) => spec.categories.includes(`@${value}`));
       else if (filter === 'module') specs = [];
-      else if (filter === 'pattern') specs = specs.filter((spec) => spec.name === value);
+      else if (filter === 'pattern') specs = specs.filter((spec) => globMatch(argv[4], Buffer.from(spec.name), true));
       else return writer.error(ERR_SYNTAX);
     }
     writer.arrayHeader(specs.length);

@@ -24,7 +24,8 @@ import { commandCommand } from './command-command.js';
 import { connectionCommands, type ConnectionHandler } from './connection-commands.js';
 import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
-import { ShardScheduler, multiShardBody } from './multi-shard.js';
+import { KeyspaceFanout } from './keyspace-fanout.js';
+import { ShardScheduler, multiShardBody, type ShardCall } from './multi-shard.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
@@ -66,6 +67,7 @@ export class Front implements OutputScheduler, ServerContext {
   private readonly monitors = new Set<Client>();
   private readonly slotToShard: Uint8Array;
   private readonly scheduler: ShardScheduler;
+  private readonly keyspace: KeyspaceFanout;
   private nextClientId = 1;
   private pausedUntil = 0;
   private pauseWritesOnly = false;
@@ -87,6 +89,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
+    this.keyspace = new KeyspaceFanout(pool.size, (key) => this.slotToShard[keySlot(key)]);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -261,6 +264,10 @@ export class Front implements OutputScheduler, ServerContext {
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, spec, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
+    if (shard < 0 || spec.firstKey === 0) {
+      const keyspace = this.keyspace.body(spec, argv);
+      if (keyspace !== undefined) return this.submit(client, spec, keyspace, position);
+    }
     if (shard >= 0) {
       const { db, protocol } = client;
       const command = spec.index;
@@ -276,8 +283,16 @@ export class Front implements OutputScheduler, ServerContext {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
-    this.stats.totalCommands++;
-    this.scheduler.submit(client, body.shards, body.run, (reply) => client.fill(position, reply));
+    this.submit(client, spec, body, position);
+  }
+
+  /** Runs a command as a transaction over several shards; it counts as one command in the stats. */
+  private submit(client: Client, spec: CommandSpec, body: { shards: ReadonlySet<number>; run: (call: ShardCall) => Promise<Buffer> }, position: number): void {
+    const started = performance.now();
+    this.scheduler.submit(client, body.shards, body.run, (reply) => {
+      this.stats.executed(spec.index, (performance.now() - started) * 1000, reply);
+      client.fill(position, reply);
+    });
   }
 
   /** Answers an error for a command refused before it ran, and counts it. */

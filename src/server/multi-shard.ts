@@ -104,7 +104,7 @@ const INTEGER = /^:(-?\d+)\r\n$/;
 const ZERO = Buffer.from(':0\r\n');
 const ONE = Buffer.from(':1\r\n');
 
-function sumIntegers(replies: readonly Buffer[]): Buffer {
+export function sumIntegers(replies: readonly Buffer[]): Buffer {
   let total = 0;
   for (const reply of replies) {
     const match = INTEGER.exec(reply.toString('latin1'));

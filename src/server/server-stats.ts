@@ -77,10 +77,13 @@ export class ServerStats {
     this.sampler.unref();
   }
 
-  /** A command a shard ran (hot path). */
+  /**
+   * A client's command a shard ran (hot path), or one run across shards. Internal steps (command −1)
+   * and shard operations are not clients' commands and are not counted.
+   */
   executed(command: number, micros: number, reply: Uint8Array): void {
-    this.totalCommands++;
     if (command < 0 || command >= this.calls.length) return;
+    this.totalCommands++;
     this.calls[command]++;
     this.usec[command] += micros;
     if (reply[0] === DASH) {

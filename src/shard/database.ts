@@ -23,6 +23,7 @@ import { AllocatorError, byteOffsetOf, segmentOf, type Arena } from 'native-free
 import { readWord, writeWord } from './arena-words.js';
 import { Dict } from './dict.js';
 import {
+  E_ENCODING_BYTE,
   E_EXPIRE_HIGH,
   E_EXPIRE_LOW,
   E_FLAGS_BYTE,
@@ -34,9 +35,11 @@ import {
   E_VOLATILE_INDEX,
   EntryFlag,
   INLINE_VALUE_MAX,
+  type StringForm,
   ValueType,
   entrySize,
   keyOffset,
+  lruClock,
 } from './entry.js';
 import { hashKey } from './hash.js';
 
@@ -180,15 +183,41 @@ export class Database {
     this.setWord(entry, E_LRU, value);
   }
 
+  stringForm(entry: number): StringForm {
+    return this.arena.u8[segmentOf(entry)][byteOffsetOf(entry) + E_ENCODING_BYTE] as StringForm;
+  }
+
+  /** Records how Redis would now hold this string (setString resets it to StringForm.AsSet). */
+  setStringForm(entry: number, form: StringForm): void {
+    this.arena.beforeWrite(entry, E_ENCODING_BYTE, 1);
+    this.arena.u8[segmentOf(entry)][byteOffsetOf(entry) + E_ENCODING_BYTE] = form;
+  }
+
+  /** Whether the entry's expiry has passed (it stays in the dictionary until looked up or sampled). */
+  isExpired(entry: number): boolean {
+    return (this.flags(entry) & EntryFlag.HasExpire) !== 0 && this.expireAt(entry) <= this.now();
+  }
+
   // ---------------------------------------------------------------- lookup
 
   /**
    * The live entry for key bytes[start, start+length), or 0. A key found expired is deleted here
-   * (lazy expiry) and reads as missing.
+   * (lazy expiry) and reads as missing. The access is recorded in the LRU word, as Redis's lookupKey
+   * does; commands that only inspect a key (TYPE, EXISTS, TTL, OBJECT) use lookupNoTouch.
    */
   lookup(bytes: Uint8Array, start = 0, length = bytes.length): number {
+    const entry = this.lookupNoTouch(bytes, start, length);
+    if (entry !== 0) {
+      const clock = lruClock(this.now());
+      if (this.word(entry, E_LRU) !== clock) this.setWord(entry, E_LRU, clock);
+    }
+    return entry;
+  }
+
+  /** lookup() without recording the access (Redis's LOOKUP_NOTOUCH). */
+  lookupNoTouch(bytes: Uint8Array, start = 0, length = bytes.length): number {
     const entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
-    if (entry !== 0 && this.flags(entry) & EntryFlag.HasExpire && this.expireAt(entry) <= this.now()) {
+    if (entry !== 0 && this.isExpired(entry)) {
       this.deleteFound(entry);
       this.expiredKeys++;
       this.misses += this.countingReads;
@@ -197,6 +226,15 @@ export class Database {
     if (entry === 0) this.misses += this.countingReads;
     else this.hits += this.countingReads;
     return entry;
+  }
+
+  /** Deletes the key if it is present and expired, and says whether it did (Redis's expireIfNeeded). */
+  expireIfNeeded(key: Uint8Array): boolean {
+    const entry = this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
+    if (entry === 0 || !this.isExpired(entry)) return false;
+    this.deleteFound(entry);
+    this.expiredKeys++;
+    return true;
   }
 
   // ---------------------------------------------------------------- writes
@@ -236,11 +274,12 @@ export class Database {
     const at = byteOffsetOf(entry);
     const w = at >>> 2;
     words[w + E_HASH] = hash;
-    words[w + E_LRU] = old !== 0 ? this.word(old, E_LRU) : 0;
+    // A new value is a new object in Redis, its access time now.
+    words[w + E_LRU] = lruClock(this.now());
     bytes[at + E_TYPE_BYTE] = ValueType.String;
     bytes[at + E_FLAGS_BYTE] = (hasExpire ? EntryFlag.HasExpire : 0) | (external ? EntryFlag.External : 0);
-    bytes[at + E_FLAGS_BYTE + 1] = 0;
-    bytes[at + E_FLAGS_BYTE + 2] = 0;
+    bytes[at + E_ENCODING_BYTE] = 0;
+    bytes[at + E_ENCODING_BYTE + 1] = 0;
     words[w + E_KEY_LENGTH] = key.length;
     const keyAt = at + keyOffset(bytes[at + E_FLAGS_BYTE]);
     bytes.set(key, keyAt);
@@ -277,15 +316,18 @@ export class Database {
 
   /** Frees an entry that is no longer linked (and its value, if external). */
   private freeEntry(entry: number): void {
-    const flags = this.flags(entry);
-    const keyLength = this.word(entry, E_KEY_LENGTH);
-    if (flags & EntryFlag.External) {
+    if (this.flags(entry) & EntryFlag.External) {
       const value = this.word(entry, E_VALUE);
       this.arena.free(value, EXTERNAL_HEADER_BYTES + this.word(value, 1));
-      this.arena.free(entry, entrySize(keyLength, 0, (flags & EntryFlag.HasExpire) !== 0));
-    } else {
-      this.arena.free(entry, entrySize(keyLength, this.word(entry, E_VALUE), (flags & EntryFlag.HasExpire) !== 0));
     }
+    this.freeEntryShell(entry);
+  }
+
+  /** Frees an unlinked entry's own allocation, leaving an external value to whoever holds it now. */
+  private freeEntryShell(entry: number): void {
+    const flags = this.flags(entry);
+    const inlineLength = flags & EntryFlag.External ? 0 : this.word(entry, E_VALUE);
+    this.arena.free(entry, entrySize(this.word(entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0));
   }
 
   /**
@@ -310,11 +352,13 @@ export class Database {
       } else this.growExternal(entry, old.length, length);
       return entry;
     }
-    // Inline: the entry's size depends on the value, so the key is set anew (the old entry's key bytes
-    // stay readable until setString has copied them).
+    // Inline: the entry's size depends on the value, so the key is set anew, keeping its LRU word (the
+    // old entry's key bytes stay readable until setString has copied them).
     const value = new Uint8Array(length);
     value.set(old.subarray(0, Math.min(old.length, length)));
+    const lru = this.lru(entry);
     const replacement = this.setString(this.keyBytes(entry), value, ExpiryChange.Keep);
+    this.setLru(replacement, lru);
     // Past the inline limit it is external now: give it room, since a string that grows tends to go on.
     // The room is an optimisation; without memory for it the value is complete at its exact size.
     if (length > INLINE_VALUE_MAX) {
@@ -376,14 +420,26 @@ export class Database {
 
   /** Re-creates an entry with or without the expiry block, keeping key, value, type and LRU word. */
   private rewriteEntry(entry: number, expireAt: ExpiryTime): void {
-    const flags = this.flags(entry);
     const hasExpire = expireAt >= 0;
-    const keyLength = this.word(entry, E_KEY_LENGTH);
-    const inlineLength = flags & EntryFlag.External ? 0 : this.word(entry, E_VALUE);
-    const oldHeader = keyOffset(flags);
-    const newFlags = (flags & ~EntryFlag.HasExpire) | (hasExpire ? EntryFlag.HasExpire : 0);
-    const size = entrySize(keyLength, inlineLength, hasExpire);
     if (hasExpire) this.reserveVolatile();
+    const fresh = this.cloneEntry(entry, this.keyBytes(entry), this.word(entry, E_HASH), hasExpire);
+    if (hasExpire) this.writeExpiry(fresh, expireAt);
+    this.dict.replaceFound(entry, fresh);
+    if (hasExpire) this.addVolatile(fresh);
+    else this.removeVolatile(entry);
+    this.freeEntryShell(entry);
+  }
+
+  /**
+   * A new, unlinked entry with `entry`'s type, flags, encoding, LRU word and value under `key` (whose
+   * hash is `hash`), with or without the expiry block (the caller writes its time). An external value
+   * now belongs to the new entry: release the old one with freeEntryShell.
+   */
+  private cloneEntry(entry: number, key: Uint8Array, hash: number, hasExpire: boolean): number {
+    const flags = this.flags(entry);
+    const inlineLength = flags & EntryFlag.External ? 0 : this.word(entry, E_VALUE);
+    const newFlags = (flags & ~EntryFlag.HasExpire) | (hasExpire ? EntryFlag.HasExpire : 0);
+    const size = entrySize(key.length, inlineLength, hasExpire);
     const fresh = this.arena.alloc(size);
     this.arena.beforeWrite(fresh, 0, size);
     const from = this.arena.u8[segmentOf(entry)];
@@ -392,13 +448,42 @@ export class Database {
     const dst = byteOffsetOf(fresh);
     to.set(from.subarray(src, src + E_VOLATILE_INDEX * 4), dst);
     to[dst + E_FLAGS_BYTE] = newFlags;
-    to.set(from.subarray(src + oldHeader, src + oldHeader + keyLength + inlineLength), dst + keyOffset(newFlags));
-    if (hasExpire) this.writeExpiry(fresh, expireAt);
-    this.dict.replaceFound(entry, fresh);
-    if (hasExpire) this.addVolatile(fresh);
-    else this.removeVolatile(entry);
-    // The value (if external) now belongs to the fresh entry: free only the old entry's own bytes.
-    this.arena.free(entry, entrySize(keyLength, inlineLength, (flags & EntryFlag.HasExpire) !== 0));
+    const keyAt = dst + keyOffset(newFlags);
+    // `key` may be a view of the old entry: a different allocation, so the copies cannot overlap.
+    to.set(key, keyAt);
+    const valueAt = src + keyOffset(flags) + this.word(entry, E_KEY_LENGTH);
+    to.set(from.subarray(valueAt, valueAt + inlineLength), keyAt + key.length);
+    const words = this.arena.u32[segmentOf(fresh)];
+    words[(dst >>> 2) + E_HASH] = hash;
+    words[(dst >>> 2) + E_KEY_LENGTH] = key.length;
+    return fresh;
+  }
+
+  /**
+   * Moves the live key `key` to `newKey` in `target` (this database or another one of the same shard,
+   * hence the same arena) with its value, type, expiry, encoding and LRU word, replacing whatever
+   * `newKey` held there: RENAME and MOVE. An external value moves by handle, so a large value is never
+   * copied.
+   */
+  moveEntry(key: Uint8Array, target: Database, newKey: Uint8Array): void {
+    const keyHash = hashKey(key, 0, key.length);
+    const entry = this.dict.find(key, 0, key.length, keyHash);
+    if (entry === 0) throw new Error('moveEntry: the key is not in this database');
+    const hasExpire = (this.flags(entry) & EntryFlag.HasExpire) !== 0;
+    // What may fail for lack of memory comes before anything changes.
+    if (hasExpire) target.reserveVolatile();
+    const newHash = hashKey(newKey, 0, newKey.length);
+    const moved = this.cloneEntry(entry, newKey, newHash, hasExpire);
+    if (hasExpire) this.writeExpiry(moved, this.expireAt(entry));
+    const replaced = target.dict.find(newKey, 0, newKey.length, newHash);
+    if (replaced !== 0) target.deleteFound(replaced);
+    // Found again: the deletion may have used this very dictionary and moved the remembered link.
+    this.dict.find(key, 0, key.length, keyHash);
+    this.dict.unlinkFound(entry);
+    if (hasExpire) this.removeVolatile(entry);
+    this.freeEntryShell(entry);
+    target.dict.insertNew(moved);
+    if (hasExpire) target.addVolatile(moved);
   }
 
   // ---------------------------------------------------------------- the volatile array

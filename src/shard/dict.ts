@@ -310,6 +310,8 @@ export class Dict {
    * it has covered stay covered when the table doubles or halves. Returns the next cursor (0: done).
    */
   scan(cursor: number, visit: (entry: number) => void): number {
+    // An empty dictionary ends the scan at once, as Redis's dictScan does, however large its table.
+    if (this.size === 0) return 0;
     const u32 = this.arena.u32;
     const emit = (table: number, bucket: number) => {
       let entry = u32[segmentOf(table)][(byteOffsetOf(table) >>> 2) + bucket];

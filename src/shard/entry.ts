@@ -9,6 +9,8 @@
  *   word 2  lru         LRU clock or LFU counter (eviction)
  *   byte 12 type        ValueType
  *   byte 13 flags       EntryFlag bits
+ *   byte 14 encoding    how Redis would have encoded the value where its content alone does not say
+ *                       (StringForm for strings), for OBJECT ENCODING and OBJECT REFCOUNT
  *   word 4  keyLength
  *   word 5  value       inline: value length; external: handle of the value's own allocation
  *   [if HasExpire]  word 6 volatile index (position in the db's volatile array, for O(1) removal),
@@ -23,6 +25,7 @@ export const E_HASH = 1;
 export const E_LRU = 2;
 export const E_TYPE_BYTE = 12;
 export const E_FLAGS_BYTE = 13;
+export const E_ENCODING_BYTE = 14;
 export const E_KEY_LENGTH = 4;
 export const E_VALUE = 5;
 export const E_VOLATILE_INDEX = 6;
@@ -38,6 +41,38 @@ export const enum ValueType {
   Set = 2,
   ZSet = 3,
   Hash = 4,
+}
+
+/**
+ * How Redis 7.0 would hold a string value, where that depends on the command that wrote it rather than
+ * on the bytes: OBJECT ENCODING and OBJECT REFCOUNT report it, and clients and tests look at them.
+ */
+export const enum StringForm {
+  /**
+   * As SET, MSET, GETSET, APPEND to a new key or INCR leave it (Redis's tryObjectEncoding): "int" when it
+   * reads as a 64-bit integer of at most 20 bytes (0..9999 being Redis's shared integers), else "embstr"
+   * up to 44 bytes, else "raw".
+   */
+  AsSet = 0,
+  /** Edited in place (APPEND to an existing key, SETRANGE): "raw" whatever its length. */
+  Raw = 1,
+  /** Made from text and never integer-encoded (INCRBYFLOAT): "embstr" up to 44 bytes, else "raw". */
+  Text = 2,
+  /** COPY's duplicate of an integer: "int", but a private object rather than a shared one. */
+  UnsharedInt = 3,
+}
+
+/** Redis's LRU clock: seconds, 24 bits, wrapping (about 194 days). */
+export const LRU_CLOCK_MAX = (1 << 24) - 1;
+
+export function lruClock(nowMs: number): number {
+  return Math.floor(nowMs / 1000) & LRU_CLOCK_MAX;
+}
+
+/** Seconds since the access recorded as `lru`, across one wrap of the clock (Redis's estimateObjectIdleTime). */
+export function idleSeconds(lru: number, nowMs: number): number {
+  const clock = lruClock(nowMs);
+  return clock >= lru ? clock - lru : clock + (LRU_CLOCK_MAX - lru);
 }
 
 export const enum EntryFlag {

@@ -41,10 +41,15 @@ export class Shard {
   private readonly table = new CommandTable();
   private readonly writer = new ReplyWriter();
   private lastIdle = 0;
+  /**
+   * The time for expiry checks and LRU clocks, taken once per command (as Redis caches it per command)
+   * and per idle round, so that no key lookup has to read the system clock.
+   */
+  private now = Date.now();
 
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
-    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena));
+    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
   }
 
   /**
@@ -61,7 +66,8 @@ export class Shard {
       const spec = command >= 0 ? this.table.at(command) : this.table.lookup(argv[0]);
       database.countingReads = spec !== undefined && (spec.flags & CommandFlag.readonly) !== 0 ? 1 : 0;
       try {
-        execute(spec, { db: database, reply: writer, now: Date.now() }, argv);
+        const now = (this.now = Date.now());
+        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db }, argv);
       } catch (error) {
         // The arena refused memory: the write paths allocate before they change anything, so the data
         // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.
@@ -90,6 +96,7 @@ export class Shard {
   idle(now = performance.now()): void {
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
+    this.now = Date.now();
     const deadline = now + EXPIRE_BUDGET_MS;
     for (const database of this.databases) {
       const left = deadline - performance.now();

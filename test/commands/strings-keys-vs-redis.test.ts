@@ -20,7 +20,7 @@ function sabreRunner() {
   const db = new Database(new Arena());
   const reply = new ReplyWriter();
   return (argv: readonly Buffer[]): Buffer => {
-    execute(table.lookup(argv[0]), { db, reply, now: Date.now() }, argv);
+    execute(table.lookup(argv[0]), { db, reply, now: Date.now(), databases: [db], dbIndex: 0 }, argv);
     return reply.take();
   };
 }

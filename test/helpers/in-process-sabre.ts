@@ -28,7 +28,7 @@ export class InProcessSabre {
   }
 
   run(argv: readonly Buffer[]): Buffer {
-    execute(this.table.lookup(argv[0]), { db: this.db, reply: this.reply, now: Date.now() }, argv);
+    execute(this.table.lookup(argv[0]), { db: this.db, reply: this.reply, now: Date.now(), databases: [this.db], dbIndex: 0 }, argv);
     return this.reply.take();
   }
 

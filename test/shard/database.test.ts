@@ -180,7 +180,7 @@ describe('growing and shrinking string values in place', () => {
       view.set(text.encode(piece), before);
       expected += piece;
     }
-    entry = db.lookup(key);
+    entry = db.lookupNoTouch(key);
     expect(decode(db.stringBytes(entry))).toBe(expected);
     expect(db.expireAt(entry)).toBe(clock.now + 60_000);
     expect(db.lru(entry)).toBe(1234);
