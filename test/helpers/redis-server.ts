@@ -174,6 +174,8 @@ export interface RawExchangeOptions {
   timeoutMs: number;
   /** Stop early, connection open, once what arrived satisfies this (e.g. it ends with a sentinel reply). */
   until?: (received: Buffer) => boolean;
+  /** Stop listening when this aborts, the connection counted as open (as at the timeout). */
+  signal?: AbortSignal;
   host?: string;
 }
 
@@ -182,6 +184,12 @@ export interface RawExchangeResult {
   received: Buffer;
   /** Whether the server closed (or reset) the connection before we stopped listening. */
   closed: boolean;
+  /**
+   * Whether the connection ended in a reset (ECONNRESET, or EPIPE on a write). A server that closes with
+   * input unread resets the connection, and the reset can discard replies it had sent: `received` may
+   * then be short of what the server wrote.
+   */
+  reset: boolean;
 }
 
 /**
@@ -193,21 +201,22 @@ export function rawExchange(port: number, bytes: Buffer | readonly Buffer[], opt
     const socket = net.connect(port, options.host ?? HOST);
     const chunks: Buffer[] = [];
     let settled = false;
-    const finish = (closed: boolean): void => {
+    const finish = (closed: boolean, reset = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ received: Buffer.concat(chunks), closed });
+      resolve({ received: Buffer.concat(chunks), closed, reset });
     };
     const timer = setTimeout(() => finish(false), options.timeoutMs);
+    options.signal?.addEventListener('abort', () => finish(false), { once: true });
     socket.on('data', (data) => {
       chunks.push(data);
       if (options.waitForClose !== true && options.until?.(Buffer.concat(chunks))) finish(false);
     });
     // A reset after the server closed on a protocol error is still a close.
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish(true);
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish(true, true);
       else if (!settled) {
         settled = true;
         clearTimeout(timer);
