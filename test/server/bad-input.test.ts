@@ -453,6 +453,29 @@ describe.concurrent('bad input to the sabre server, compared with redis-server',
     expect(mismatches.filter((mismatch) => mismatch !== undefined)).toEqual([]);
   });
 
+  it('survives clients that hang up mid-pipeline, with cross-shard commands in flight', async ({ expect }) => {
+    const commands = Buffer.concat(
+      Array.from({ length: 5000 }, (_, i) => (i % 2 === 0 ? multibulk('MSET', `hang:a${i % 50}`, String(i), `hang:b${i % 37}`, String(i)) : multibulk('GET', `hang:a${i % 50}`))),
+    );
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const socket = connect(sabre.port, '127.0.0.1');
+        socket.on('error', () => {
+          // A reset while we hang up is expected.
+        });
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(commands);
+        await new Promise((resolve) => setTimeout(resolve, i * 3));
+        socket.destroy();
+      }),
+    );
+    const connection = await RedisConnection.open(sabre.port);
+    const [pong, values] = await connection.run([[b('PING')], [b('MGET'), ...dataset.map(([name]) => name)]]);
+    connection.close();
+    expect(pong.toString()).toBe('+PONG\r\n');
+    expect(values.equals(datasetReply)).toBe(true);
+  });
+
   // A protocol error (and QUIT) make Redis close the socket: a client that goes on writing is refused.
   const CLOSING_INPUTS = ['*1\r\n$x\r\n', 'QUIT\r\n', 'ECHO "open\r\n'];
 
