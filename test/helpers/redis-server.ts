@@ -172,8 +172,16 @@ export interface RawExchangeOptions {
   waitForClose?: boolean;
   /** Stop waiting after this long and report what arrived, the connection counted as open. */
   timeoutMs: number;
-  /** Stop early, connection open, once what arrived satisfies this (e.g. it ends with a sentinel reply). */
+  /**
+   * Stop early, connection open, once what arrived satisfies this (e.g. it ends with a sentinel reply).
+   * Checked on every arrival, and once just after connecting.
+   */
   until?: (received: Buffer) => boolean;
+  /**
+   * Once `until` is satisfied, keep listening this much longer instead of stopping at once, so bytes
+   * beyond the expected ones, or a close, are seen.
+   */
+  settleMs?: number;
   host?: string;
 }
 
@@ -182,6 +190,12 @@ export interface RawExchangeResult {
   received: Buffer;
   /** Whether the server closed (or reset) the connection before we stopped listening. */
   closed: boolean;
+  /**
+   * Whether the connection ended in a reset (ECONNRESET, or EPIPE on a write). A server that closes with
+   * input unread resets the connection, and the reset can discard replies it had sent: `received` may
+   * then be short of what the server wrote.
+   */
+  reset: boolean;
 }
 
 /**
@@ -193,21 +207,29 @@ export function rawExchange(port: number, bytes: Buffer | readonly Buffer[], opt
     const socket = net.connect(port, options.host ?? HOST);
     const chunks: Buffer[] = [];
     let settled = false;
-    const finish = (closed: boolean): void => {
+    let satisfied = false;
+    const finish = (closed: boolean, reset = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve({ received: Buffer.concat(chunks), closed });
+      resolve({ received: Buffer.concat(chunks), closed, reset });
     };
-    const timer = setTimeout(() => finish(false), options.timeoutMs);
+    let timer = setTimeout(() => finish(false), options.timeoutMs);
+    const checkUntil = (): void => {
+      if (satisfied || options.waitForClose === true || options.until?.(Buffer.concat(chunks)) !== true) return;
+      satisfied = true;
+      if (options.settleMs === undefined) return finish(false);
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(false), options.settleMs);
+    };
     socket.on('data', (data) => {
       chunks.push(data);
-      if (options.waitForClose !== true && options.until?.(Buffer.concat(chunks))) finish(false);
+      checkUntil();
     });
     // A reset after the server closed on a protocol error is still a close.
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish(true);
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish(true, true);
       else if (!settled) {
         settled = true;
         clearTimeout(timer);
@@ -217,6 +239,7 @@ export function rawExchange(port: number, bytes: Buffer | readonly Buffer[], opt
     socket.on('close', () => finish(true));
     socket.once('connect', () => {
       for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) socket.write(chunk);
+      checkUntil();
     });
   });
 }

@@ -1,8 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisConnection, b, commandGenerator, encodeCommand, sameReply } from '../helpers/differential.js';
+import { RedisConnection, commandGenerator, sameReply } from '../helpers/differential.js';
 import { Random } from '../helpers/random.js';
 import { rawExchange, startRedis, type RunningRedis } from '../helpers/redis-server.js';
 import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
@@ -39,22 +39,12 @@ describe('the sabre server with real clients', () => {
     client.disconnect();
   });
 
-  it('serves redis-cli, and redis-cli --pipe mass insertion', async () => {
+  // redis-cli's other modes (--no-raw, -x, --pipe) are in clients.test.ts.
+  it('serves redis-cli', async () => {
     const cli = (...args: string[]) => run('redis-cli', ['-p', String(sabre.port), ...args]);
     expect((await cli('ping')).stdout.trim()).toBe('PONG');
     expect((await cli('set', 'cli', 'v')).stdout.trim()).toBe('OK');
     expect((await cli('get', 'cli')).stdout.trim()).toBe('v');
-    const commands = Buffer.concat(Array.from({ length: 50_000 }, (_, i) => encodeCommand([b('SET'), b(`mass:${i}`), b(`v${i}`)])));
-    const piped = await new Promise<string>((resolve, reject) => {
-      const child = spawn('redis-cli', ['-p', String(sabre.port), '--pipe']);
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', () => resolve(out));
-      child.stdin.end(commands);
-    });
-    expect(piped).toContain('errors: 0, replies: 50000');
-    expect((await cli('get', 'mass:49999')).stdout.trim()).toBe('v49999');
   });
 
   it('gives the same bytes as redis-server over TCP for seeded command sequences', async (context) => {
