@@ -484,9 +484,7 @@ describe.concurrent('bad input to the sabre server, compared with redis-server',
     for (const input of CLOSING_INPUTS) expect(await keepsWritingAfterEnd(redis.port, b(input)), JSON.stringify(input)).toBe('closed');
   });
 
-  // sabre only ends its side (socket.end() in front.ts) and keeps reading and discarding input for as
-  // long as the client cares to send it, so such a connection never goes away.
-  it.fails.for(CLOSING_INPUTS)('closes the connection entirely after %j, as Redis does', async (input, { expect }) => {
+  it.for(CLOSING_INPUTS)('closes the connection entirely after %j, as Redis does', async (input, { expect }) => {
     expect(await keepsWritingAfterEnd(sabre.port, b(input))).toBe('closed');
   });
 });
