@@ -15,7 +15,7 @@
 import { Arena, byteOffsetOf, fragmentation, processRss, segmentOf, type ArenaStats } from 'native-free-alloc';
 import type { MemPool } from '@thi.ng/malloc';
 import { newThingPool } from './contenders.js';
-import { runFragmentationPlan, type AllocatorCalls, type StepName, type StepResult } from './fragmentation-plan.js';
+import { runFragmentationPlan, type AllocatorCalls, type StepResult } from './fragmentation-plan.js';
 import { progress, settleHeap } from './progress.js';
 import {
   NOT_AVAILABLE,

@@ -1,8 +1,12 @@
 /**
  * `npm run bench:server`: starts sabre (its default shard count, one per core) and a real redis-server
  * on free ports, then runs redis-benchmark against each in alternation, for SET, GET, INCR and MSET at
- * -c 50 with -P 1 and -P 16, and prints requests per second, the sabre/Redis ratio, and p50/p99
- * latency. Alternating per test keeps drifting machine load from favouring either server.
+ * -c 50 with -P 1 and -P 16 over 100,000 random keys (-r), and prints requests per second, the
+ * sabre/Redis ratio, and p50/p99 latency. Alternating per test keeps drifting machine load from
+ * favouring either server.
+ *
+ * Then memory: fresh servers each get DEBUG POPULATE 1000000 (keys key:N, values value:N), and INFO
+ * memory before and after gives used_memory and RSS per key, read from each server's own counters.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +52,8 @@ async function waitForPing(port: number): Promise<void> {
 
 /** One redis-benchmark run, read from its --csv output. */
 async function benchmark(port: number, test: string, pipeline: number, requests: number): Promise<Result> {
-  const { stdout } = await run('redis-benchmark', ['-p', String(port), '-t', test, '-n', String(requests), '-c', '50', '-P', String(pipeline), '--csv'], {
+  const args = ['-p', String(port), '-t', test, '-n', String(requests), '-r', '100000', '-c', '50', '-P', String(pipeline), '--csv'];
+  const { stdout } = await run('redis-benchmark', args, {
     maxBuffer: 1 << 20,
   });
   const row = stdout.trim().split('\n').at(-1)!.split(',').map((cell) => cell.replace(/"/g, ''));
@@ -56,24 +61,52 @@ async function benchmark(port: number, test: string, pipeline: number, requests:
   return { rps: Number(row[1]), p50: Number(row[4]), p99: Number(row[6]) };
 }
 
-async function main(): Promise<void> {
-  const [sabrePort, redisPort] = [await freePort(), await freePort()];
+/** used_memory and used_memory_rss from INFO memory. */
+async function memory(port: number): Promise<{ used: number; rss: number }> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'memory']);
+  const read = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stdout)?.[1] ?? NaN);
+  return { used: read('used_memory'), rss: read('used_memory_rss') };
+}
+
+interface Servers {
+  sabre: number;
+  redis: number;
+  stop: () => void;
+}
+
+/** Starts sabre and redis-server on free ports, both with DEBUG enabled (for POPULATE). */
+async function startServers(): Promise<Servers> {
+  const [sabre, redis] = [await freePort(), await freePort()];
   const bin = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'sabre-bench-redis-'));
   const children: ChildProcess[] = [
-    spawn(process.execPath, [bin, '--port', String(sabrePort)], { stdio: 'ignore' }),
-    spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }),
+    spawn(process.execPath, [bin, '--port', String(sabre), '--enable-debug-command', 'yes'], { stdio: 'ignore' }),
+    spawn('redis-server', ['--port', String(redis), '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'yes'], { stdio: 'ignore' }),
   ];
+  const stop = () => {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
-    await Promise.all([waitForPing(sabrePort), waitForPing(redisPort)]);
+    await Promise.all([waitForPing(sabre), waitForPing(redis)]);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { sabre, redis, stop };
+}
+
+async function throughput(): Promise<string> {
+  const servers = await startServers();
+  try {
     const rows: string[][] = [];
     for (const pipeline of [1, 16]) {
       for (const test of ['set', 'get', 'incr', 'mset']) {
         const requests = pipeline === 1 ? 100_000 : 500_000;
         progress(`${test} -P ${pipeline}: sabre`);
-        const ours = await benchmark(sabrePort, test, pipeline, requests);
+        const ours = await benchmark(servers.sabre, test, pipeline, requests);
         progress(`${test} -P ${pipeline}: redis`);
-        const theirs = await benchmark(redisPort, test, pipeline, requests);
+        const theirs = await benchmark(servers.redis, test, pipeline, requests);
         rows.push([
           test.toUpperCase(),
           String(pipeline),
@@ -85,17 +118,51 @@ async function main(): Promise<void> {
         ]);
       }
     }
-    const { stdout: version } = await run('redis-server', ['--version']);
-    process.stdout.write(
-      `## sabre vs redis-server (redis-benchmark -c 50)\n\n${markdownTable(
-        ['test', '-P', 'sabre req/s', 'Redis req/s', 'sabre / Redis', 'sabre p50 / p99 ms', 'Redis p50 / p99 ms'],
-        rows,
-      )}\n\nsabre with its default shards (one per core); ${version.trim().split(' ').slice(0, 3).join(' ')}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards and run as one cross-shard transaction.\n`,
-    );
+    return markdownTable(['test', '-P', 'sabre req/s', 'Redis req/s', 'sabre / Redis', 'sabre p50 / p99 ms', 'Redis p50 / p99 ms'], rows);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    servers.stop();
   }
+}
+
+const POPULATE_KEYS = 1_000_000;
+
+async function populateMemory(): Promise<string> {
+  const servers = await startServers();
+  try {
+    const rows: string[][] = [];
+    for (const [name, port] of [
+      ['sabre', servers.sabre],
+      ['Redis', servers.redis],
+    ] as const) {
+      const before = await memory(port);
+      progress(`DEBUG POPULATE ${POPULATE_KEYS}: ${name}`);
+      await run('redis-cli', ['-p', String(port), 'debug', 'populate', String(POPULATE_KEYS)]);
+      const after = await memory(port);
+      const { stdout: size } = await run('redis-cli', ['-p', String(port), 'dbsize']);
+      if (Number(size.trim()) !== POPULATE_KEYS) throw new Error(`${name} holds ${size.trim()} keys after DEBUG POPULATE`);
+      rows.push([
+        name,
+        `${(after.used / 2 ** 20).toFixed(1)} MiB`,
+        `${((after.used - before.used) / POPULATE_KEYS).toFixed(1)}`,
+        `${(after.rss / 2 ** 20).toFixed(1)} MiB`,
+        `${((after.rss - before.rss) / POPULATE_KEYS).toFixed(1)}`,
+      ]);
+    }
+    return markdownTable(['server', 'used_memory', 'used B/key', 'RSS', 'RSS B/key'], rows);
+  } finally {
+    servers.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const speed = await throughput();
+  const space = await populateMemory();
+  const { stdout: version } = await run('redis-server', ['--version']);
+  const redis = version.trim().split(' ').slice(0, 3).join(' ');
+  process.stdout.write(
+    `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards and run as one cross-shard transaction.\n\n` +
+      `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n`,
+  );
 }
 
 await main();

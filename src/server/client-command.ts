@@ -6,7 +6,7 @@
 import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { Client } from './client.js';
-import { container, type ConnectionHandler } from './connection-commands.js';
+import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
 
 const ERR_BAD_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
 const ERR_NO_SUCH_CLIENT = 'ERR No such client';
@@ -174,35 +174,31 @@ export const clientCommand: ConnectionHandler = container('client', {
     client.noEvict = mode === 'on';
     writer.ok();
   },
-  help: ({ writer }) => {
-    const lines = [
-      'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GETNAME',
-      '    Return the name of the current connection.',
-      'ID',
-      '    Return the ID of the current connection.',
-      'INFO',
-      '    Return information about the current client connection.',
-      'KILL <ip:port>',
-      '    Kill connection made from <ip:port>.',
-      'KILL <option> <value> [<option> <value> [...]]',
-      '    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.',
-      'LIST [options ...]',
-      '    Return information about client connections. Options: TYPE, ID.',
-      'UNPAUSE',
-      '    Stop the current client pause, resuming traffic.',
-      'PAUSE <timeout> [WRITE|ALL]',
-      '    Suspend all, or just write, clients for <timeout> milliseconds.',
-      'REPLY (ON|OFF|SKIP)',
-      '    Control the replies sent to the current connection.',
-      'SETNAME <name>',
-      '    Assign the name <name> to the current connection.',
-      'NO-EVICT (ON|OFF)',
-      '    Protect current client connection from eviction.',
-      'HELP',
-      '    Print this help.',
-    ];
-    writer.arrayHeader(lines.length);
-    for (const line of lines) writer.simple(line);
-  },
+  help: helpLines([
+    'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'GETNAME',
+    '    Return the name of the current connection.',
+    'ID',
+    '    Return the ID of the current connection.',
+    'INFO',
+    '    Return information about the current client connection.',
+    'KILL <ip:port>',
+    '    Kill connection made from <ip:port>.',
+    'KILL <option> <value> [<option> <value> [...]]',
+    '    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.',
+    'LIST [options ...]',
+    '    Return information about client connections. Options: TYPE, ID.',
+    'UNPAUSE',
+    '    Stop the current client pause, resuming traffic.',
+    'PAUSE <timeout> [WRITE|ALL]',
+    '    Suspend all, or just write, clients for <timeout> milliseconds.',
+    'REPLY (ON|OFF|SKIP)',
+    '    Control the replies sent to the current connection.',
+    'SETNAME <name>',
+    '    Assign the name <name> to the current connection.',
+    'NO-EVICT (ON|OFF)',
+    '    Protect current client connection from eviction.',
+    'HELP',
+    '    Print this help.',
+  ]),
 });

@@ -10,7 +10,7 @@ import { globMatch } from '../commands/glob.js';
 import { arityMatches, keyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { container, type ConnectionHandler } from './connection-commands.js';
+import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
 
 type DocValue = string | number | DocValue[] | { [key: string]: DocValue };
 const DOCS = rawDocs as unknown as Record<string, Record<string, DocValue>>;
@@ -122,29 +122,25 @@ const subcommands = container('command', {
       for (const flag of flags) writer.simple(flag);
     }
   },
-  help: ({ writer }) => {
-    const lines = [
-      'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      '(no subcommand)',
-      '    Return details about all Redis commands.',
-      'COUNT',
-      '    Return the total number of commands in this Redis server.',
-      'LIST',
-      '    Return a list of all commands in this Redis server.',
-      'INFO [<command-name> ...]',
-      '    Return details about multiple Redis commands.',
-      'DOCS [<command-name> ...]',
-      '    Return documentation details about multiple Redis commands.',
-      'GETKEYS <full-command>',
-      '    Return the keys from a full Redis command.',
-      'GETKEYSANDFLAGS <full-command>',
-      '    Return the keys and the access flags from a full Redis command.',
-      'HELP',
-      '    Print this help.',
-    ];
-    writer.arrayHeader(lines.length);
-    for (const line of lines) writer.simple(line);
-  },
+  help: helpLines([
+    'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    '(no subcommand)',
+    '    Return details about all Redis commands.',
+    'COUNT',
+    '    Return the total number of commands in this Redis server.',
+    'LIST',
+    '    Return a list of all commands in this Redis server.',
+    'INFO [<command-name> ...]',
+    '    Return details about multiple Redis commands.',
+    'DOCS [<command-name> ...]',
+    '    Return documentation details about multiple Redis commands.',
+    'GETKEYS <full-command>',
+    '    Return the keys from a full Redis command.',
+    'GETKEYSANDFLAGS <full-command>',
+    '    Return the keys and the access flags from a full Redis command.',
+    'HELP',
+    '    Print this help.',
+  ]),
 });
 
 export const commandCommand: ConnectionHandler = (ctx) => {

@@ -104,4 +104,12 @@ export function container(name: string, handlers: Record<string, ConnectionHandl
   };
 }
 
+/** A HELP subcommand: its lines as status replies, as Redis's addReplyHelp writes them. */
+export function helpLines(lines: readonly string[]): ConnectionHandler {
+  return ({ writer }) => {
+    writer.arrayHeader(lines.length);
+    for (const line of lines) writer.simple(line);
+  };
+}
+
 export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello };

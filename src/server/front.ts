@@ -16,7 +16,6 @@ import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
 import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
-import { ShardOp } from '../shard/frames.js';
 import type { ShardStats } from '../shard/shard.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand } from './client-command.js';

@@ -6,7 +6,7 @@
 import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, unknownSubcommand } from '../protocol/errors.js';
 import { ShardOp } from '../shard/frames.js';
-import { container, type ConnectionHandler } from './connection-commands.js';
+import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
 import { infoText, requestedSections } from './info.js';
 
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
@@ -55,24 +55,20 @@ const slowlog = container('slowlog', {
     server.slowlog.reset();
     writer.ok();
   },
-  help: ({ writer }) => {
-    const lines = [
-      'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'GET [<count>]',
-      '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
-      '    Entries are made of:',
-      '    id, timestamp, time in microseconds, arguments array, client IP and port,',
-      '    client name',
-      'LEN',
-      '    Return the length of the slowlog.',
-      'RESET',
-      '    Reset the slowlog.',
-      'HELP',
-      '    Print this help.',
-    ];
-    writer.arrayHeader(lines.length);
-    for (const line of lines) writer.simple(line);
-  },
+  help: helpLines([
+    'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'GET [<count>]',
+    '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+    '    Entries are made of:',
+    '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+    '    client name',
+    'LEN',
+    '    Return the length of the slowlog.',
+    'RESET',
+    '    Reset the slowlog.',
+    'HELP',
+    '    Print this help.',
+  ]),
 });
 
 /**
@@ -89,29 +85,25 @@ const latency = container('latency', {
     writer.verbatim(
       `I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n`,
     ),
-  help: ({ writer }) => {
-    const lines = [
-      'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-      'DOCTOR',
-      '    Return a human readable latency analysis report.',
-      'GRAPH <event>',
-      '    Return an ASCII latency graph for the <event> class.',
-      'HISTORY <event>',
-      '    Return time-latency samples for the <event> class.',
-      'LATEST',
-      '    Return the latest latency samples for all events.',
-      'RESET [<event> ...]',
-      '    Reset latency data of one or more <event> classes.',
-      '    (default: reset all data for all event classes)',
-      'HISTOGRAM [COMMAND ...]',
-      '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
-      '    If no commands are specified then all histograms are replied.',
-      'HELP',
-      '    Print this help.',
-    ];
-    writer.arrayHeader(lines.length);
-    for (const line of lines) writer.simple(line);
-  },
+  help: helpLines([
+    'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+    'DOCTOR',
+    '    Return a human readable latency analysis report.',
+    'GRAPH <event>',
+    '    Return an ASCII latency graph for the <event> class.',
+    'HISTORY <event>',
+    '    Return time-latency samples for the <event> class.',
+    'LATEST',
+    '    Return the latest latency samples for all events.',
+    'RESET [<event> ...]',
+    '    Reset latency data of one or more <event> classes.',
+    '    (default: reset all data for all event classes)',
+    'HISTOGRAM [COMMAND ...]',
+    '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+    '    If no commands are specified then all histograms are replied.',
+    'HELP',
+    '    Print this help.',
+  ]),
 });
 
 const monitor: ConnectionHandler = ({ client, writer, server }) => {

@@ -9,14 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countBits, findBit } from '../../src/commands/bits.js';
 import { RedisConnection, b } from '../helpers/differential.js';
-import { InProcessSabre, MAKE_HASH, differences } from '../helpers/in-process-sabre.js';
+import { InProcessSabre, MAKE_HASH, argvOf, differences, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
 import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
 
-/** A command written as one line split on spaces, or as its arguments (for empty or binary ones). */
-type Line = string | readonly string[];
-const argvOf = (line: Line): Buffer[] => (typeof line === 'string' ? line.split(' ') : line).map(b);
 
 const EDGE_CASES: Record<string, Line[]> = {
   'SETBIT and GETBIT': [
@@ -543,53 +540,17 @@ function bitCommandGenerator(random: Random) {
 // ------------------------------------------------------------------ the suites
 
 describe('bit commands against a real redis-server 7', () => {
-  let redis: RunningRedis | undefined;
-  let resp2: RedisConnection | undefined;
-  let resp3: RedisConnection | undefined;
-  beforeAll(async () => {
-    redis = await startRedis();
-    if (redis === undefined) return;
-    resp2 = await RedisConnection.open(redis.port);
-    resp3 = await RedisConnection.open(redis.port);
-    await resp3.run([[b('HELLO'), b('3')]]);
-  });
-  afterAll(async () => {
-    resp2?.close();
-    resp3?.close();
-    await redis?.stop();
-  });
-
-  for (const [name, lines] of Object.entries(EDGE_CASES)) {
-    for (const protocol of [2, 3] as const) {
-      it(`${name} (RESP${protocol})`, async (context) => {
-        const connection = protocol === 2 ? resp2 : resp3;
-        if (connection === undefined) return context.skip();
-        await connection.run([[b('FLUSHALL')]]);
-        expect(await differences(connection, new InProcessSabre(protocol), lines.map(argvOf))).toEqual([]);
-      });
-    }
-  }
+  const pair = redisPair();
+  edgeCaseTests(pair, EDGE_CASES);
 
   it('accepts the largest offset Redis allows and grows the string past 512 MB through BITFIELD', async (context) => {
+    const resp2 = pair.connection(2);
     if (resp2 === undefined) return context.skip();
     await resp2.run([[b('FLUSHALL')]]);
     expect(await differences(resp2, new InProcessSabre(), LARGEST_OFFSET.map(argvOf))).toEqual([]);
   });
 
-  for (const [seed, protocol] of [[31, 2], [32, 2], [33, 2], [34, 3]] as const) {
-    it(`gives byte-identical replies over a seeded random sequence (seed ${seed}, RESP${protocol})`, async (context) => {
-      const connection = protocol === 2 ? resp2 : resp3;
-      if (connection === undefined) return context.skip();
-      await connection.run([[b('FLUSHALL')]]);
-      const next = bitCommandGenerator(new Random(seed));
-      const sabre = new InProcessSabre(protocol);
-      const mismatches: string[] = [];
-      for (let batch = 0; batch < 20; batch++) {
-        mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length)));
-      }
-      expect(mismatches, mismatches.join('\n')).toEqual([]);
-    });
-  }
+  randomSequenceTests(pair, [[31, 2], [32, 2], [33, 2], [34, 3]], bitCommandGenerator, 20);
 });
 
 describe('the sabre server, two shards, RESP3: bit commands with {hash tags}', () => {

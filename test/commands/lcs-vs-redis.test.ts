@@ -4,14 +4,11 @@
  * alphabets, where many subsequences tie and only Redis's exact walk of its table gives the same string
  * and ranges. Every reply must be byte-identical, in RESP2 and in RESP3 (HELLO 3).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisConnection, b } from '../helpers/differential.js';
-import { InProcessSabre, MAKE_HASH, differences } from '../helpers/in-process-sabre.js';
+import { describe, expect, it } from 'vitest';
+import { b } from '../helpers/differential.js';
+import { InProcessSabre, MAKE_HASH, argvOf, differences, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
-import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
 
-type Line = string | readonly string[];
-const argvOf = (line: Line): Buffer[] => (typeof line === 'string' ? line.split(' ') : line).map(b);
 
 const EDGE_CASES: Record<string, Line[]> = {
   'the subsequence, its length and its ranges': [
@@ -152,34 +149,11 @@ function lcsCommandGenerator(random: Random) {
 // ------------------------------------------------------------------ the suite
 
 describe('LCS against a real redis-server 7', () => {
-  let redis: RunningRedis | undefined;
-  let resp2: RedisConnection | undefined;
-  let resp3: RedisConnection | undefined;
-  beforeAll(async () => {
-    redis = await startRedis();
-    if (redis === undefined) return;
-    resp2 = await RedisConnection.open(redis.port);
-    resp3 = await RedisConnection.open(redis.port);
-    await resp3.run([[b('HELLO'), b('3')]]);
-  });
-  afterAll(async () => {
-    resp2?.close();
-    resp3?.close();
-    await redis?.stop();
-  });
-
-  for (const [name, lines] of Object.entries(EDGE_CASES)) {
-    for (const protocol of [2, 3] as const) {
-      it(`${name} (RESP${protocol})`, async (context) => {
-        const connection = protocol === 2 ? resp2 : resp3;
-        if (connection === undefined) return context.skip();
-        await connection.run([[b('FLUSHALL')]]);
-        expect(await differences(connection, new InProcessSabre(protocol), lines.map(argvOf))).toEqual([]);
-      });
-    }
-  }
+  const pair = redisPair();
+  edgeCaseTests(pair, EDGE_CASES);
 
   it('matches Redis on long strings, where the table is large and the ranges many', async (context) => {
+    const resp2 = pair.connection(2);
     if (resp2 === undefined) return context.skip();
     await resp2.run([[b('FLUSHALL')]]);
     const random = new Random(5);
@@ -197,18 +171,5 @@ describe('LCS against a real redis-server 7', () => {
     expect(await differences(resp2, new InProcessSabre(), lines.map(argvOf))).toEqual([]);
   });
 
-  for (const [seed, protocol] of [[41, 2], [42, 2], [43, 3]] as const) {
-    it(`gives byte-identical replies over a seeded random sequence (seed ${seed}, RESP${protocol})`, async (context) => {
-      const connection = protocol === 2 ? resp2 : resp3;
-      if (connection === undefined) return context.skip();
-      await connection.run([[b('FLUSHALL')]]);
-      const next = lcsCommandGenerator(new Random(seed));
-      const sabre = new InProcessSabre(protocol);
-      const mismatches: string[] = [];
-      for (let batch = 0; batch < 15; batch++) {
-        mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length)));
-      }
-      expect(mismatches, mismatches.join('\n')).toEqual([]);
-    });
-  }
+  randomSequenceTests(pair, [[41, 2], [42, 2], [43, 3]], lcsCommandGenerator, 15);
 });

@@ -13,7 +13,10 @@ import { CommandTable } from '../../src/commands/table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import { Database } from '../../src/shard/database.js';
 import { E_TYPE_BYTE, ValueType } from '../../src/shard/entry.js';
-import { b, sameReply, type RedisConnection } from './differential.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { RedisConnection, b, sameReply } from './differential.js';
+import { Random } from './random.js';
+import { startRedis, type RunningRedis } from './redis-server.js';
 
 export const MAKE_HASH = '__make_hash__';
 
@@ -77,4 +80,73 @@ export async function differences(
     }
   }
   return mismatches;
+}
+
+/** A command written as one line split on spaces, or as its arguments (for empty or binary ones). */
+export type Line = string | readonly string[];
+export const argvOf = (line: Line): Buffer[] => (typeof line === 'string' ? line.split(' ') : line).map(b);
+
+/** A redis-server for the enclosing suite, with one RESP2 and one RESP3 connection (undefined when it cannot run). */
+export interface RedisPair {
+  connection(protocol: 2 | 3): RedisConnection | undefined;
+}
+
+/** Starts a redis-server before the enclosing suite and stops it after. */
+export function redisPair(): RedisPair {
+  let redis: RunningRedis | undefined;
+  let resp2: RedisConnection | undefined;
+  let resp3: RedisConnection | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    if (redis === undefined) return;
+    resp2 = await RedisConnection.open(redis.port);
+    resp3 = await RedisConnection.open(redis.port);
+    await resp3.run([[b('HELLO'), b('3')]]);
+  });
+  afterAll(async () => {
+    resp2?.close();
+    resp3?.close();
+    await redis?.stop();
+  });
+  return { connection: (protocol) => (protocol === 2 ? resp2 : resp3) };
+}
+
+/** One test per edge-case group and protocol: the group's commands give the same replies on both sides. */
+export function edgeCaseTests(pair: RedisPair, cases: Record<string, readonly Line[]>): void {
+  for (const [name, lines] of Object.entries(cases)) {
+    for (const protocol of [2, 3] as const) {
+      it(`${name} (RESP${protocol})`, async (context) => {
+        const connection = pair.connection(protocol);
+        if (connection === undefined) return context.skip();
+        await connection.run([[b('FLUSHALL')]]);
+        expect(await differences(connection, new InProcessSabre(protocol), lines.map(argvOf))).toEqual([]);
+      });
+    }
+  }
+}
+
+/**
+ * One test per seed: `batches` × 100 commands from a seeded generator give byte-identical replies.
+ * `generator` makes the command source for a seed's random stream.
+ */
+export function randomSequenceTests(
+  pair: RedisPair,
+  seeds: readonly (readonly [number, 2 | 3])[],
+  generator: (random: Random) => () => Buffer[],
+  batches: number,
+): void {
+  for (const [seed, protocol] of seeds) {
+    it(`gives byte-identical replies over a seeded random sequence (seed ${seed}, RESP${protocol})`, async (context) => {
+      const connection = pair.connection(protocol);
+      if (connection === undefined) return context.skip();
+      await connection.run([[b('FLUSHALL')]]);
+      const next = generator(new Random(seed));
+      const sabre = new InProcessSabre(protocol);
+      const mismatches: string[] = [];
+      for (let batch = 0; batch < batches; batch++) {
+        mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length)));
+      }
+      expect(mismatches, mismatches.join('\n')).toEqual([]);
+    });
+  }
 }
