@@ -1,11 +1,11 @@
 /**
- * Commands the front answers itself, because they concern the connection rather than any key: PING,
- * ECHO, SELECT, QUIT, HELLO, CLIENT ID|SETNAME|GETNAME, COMMAND COUNT|DOCS. Each writes its reply
- * into the client's writer; replies and errors follow Redis 7.0.
+ * Commands the front answers itself, because they concern the connection or the server rather than any
+ * key: PING, ECHO, SELECT, QUIT, HELLO, CLIENT ID|SETNAME|GETNAME, COMMAND COUNT|DOCS, INFO and CONFIG
+ * (config-command.ts). Each writes its reply into the client's writer; replies and errors follow Redis 7.0.
  */
 import { argText, parseInt64 } from '../commands/context.js';
-import { arityMatches } from '../commands/table.js';
 import type { CommandTable } from '../commands/table.js';
+import type { Config } from '../config/config.js';
 import {
   ERR_DB_INDEX_OUT_OF_RANGE,
   ERR_NOT_INTEGER,
@@ -13,11 +13,15 @@ import {
   ERR_SYNTAX,
   NOPROTO,
   unknownSubcommand,
-  wrongArity,
 } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { DATABASES } from '../shard/shard.js';
+import { SERVER_VERSION } from '../version.js';
+import { configCommand } from './config-command.js';
 import type { Client } from './front.js';
+import { container, type ConnectionHandler } from './subcommands.js';
+
+export { SERVER_VERSION };
 
 export interface ConnectionContext {
   client: Client;
@@ -25,6 +29,9 @@ export interface ConnectionContext {
   argv: readonly Buffer[];
   table: CommandTable;
   server: ServerFacts;
+  config: Config;
+  /** CONFIG RESETSTAT's work: clears the statistics INFO reports. */
+  resetStats?: () => void;
 }
 
 /** What INFO reports about the running server, read at the moment of the command. */
@@ -34,10 +41,6 @@ export interface ServerFacts {
   startedAt: number;
   connectedClients: number;
 }
-
-type ConnectionHandler = (ctx: ConnectionContext) => void;
-
-export const SERVER_VERSION = '7.0.15';
 
 const ping: ConnectionHandler = ({ writer, argv }) => {
   if (argv.length === 1) writer.pong();
@@ -94,19 +97,7 @@ const hello: ConnectionHandler = ({ client, writer, argv }) => {
   writer.arrayHeader(0);
 };
 
-/** Containers with subcommands: the subcommand is found and its own arity checked, as Redis does. */
-function container(name: string, handlers: Record<string, ConnectionHandler>): ConnectionHandler {
-  return (ctx) => {
-    const sub = argText(ctx.argv[1]).toLowerCase();
-    const spec = ctx.table.get(name)?.subcommands?.get(sub);
-    const handler = handlers[sub];
-    if (spec === undefined || handler === undefined) return ctx.writer.error(unknownSubcommand(ctx.argv[1], name.toUpperCase()));
-    if (!arityMatches(spec, ctx.argv.length)) return ctx.writer.error(wrongArity(spec.name));
-    handler(ctx);
-  };
-}
-
-const clientCommand = container('client', {
+const clientCommand = container({
   id: ({ client, writer }) => writer.integer(client.id),
   setname: ({ client, writer, argv }) => {
     const name = argText(argv[2]);
@@ -117,7 +108,7 @@ const clientCommand = container('client', {
   getname: ({ client, writer }) => (client.name === '' ? writer.nullBulk() : writer.bulk(client.name)),
 });
 
-const commandSubcommands = container('command', {
+const commandSubcommands = container({
   count: ({ writer, table }) => writer.integer(table.size),
   // redis-cli asks for command docs at startup to show hints; sabre has none to give yet.
   docs: ({ writer }) => writer.mapHeader(0),
@@ -172,4 +163,5 @@ export const connectionCommands: ReadonlyMap<string, ConnectionHandler> = new Ma
   ['client', clientCommand],
   ['command', command],
   ['info', info],
+  ['config', configCommand],
 ]);

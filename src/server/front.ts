@@ -18,6 +18,8 @@ import { argText } from '../commands/context.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
+import type { Config } from '../config/config.js';
+import { admitConnection } from './admission.js';
 import { connectionCommands, type ServerFacts } from './connection-commands.js';
 import { ShardScheduler, multiShardBody } from './multi-shard.js';
 import type { ShardPool } from './shard-pool.js';
@@ -97,6 +99,10 @@ export interface FrontOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** The live configuration: CONFIG, rename-command, admission of new connections. */
+  config: Config;
+  /** What CONFIG RESETSTAT clears. */
+  resetStats?: () => void;
 }
 
 export class Front {
@@ -115,6 +121,7 @@ export class Front {
     this.slotToShard = new Uint8Array(SLOT_COUNT);
     for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = Math.floor((slot * pool.size) / SLOT_COUNT);
     this.scheduler = new ShardScheduler(pool);
+    for (const [from, to] of options.config.renames) this.table.rename(from, to);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -142,6 +149,7 @@ export class Front {
   }
 
   private accept(socket: Socket): void {
+    if (!admitConnection(socket, this.options.config, this.clients.size, this.options.logger)) return;
     socket.setNoDelay(true);
     const client = new Client(this.nextClientId++, socket);
     this.clients.add(client);
@@ -188,7 +196,7 @@ export class Front {
     }
     const local = connectionCommands.get(spec.name);
     if (local !== undefined) {
-      local({ client, writer, argv, table: this.table, server: this.facts() });
+      local({ client, writer, argv, table: this.table, server: this.facts(), config: this.options.config, resetStats: this.options.resetStats });
       return client.fill(position, writer.take());
     }
     const shard = this.shardFor(spec, argv);

@@ -25,6 +25,8 @@ const REHASH_BUDGET_MS = 1;
 export interface ShardOptions {
   arena?: ArenaOptions;
   databases?: number;
+  /** rename-command from the configuration: [old name, new name or "" to remove]. */
+  renames?: readonly (readonly [string, string])[];
 }
 
 export class Shard {
@@ -36,6 +38,7 @@ export class Shard {
 
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
+    for (const [from, to] of options.renames ?? []) this.table.rename(from, to);
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena));
   }
 
