@@ -132,11 +132,15 @@ export class Config {
     for (let i = 0; i < pairs.length; i++) {
       const parameter = parameters[i];
       const [name, text] = pairs[i];
-      const args = parameter.type === 'special' && parameter.codec.multiArg ? text.split(' ') : [text];
+      // A multi-argument value is split at spaces; an empty one is no arguments at all.
+      const args = parameter.type === 'special' && parameter.codec.multiArg ? (text === '' ? [] : text.split(' ')) : [text];
       try {
-        updates.set(parameter, parseValue(parameter, args, updates.get(parameter) ?? this.values.get(parameter)!, false));
+        let value = parseValue(parameter, args, updates.get(parameter) ?? this.values.get(parameter)!, false);
+        if (parameter.type === 'memory' && parameter.runtimeMin !== undefined && (value as bigint) < parameter.runtimeMin) value = parameter.runtimeMin;
+        updates.set(parameter, value);
       } catch (error) {
-        if (error instanceof ConfigValueError) return setFailed(name, error.message);
+        // Past the checks of names, Redis names the argument in lower case.
+        if (error instanceof ConfigValueError) return setFailed(name.toLowerCase(), error.message);
         throw error;
       }
     }
@@ -152,7 +156,7 @@ export class Config {
         for (const [restored, value] of previous) this.values.set(restored, value);
         for (const restored of previous.keys()) this.applyChange(restored);
         const name = pairs[parameters.indexOf(parameter)][0];
-        return setFailed(name, refusal);
+        return setFailed(name.toLowerCase(), refusal);
       }
     }
     return undefined;

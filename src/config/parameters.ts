@@ -48,6 +48,8 @@ export interface IntParameter extends Flags {
   readonly max: bigint;
   /** Written and read in octal (unixsocketperm). */
   readonly octal?: boolean;
+  /** Accepted within [min, max] but then held within these bounds (hz: 1 to 500). */
+  readonly clampTo?: readonly [bigint, bigint];
 }
 
 export interface MemoryParameter extends Flags {
@@ -58,6 +60,8 @@ export interface MemoryParameter extends Flags {
   readonly max: bigint;
   /** Also takes `N%` (maxmemory-clients), stored as -N as Redis stores it. */
   readonly percent?: boolean;
+  /** CONFIG SET raises a smaller value to this (Redis's resize of the replication backlog does). */
+  readonly runtimeMin?: bigint;
 }
 
 export interface EnumParameter extends Flags {
@@ -89,11 +93,11 @@ function bool<N extends string>(name: N, value: boolean, flags: Flags = {}) {
   return { type: 'bool', name, default: value, ...flags } as const satisfies BoolParameter;
 }
 
-function int<N extends string>(name: N, value: bigint, min: bigint, max: bigint, flags: Flags & { octal?: boolean } = {}) {
+function int<N extends string>(name: N, value: bigint, min: bigint, max: bigint, flags: Flags & Pick<IntParameter, 'octal' | 'clampTo'> = {}) {
   return { type: 'int', name, default: value, min, max, ...flags } as const satisfies IntParameter;
 }
 
-function memory<N extends string>(name: N, value: bigint, min: bigint, max: bigint, flags: Flags & { percent?: boolean } = {}) {
+function memory<N extends string>(name: N, value: bigint, min: bigint, max: bigint, flags: Flags & Pick<MemoryParameter, 'percent' | 'runtimeMin'> = {}) {
   return { type: 'memory', name, default: value, min, max, ...flags } as const satisfies MemoryParameter;
 }
 
@@ -189,7 +193,7 @@ export const PARAMETERS = [
   int('hash-max-listpack-entries', 512n, 0n, LLONG_MAX, { aliases: ['hash-max-ziplist-entries'] }),
   memory('hash-max-listpack-value', 64n, 0n, LLONG_MAX, { aliases: ['hash-max-ziplist-value'] }),
   memory('hll-sparse-max-bytes', 3000n, 0n, LLONG_MAX),
-  int('hz', 10n, 0n, INT_MAX),
+  int('hz', 10n, 0n, INT_MAX, { clampTo: [1n, 500n] }),
   string('ignore-warnings', ''),
   int('io-threads', 1n, 1n, 128n, { immutable: true }),
   bool('io-threads-do-reads', false, { immutable: true }),
@@ -232,7 +236,7 @@ export const PARAMETERS = [
   bool('rdb-save-incremental-fsync', true),
   bool('rdbchecksum', true, { immutable: true }),
   bool('rdbcompression', true),
-  memory('repl-backlog-size', 1048576n, 1n, LLONG_MAX),
+  memory('repl-backlog-size', 1048576n, 1n, LLONG_MAX, { runtimeMin: 16384n }),
   int('repl-backlog-ttl', 3600n, 0n, LLONG_MAX),
   bool('repl-disable-tcp-nodelay', false),
   oneOf('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']),

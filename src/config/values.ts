@@ -29,15 +29,19 @@ export function parseStrictInteger(text: string): bigint | undefined {
   return value < INT64_MIN || value > INT64_MAX ? undefined : value;
 }
 
-const MEMORY = /^([0-9]+)(b|k|kb|m|mb|g|gb)?$/i;
+const MEMORY = /^([0-9]{0,127})(b|k|kb|m|mb|g|gb)?$/i;
 const UNIT: Record<string, bigint> = { b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n, gb: 1024n ** 3n };
 const ULLONG_MAX = 18446744073709551615n;
 
-/** Redis's memtoull: "1gb", "10k", "512"; undefined when malformed. Digits beyond 2^64 - 1 saturate, as strtoull does. */
+/**
+ * Redis's memtoull: "1gb", "10k", "512"; undefined when malformed. Missing digits read as 0 ("" and
+ * "kb" are 0, as strtoull leaves them), digits beyond 2^64 - 1 saturate, and a unit multiplies modulo
+ * 2^64, all as Redis computes it.
+ */
 export function parseMemory(text: string): bigint | undefined {
   const match = MEMORY.exec(text);
   if (match === null) return undefined;
-  let digits = BigInt(match[1]);
+  let digits = match[1] === '' ? 0n : BigInt(match[1]);
   if (digits > ULLONG_MAX) digits = ULLONG_MAX;
   return (digits * UNIT[(match[2] ?? 'b').toLowerCase()]) & ULLONG_MAX;
 }
@@ -61,16 +65,25 @@ function inRange(value: bigint, min: bigint, max: bigint): bigint {
   return value;
 }
 
+/**
+ * A memory value or `N%`, kept as Redis keeps it: a percentage as -N. A byte count is read as Redis
+ * reads it, into a signed 64-bit integer, so a count of 2^63 or more turns negative and is then
+ * judged as a percentage too.
+ */
 function parseMemoryOrPercent(text: string, min: bigint, max: bigint): bigint {
-  if (text.endsWith('%')) {
+  let value: bigint;
+  if (text.length > 1 && text.endsWith('%')) {
     const percent = parseStrictInteger(text.slice(0, -1));
     if (percent === undefined || percent < 0n) throw new ConfigValueError('argument must be a memory or percent value');
-    if (percent > 100n) throw new ConfigValueError('percentage argument must be less or equal to 100');
-    return -percent;
+    value = -percent;
+  } else {
+    const bytes = parseMemory(text);
+    if (bytes === undefined) throw new ConfigValueError('argument must be a memory or percent value');
+    value = BigInt.asIntN(64, bytes);
   }
-  const bytes = parseMemory(text);
-  if (bytes === undefined) throw new ConfigValueError('argument must be a memory or percent value');
-  return inRange(bytes, min, max);
+  if (value >= 0n) return inRange(value, min, max);
+  if (value < -100n) throw new ConfigValueError('percentage argument must be less or equal to 100');
+  return value;
 }
 
 /**
@@ -94,7 +107,10 @@ export function parseValue(parameter: Parameter, args: readonly string[], curren
       }
       const value = parseStrictInteger(text);
       if (value === undefined) throw new ConfigValueError("argument couldn't be parsed into an integer");
-      return inRange(value, parameter.min, parameter.max);
+      inRange(value, parameter.min, parameter.max);
+      if (parameter.clampTo === undefined) return value;
+      const [low, high] = parameter.clampTo;
+      return value < low ? low : value > high ? high : value;
     }
     case 'memory': {
       if (parameter.percent === true) return parseMemoryOrPercent(text, parameter.min, parameter.max);

@@ -30,6 +30,7 @@ export function unsupportedSetting(config: Config): string | undefined {
   if (config.bool('daemonize')) return 'sabre runs in the foreground: use "daemonize no" and a supervisor (systemd, a container) to keep it running';
   if (config.get('requirepass') !== '') return 'sabre does not implement AUTH yet, so it cannot honour requirepass: remove it (protected mode still refuses non-local clients)';
   if (config.get('bind') === '') return 'sabre needs at least one bind address';
+  if (config.number('tls-port') !== 0 || config.bool('tls-cluster') || config.bool('tls-replication')) return 'sabre does not speak TLS yet';
   return undefined;
 }
 
@@ -39,6 +40,14 @@ export function refuseRuntimeChanges(config: Config): void {
   const restart = () => 'sabre cannot move its listening socket at run time yet: set it in the config file and restart';
   config.onChange('port', restart);
   config.onChange('bind', restart);
+  // Redis's words when TLS cannot be set up, which for sabre is always.
+  const noTls = (value: string) => (value === 'no' || value === '0' ? undefined : 'Unable to update TLS configuration. Check server logs.');
+  for (const name of ['tls-port', 'tls-cluster', 'tls-replication'] as const) config.onChange(name, noTls);
+  config.onChange('maxclients', (value) => {
+    const files = openFilesLimit();
+    if (files === undefined || Number(value) + RESERVED_FDS <= files) return undefined;
+    return `The operating system is not able to handle the specified number of clients, try with ${files - RESERVED_FDS}`;
+  });
 }
 
 /**
