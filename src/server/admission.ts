@@ -21,6 +21,8 @@ export const DENIED_PROTECTED_MODE =
   '4) Setup a an authentication password for the default user. ' +
   'NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.';
 
+const REFUSED_LINGER_MS = 1000;
+
 /** Redis counts only 127.0.0.1 and ::1 as local (not the rest of 127/8); IPv4 on a dual-stack socket comes as ::ffff:a.b.c.d. */
 export function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -46,7 +48,11 @@ export function admitConnection(socket: Socket, config: Config, connected: numbe
   }
   if (refusal === DENIED_PROTECTED_MODE) logger.warn({ address: socket.remoteAddress }, 'refused a connection from a non-loopback address: protected mode is on and no password is set');
   else logger.debug({ address: socket.remoteAddress }, 'refused a connection: maxclients reached');
+  // Whatever the client sends is dropped (a socket nobody reads never sees the peer's close), and one
+  // that does not hang up is cut off soon after, as Redis frees it once the reply is out.
   socket.on('error', () => socket.destroy());
+  socket.resume();
+  socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
   socket.end(`-${refusal}\r\n`);
   return false;
 }
