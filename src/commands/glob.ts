@@ -5,8 +5,8 @@
  * set, as Redis does.
  *
  * The pattern is first cut into tokens that each match exactly one byte, or a star; matching then
- * backtracks only to the last star, which gives Redis's results in time linear per star instead of
- * Redis's recursion (which it has to cap against patterns like `*a*a*a*a…`).
+ * backtracks only to the last star seen, which gives Redis's results with work bounded by pattern
+ * length × subject length, where Redis's recursion has to be capped against patterns like `*a*a*a…`.
  */
 
 type ByteTest = (byte: number) => boolean;

@@ -15,7 +15,6 @@ import {
   type NumericName,
   type Parameter,
   type ParameterName,
-  type TextName,
 } from './parameters.js';
 import { ConfigValueError, defaultValue, formatValue, parseValue, type Value } from './values.js';
 
@@ -52,10 +51,6 @@ export class Config {
   /** A numeric value as a number (exact below 2^53, which every count and size sabre uses is). */
   number(name: NumericName): number {
     return Number(this.value(name));
-  }
-
-  text(name: TextName): string {
-    return this.get(name);
   }
 
   /** The value as CONFIG GET prints it. */

@@ -310,7 +310,6 @@ type Registered = (typeof PARAMETERS)[number];
 export type ParameterName = Registered['name'];
 export type BoolName = Extract<Registered, { type: 'bool' }>['name'];
 export type NumericName = Extract<Registered, { type: 'int' | 'memory' }>['name'];
-export type TextName = Extract<Registered, { type: 'enum' | 'string' | 'special' }>['name'];
 
 /** Directives Redis 7.0 still accepts in a file and ignores. */
 export const DEPRECATED_DIRECTIVES: ReadonlySet<string> = new Set(['list-max-ziplist-entries', 'list-max-ziplist-value', 'lua-replicate-commands']);

@@ -4,7 +4,7 @@
  * byte with what a real redis-server 7.0 prints for the same file and arguments.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,6 +97,24 @@ describe('the command line', () => {
   it('reads configuration from stdin after the file', () => {
     const config = loadConfig(parseCommandLine([file('hz 20\n'), '-']), () => 'hz 25\nport 7001\n');
     expect([config.get('hz'), config.get('port')]).toEqual(['25', '7001']);
+  });
+});
+
+describe('a stock redis.conf', () => {
+  const STOCK = '/etc/redis/redis.conf';
+
+  it('loads as Redis loads it', (context) => {
+    let text: string;
+    try {
+      text = readFileSync(STOCK, 'latin1');
+    } catch {
+      return context.skip();
+    }
+    // Its dir and logfile belong to the system's Redis; everything else is read as written.
+    const config = load(text.replace(/^(dir|logfile) .*$/gm, ''));
+    expect(config.get('bind')).toBe('127.0.0.1 -::1');
+    expect(config.get('client-output-buffer-limit')).toBe('normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60');
+    expect(config.get('auto-aof-rewrite-min-size')).toBe('67108864');
   });
 });
 
