@@ -44,7 +44,7 @@ export function rewriteConfigText(old: string, config: Config): string {
   const rewritten = new Set<string>();
   for (const parameter of PARAMETERS as readonly Parameter[]) {
     rewritten.add(parameter.name);
-    for (const { text, force } of rewriteLines(parameter, config.valueOf(parameter))) {
+    for (const { text, force } of rewriteLines(parameter, config.stored(parameter))) {
       const reusable = linesOf.get(parameter.name);
       if (reusable !== undefined && reusable.length > 0) lines[reusable.shift()!] = text;
       else if (force) {

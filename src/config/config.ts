@@ -64,7 +64,7 @@ export class Config {
   }
 
   /** The stored value, for CONFIG REWRITE. */
-  valueOf(parameter: Parameter): Value {
+  stored(parameter: Parameter): Value {
     return this.values.get(parameter)!;
   }
 

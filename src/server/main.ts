@@ -11,7 +11,7 @@ import { SERVER_VERSION } from '../version.js';
 import { Front } from './front.js';
 import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
-import { listenAddress, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
+import { allInterfaces, listenAddress, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
 
 const USAGE = `Usage: sabre-server [/path/to/redis.conf] [options] [-]
        sabre-server - (read config from stdin)
@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);
   });
-  const { host } = listenAddress(config.get('bind'));
+  const wanted = listenAddress(config.get('bind')).host;
+  const host = wanted === '::' ? await allInterfaces() : wanted;
   const front = new Front(pool, { port: config.number('port'), host, logger, config });
   let port: number;
   try {

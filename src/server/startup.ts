@@ -5,6 +5,7 @@
  * on yet.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { PARAMETERS, type Parameter } from '../config/parameters.js';
@@ -60,6 +61,18 @@ export function listenAddress(bind: string): { host: string; ignored: string[] }
   if (addresses.includes('*') && addresses.includes('::*')) return { host: '::', ignored: [] };
   const [first, ...rest] = addresses;
   return { host: first === '*' ? '0.0.0.0' : first === '::*' ? '::' : first, ignored: rest };
+}
+
+/**
+ * `::` where the machine has IPv6, else `0.0.0.0`: the default bind marks IPv6 optional (`-::*`), and
+ * containers often run without it.
+ */
+export function allInterfaces(): Promise<string> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve('0.0.0.0'));
+    probe.listen(0, '::', () => probe.close(() => resolve('::')));
+  });
 }
 
 function readNumber(path: string): number | undefined {
