@@ -143,3 +143,8 @@ export class GlobPattern {
 export function globMatch(pattern: Uint8Array, text: Uint8Array, nocase = false): boolean {
   return new GlobPattern(pattern, nocase).matches(text);
 }
+
+/** Whether a pattern has any glob character, so that it can be looked up instead of matched. */
+export function hasGlob(pattern: string): boolean {
+  return /[*?[]/.test(pattern);
+}

@@ -142,6 +142,11 @@ export class CommandTable {
     return candidate.spec;
   }
 
+  /** Every command of the metadata, by index, renamed or not. */
+  indexed(): readonly CommandSpec[] {
+    return this.byIndex;
+  }
+
   /** The command at `index` (CommandSpec.index), as the front named it. */
   at(index: number): CommandSpec | undefined {
     return this.byIndex[index];

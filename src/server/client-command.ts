@@ -6,7 +6,8 @@
 import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { Client } from './client.js';
-import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
+import type { ConnectionHandler } from './connection-commands.js';
+import { container, helpLines } from './subcommands.js';
 
 const ERR_BAD_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
 const ERR_NO_SUCH_CLIENT = 'ERR No such client';
@@ -85,7 +86,7 @@ function killFilter(argv: readonly Buffer[], self: Client): ((client: Client) =>
   return (client) => (!skipMe || client !== self) && tests.every((test) => test(client));
 }
 
-export const clientCommand: ConnectionHandler = container('client', {
+export const clientCommand: ConnectionHandler = container({
   id: ({ client, writer }) => writer.integer(client.id),
   setname: ({ client, writer, argv }) => {
     const name = argText(argv[2]);
@@ -175,7 +176,6 @@ export const clientCommand: ConnectionHandler = container('client', {
     writer.ok();
   },
   help: helpLines([
-    'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
     'GETNAME',
     '    Return the name of the current connection.',
     'ID',
@@ -198,7 +198,5 @@ export const clientCommand: ConnectionHandler = container('client', {
     '    Assign the name <name> to the current connection.',
     'NO-EVICT (ON|OFF)',
     '    Protect current client connection from eviction.',
-    'HELP',
-    '    Print this help.',
   ]),
 });

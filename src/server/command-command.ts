@@ -10,7 +10,8 @@ import { globMatch } from '../commands/glob.js';
 import { arityMatches, keyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
+import type { ConnectionHandler } from './connection-commands.js';
+import { container, helpLines } from './subcommands.js';
 
 type DocValue = string | number | DocValue[] | { [key: string]: DocValue };
 const DOCS = rawDocs as unknown as Record<string, Record<string, DocValue>>;
@@ -75,7 +76,7 @@ function keysOf(table: CommandTable, argv: readonly Buffer[]): number[] | string
   return positions.map((position) => position + 2);
 }
 
-const subcommands = container('command', {
+const subcommands = container({
   count: ({ writer, table }) => writer.integer(table.size),
   info: ({ writer, table, argv }) => {
     const specs = argv.length === 2 ? [...table.all()] : namedSpecs(table, argv);
@@ -123,7 +124,6 @@ const subcommands = container('command', {
     }
   },
   help: helpLines([
-    'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
     '(no subcommand)',
     '    Return details about all Redis commands.',
     'COUNT',
@@ -138,8 +138,6 @@ const subcommands = container('command', {
     '    Return the keys from a full Redis command.',
     'GETKEYSANDFLAGS <full-command>',
     '    Return the keys and the access flags from a full Redis command.',
-    'HELP',
-    '    Print this help.',
   ]),
 });
 

@@ -1,24 +1,23 @@
 /**
  * Commands the front answers itself because they concern the connection rather than any key (PING ECHO
- * SELECT QUIT HELLO), and what every front-answered command family shares: its context and handler
- * types, and subcommand dispatch. Replies and errors follow Redis 7.0.
+ * SELECT QUIT HELLO, and CONFIG from config-command.ts), and the context and handler type every
+ * front-answered command family shares. Replies and errors follow Redis 7.0.
  */
 import { argText, parseInt64 } from '../commands/context.js';
-import { arityMatches } from '../commands/table.js';
 import type { CommandTable } from '../commands/table.js';
+import type { Config } from '../config/config.js';
 import {
   ERR_DB_INDEX_OUT_OF_RANGE,
   ERR_NOT_INTEGER,
   ERR_PROTOCOL_VERSION_NOT_INTEGER,
   ERR_SYNTAX,
   NOPROTO,
-  unknownSubcommand,
-  wrongArity,
 } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { DATABASES } from '../shard/shard.js';
+import { SERVER_VERSION } from '../version.js';
 import type { Client } from './client.js';
-import { SERVER_VERSION } from './info.js';
+import { configCommand } from './config-command.js';
 import type { ServerContext } from './server-context.js';
 
 export interface ConnectionContext {
@@ -27,6 +26,7 @@ export interface ConnectionContext {
   argv: readonly Buffer[];
   table: CommandTable;
   server: ServerContext;
+  config: Config;
 }
 
 /**
@@ -92,24 +92,4 @@ const hello: ConnectionHandler = ({ client, writer, argv }) => {
   writer.arrayHeader(0);
 };
 
-/** Containers with subcommands: the subcommand is found and its own arity checked, as Redis does. */
-export function container(name: string, handlers: Record<string, ConnectionHandler>): ConnectionHandler {
-  return (ctx) => {
-    const sub = argText(ctx.argv[1]).toLowerCase();
-    const spec = ctx.table.get(name)?.subcommands?.get(sub);
-    const handler = handlers[sub];
-    if (spec === undefined || handler === undefined) return ctx.writer.error(unknownSubcommand(ctx.argv[1], name.toUpperCase()));
-    if (!arityMatches(spec, ctx.argv.length)) return ctx.writer.error(wrongArity(spec.name));
-    return handler(ctx);
-  };
-}
-
-/** A HELP subcommand: its lines as status replies, as Redis's addReplyHelp writes them. */
-export function helpLines(lines: readonly string[]): ConnectionHandler {
-  return ({ writer }) => {
-    writer.arrayHeader(lines.length);
-    for (const line of lines) writer.simple(line);
-  };
-}
-
-export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello };
+export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello, config: configCommand };

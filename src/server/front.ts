@@ -28,6 +28,8 @@ import { ShardScheduler, multiShardBody, type ShardCall } from './multi-shard.js
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
+import type { Config } from '../config/config.js';
+import { admitConnection } from './admission.js';
 import type { ShardPool } from './shard-pool.js';
 import { Slowlog } from './slowlog.js';
 
@@ -46,12 +48,8 @@ export interface FrontOptions {
   port: number;
   host: string;
   logger: Logger;
-  /** enable-debug-command: no (Redis's default), yes, or local (loopback clients only). */
-  enableDebugCommand?: 'no' | 'yes' | 'local';
-  maxclients?: number;
-  maxmemory?: number;
-  maxmemoryPolicy?: string;
-  configFile?: string;
+  /** The live configuration: CONFIG, rename-command, admission of new connections. */
+  config: Config;
   /** Called by SHUTDOWN once the reply queue is dealt with; the server's owner stops and exits. */
   onShutdown?: () => void;
 }
@@ -83,7 +81,8 @@ export class Front implements OutputScheduler, ServerContext {
     this.slotToShard = new Uint8Array(SLOT_COUNT);
     for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = shardOfSlot(slot, pool.size);
     this.scheduler = new ShardScheduler(pool);
-    this.stats = new ServerStats(Array.from({ length: this.table.size }, (_, index) => this.table.at(index)?.name ?? ''));
+    this.stats = new ServerStats(this.table.indexed().map((spec) => spec.name));
+    for (const [from, to] of options.config.renames) this.table.rename(from, to);
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
@@ -129,10 +128,10 @@ export class Front implements OutputScheduler, ServerContext {
       port: this.port,
       shards: this.pool.size,
       connectedClients: this.connected.size,
-      maxclients: this.options.maxclients ?? 10000,
-      maxmemory: this.options.maxmemory ?? 0,
-      maxmemoryPolicy: this.options.maxmemoryPolicy ?? 'noeviction',
-      configFile: this.options.configFile ?? '',
+      maxclients: this.options.config.number('maxclients'),
+      maxmemory: this.options.config.number('maxmemory'),
+      maxmemoryPolicy: this.options.config.get('maxmemory-policy'),
+      configFile: this.options.config.file ?? '',
       hz: 10,
       stats: this.stats,
       shardStats,
@@ -177,10 +176,14 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   debugAllowed(client: Client): boolean {
-    const mode = this.options.enableDebugCommand ?? 'no';
+    const mode = this.options.config.get('enable-debug-command');
     if (mode === 'yes') return true;
     const address = client.socket.remoteAddress ?? '';
     return mode === 'local' && (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1');
+  }
+
+  resetStats(): void {
+    this.stats.reset();
   }
 
   shutdown(): void {
@@ -211,6 +214,7 @@ export class Front implements OutputScheduler, ServerContext {
   };
 
   private accept(socket: Socket): void {
+    if (!admitConnection(socket, this.options.config, this.connected.size, this.options.logger)) return;
     socket.setNoDelay(true);
     const client = new Client(this.nextClientId++, socket, this);
     this.connected.add(client);
@@ -264,7 +268,7 @@ export class Front implements OutputScheduler, ServerContext {
     if (local !== undefined) return this.executeLocally(client, spec, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
     if (shard < 0 || spec.firstKey === 0) {
-      const keyspace = this.keyspace.body(spec, argv);
+      const keyspace = this.keyspace.body(spec, this.canonical(spec, argv));
       if (keyspace !== undefined) return this.submit(client, spec, keyspace, position);
     }
     if (shard >= 0) {
@@ -277,7 +281,7 @@ export class Front implements OutputScheduler, ServerContext {
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
       return this.refuse(client, position, wrongArity(spec.name), spec.name);
     }
-    const body = multiShardBody(spec.name, argv, (key) => this.slotToShard[keySlot(key)]);
+    const body = multiShardBody(spec.name, this.canonical(spec, argv), (key) => this.slotToShard[keySlot(key)]);
     if (body === undefined) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
@@ -294,6 +298,15 @@ export class Front implements OutputScheduler, ServerContext {
     });
   }
 
+  /**
+   * argv with the command's own name in front when rename-command gave it another: transactions pass
+   * argv on to shards by name, and shards know commands by their Redis names only.
+   */
+  private canonical(spec: CommandSpec, argv: Buffer[]): Buffer[] {
+    if (this.options.config.renames.length === 0) return argv;
+    return [Buffer.from(spec.name), ...argv.slice(1)];
+  }
+
   /** Answers an error for a command refused before it ran, and counts it. */
   private refuse(client: Client, position: number, error: string | Uint8Array, known?: string): void {
     const writer = client.writer;
@@ -308,7 +321,7 @@ export class Front implements OutputScheduler, ServerContext {
     const writer = client.writer;
     const name = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
     const started = performance.now();
-    const later = handler({ client, writer, argv, table: this.table, server: this });
+    const later = handler({ client, writer, argv, table: this.table, server: this, config: this.options.config });
     if (later === undefined) {
       const reply = writer.take();
       this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);

@@ -13,9 +13,9 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { fragmentation, processRss, type ArenaStats } from 'native-free-alloc';
 import type { ShardStats } from '../shard/shard.js';
+import { SERVER_VERSION } from '../version.js';
 import type { ServerStats } from './server-stats.js';
 
-export const SERVER_VERSION = '7.0.15';
 
 /** Replication ids are fixed for the life of the process, as Redis's are until a failover. */
 const RUN_ID = randomBytes(20).toString('hex');

@@ -1,46 +1,76 @@
 /**
- * `sabre-server [--name value ...]`: starts the shard workers and the front, logs a startup line, and
- * shuts down cleanly on SIGINT/SIGTERM (the front stops accepting, shards finish what they were sent).
- * A shard worker that dies takes the server down: its keys cannot be served by anyone else.
+ * `sabre-server [/path/to/redis.conf] [--name value ...]`, read as redis-server reads its arguments:
+ * loads the configuration (a bad one stops here with Redis's fatal report), opens the log, starts the
+ * shard workers and the front, and shuts down cleanly on SIGINT/SIGTERM (the front stops accepting,
+ * shards finish what they were sent). A shard worker that dies takes the server down: its keys cannot
+ * be served by anyone else.
  */
-import { pino, type Level } from 'pino';
-import { OptionsError, parseOptions, type ServerOptions } from '../config/options.js';
-import { SERVER_VERSION } from './info.js';
+import type { Config } from '../config/config.js';
+import { ConfigFileError, loadConfig, parseCommandLine } from '../config/config-file.js';
+import { SERVER_VERSION } from '../version.js';
 import { Front } from './front.js';
+import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
+import { allInterfaces, listenAddress, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
 
-const LOG_LEVELS: Record<ServerOptions['loglevel'], Level> = {
-  debug: 'debug',
-  verbose: 'debug',
-  notice: 'info',
-  warning: 'warn',
-};
+const USAGE = `Usage: sabre-server [/path/to/redis.conf] [options] [-]
+       sabre-server - (read config from stdin)
+       sabre-server -v or --version
+       sabre-server -h or --help
 
-async function main(): Promise<void> {
-  let options: ServerOptions;
+Examples:
+       sabre-server (run the server with default conf)
+       echo 'maxmemory 128mb' | sabre-server -
+       sabre-server /etc/redis/6379.conf
+       sabre-server --port 7777 --shards 2
+       sabre-server /etc/myredis.conf --loglevel verbose --save 60 1000
+`;
+
+function readConfig(argv: readonly string[]): Config {
+  if (argv[0] === '-v' || argv[0] === '--version') {
+    process.stdout.write(`Redis server v=${SERVER_VERSION} sha=00000000:0 malloc=native-free-alloc bits=64 build=sabre\n`);
+    process.exit(0);
+  }
+  if (argv[0] === '-h' || argv[0] === '--help') {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   try {
-    options = parseOptions(process.argv.slice(2));
+    const config = loadConfig(parseCommandLine(argv));
+    const unsupported = unsupportedSetting(config);
+    if (unsupported !== undefined) throw new ConfigFileError(`\n*** FATAL CONFIG ERROR ***\n${unsupported}\n`);
+    return config;
   } catch (error) {
-    if (!(error instanceof OptionsError)) throw error;
-    process.stderr.write(`*** FATAL CONFIG ERROR ***\n${error.message}\n`);
+    if (!(error instanceof ConfigFileError)) throw error;
+    process.stderr.write(error.message);
     process.exit(1);
   }
-  const logger = pino({ level: LOG_LEVELS[options.loglevel], base: { pid: process.pid } });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig(process.argv.slice(2));
+  const logger = createLogger(config);
+  logger.info({ version: SERVER_VERSION, file: config.file }, 'Configuration loaded');
+  startupWarnings(config, logger);
+  refuseRuntimeChanges(config);
+  const shards = config.number('shards');
   let stopping = false;
-  const pool = ShardPool.start({ shards: options.shards }, (shard, code) => {
+  const pool = ShardPool.start({ shards }, (shard, code) => {
     if (stopping) return;
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);
   });
-  const front = new Front(pool, { port: options.port, host: options.bind, logger, onShutdown: () => void stop('SHUTDOWN') });
+  const wanted = listenAddress(config.get('bind')).host;
+  const host = wanted === '::' ? await allInterfaces() : wanted;
+  const front = new Front(pool, { port: config.number('port'), host, logger, config, onShutdown: () => void stop('SHUTDOWN') });
   let port: number;
   try {
     port = await front.listen();
   } catch (error) {
-    logger.fatal({ error: (error as Error).message }, `could not listen on ${options.bind}:${options.port}`);
+    logger.fatal({ error: (error as Error).message }, `could not listen on ${host}:${config.number('port')}`);
     process.exit(1);
   }
-  logger.info({ version: SERVER_VERSION, bind: options.bind, port, shards: options.shards }, `sabre ready to accept connections on ${options.bind}:${port}`);
+  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${host.includes(':') ? `[${host}]` : host}:${port}`);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

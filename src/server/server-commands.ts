@@ -6,7 +6,8 @@
 import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, unknownSubcommand } from '../protocol/errors.js';
 import { ShardOp } from '../shard/frames.js';
-import { container, helpLines, type ConnectionHandler } from './connection-commands.js';
+import type { ConnectionHandler } from './connection-commands.js';
+import { container, helpLines } from './subcommands.js';
 import { infoText, requestedSections } from './info.js';
 
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
@@ -30,7 +31,7 @@ const time: ConnectionHandler = ({ writer }) => {
 
 const lastsave: ConnectionHandler = ({ writer, server }) => writer.integer(server.lastSave());
 
-const slowlog = container('slowlog', {
+const slowlog = container({
   get: ({ writer, argv, server }) => {
     let count = 10;
     if (argv.length === 3) {
@@ -56,7 +57,6 @@ const slowlog = container('slowlog', {
     writer.ok();
   },
   help: helpLines([
-    'SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
     'GET [<count>]',
     '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
     '    Entries are made of:',
@@ -66,8 +66,6 @@ const slowlog = container('slowlog', {
     '    Return the length of the slowlog.',
     'RESET',
     '    Reset the slowlog.',
-    'HELP',
-    '    Print this help.',
   ]),
 });
 
@@ -75,7 +73,7 @@ const slowlog = container('slowlog', {
  * LATENCY, basic: sabre's latency monitor is off (latency-monitor-threshold 0, Redis's default), so it
  * has no events to report, and answers as Redis does with the monitor off.
  */
-const latency = container('latency', {
+const latency = container({
   latest: ({ writer }) => writer.arrayHeader(0),
   history: ({ writer }) => writer.arrayHeader(0),
   reset: ({ writer }) => writer.integer(0),
@@ -86,7 +84,6 @@ const latency = container('latency', {
       `I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use "CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n`,
     ),
   help: helpLines([
-    'LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
     'DOCTOR',
     '    Return a human readable latency analysis report.',
     'GRAPH <event>',
@@ -101,8 +98,6 @@ const latency = container('latency', {
     'HISTOGRAM [COMMAND ...]',
     '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
     '    If no commands are specified then all histograms are replied.',
-    'HELP',
-    '    Print this help.',
   ]),
 });
 

@@ -29,6 +29,8 @@ export interface ServerContext {
   monitor(client: Client): void;
   /** Runs `operation` (a ShardOp) with JSON arguments on every shard, with all of them held still. */
   onEveryShard(operation: number, args: unknown): Promise<unknown[]>;
+  /** CONFIG RESETSTAT: clears INFO's counters, commandstats and errorstats. */
+  resetStats(): void;
   /** Whether DEBUG may run for this client (enable-debug-command). */
   debugAllowed(client: Client): boolean;
   /** SHUTDOWN: answers nothing, closes everything and exits the process. */

@@ -14,9 +14,11 @@ export interface RunningSabre {
 
 const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
 
-export async function startSabre(args: readonly string[] = []): Promise<RunningSabre> {
+/** `configFile`, when given, comes first, as redis-server wants it; `--port` and `args` follow and override it. */
+export async function startSabre(args: readonly string[] = [], configFile?: string): Promise<RunningSabre> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = configFile === undefined ? [] : [configFile];
+  const child = spawn(process.execPath, [BIN, ...first, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
