@@ -171,8 +171,8 @@ export class RequestParser {
    */
   authenticated = true;
 
-  private readonly protoMaxBulkLen: number;
-  private readonly clientQueryBufferLimit: number;
+  /** Read at every use, so that a server can change them for every connection at once (CONFIG SET). */
+  private readonly limits: RequestParserLimits;
 
   // Input: the chunk being parsed, and chunks fed before the caller drained the earlier ones.
   private chunk: Buffer = EMPTY;
@@ -207,9 +207,12 @@ export class RequestParser {
 
   private failure: ProtocolError | undefined;
 
+  /** `limits` is kept by reference when complete (a server's live limits), else completed with the defaults. */
   constructor(limits: Partial<RequestParserLimits> = {}) {
-    this.protoMaxBulkLen = limits.protoMaxBulkLen ?? DEFAULT_REQUEST_PARSER_LIMITS.protoMaxBulkLen;
-    this.clientQueryBufferLimit = limits.clientQueryBufferLimit ?? DEFAULT_REQUEST_PARSER_LIMITS.clientQueryBufferLimit;
+    this.limits =
+      limits.protoMaxBulkLen !== undefined && limits.clientQueryBufferLimit !== undefined
+        ? (limits as RequestParserLimits)
+        : { ...DEFAULT_REQUEST_PARSER_LIMITS, ...limits };
   }
 
   /** Set once the input broke the protocol; terminal: `next()` returns nothing more after it. */
@@ -278,9 +281,9 @@ export class RequestParser {
     if (p + 1 >= end || chunk[p] !== CR || count > PROTO_MAX_MULTIBULK_LENGTH) return undefined;
     p += 2;
 
-    const protoMaxBulkLen = this.protoMaxBulkLen;
+    const protoMaxBulkLen = this.limits.protoMaxBulkLen;
     // A bulk this long must go through the general path, which applies the query buffer rule.
-    const maxFastBulk = Math.min(protoMaxBulkLen, this.clientQueryBufferLimit - 2);
+    const maxFastBulk = Math.min(protoMaxBulkLen, this.limits.clientQueryBufferLimit - 2);
     const argv: Buffer[] = [];
     let argsLeft = count;
     while (argsLeft > 0) {
@@ -356,7 +359,7 @@ export class RequestParser {
             break;
           }
           const length = parseRedisInteger(this.lineSource, this.lineStart + 1, this.lineEnd);
-          if (Number.isNaN(length) || length < 0 || length > this.protoMaxBulkLen) {
+          if (Number.isNaN(length) || length < 0 || length > this.limits.protoMaxBulkLen) {
             this.failure = INVALID_BULK_LENGTH;
           } else if (length > UNAUTHENTICATED_MAX_BULK_LENGTH && !this.authenticated) {
             this.failure = UNAUTHENTICATED_BULK_LENGTH;
@@ -524,7 +527,7 @@ export class RequestParser {
     const end = chunk.length;
     const start = this.position;
     const needed = this.bulkLength + 2;
-    const overQueryLimit = needed > this.clientQueryBufferLimit;
+    const overQueryLimit = needed > this.limits.clientQueryBufferLimit;
 
     if (this.bulkPartsLength === 0) {
       if (start + needed <= end && !overQueryLimit) {
@@ -539,7 +542,7 @@ export class RequestParser {
     this.position = start + take;
     // Redis's query buffer holds a long bulk's own bytes, CRLF included, and it closes the connection
     // when that passes the limit, before looking at what it holds.
-    if (overQueryLimit && this.bulkPartsLength > this.clientQueryBufferLimit) {
+    if (overQueryLimit && this.bulkPartsLength > this.limits.clientQueryBufferLimit) {
       this.failure = QUERY_BUFFER_LIMIT;
       return false;
     }

@@ -159,10 +159,11 @@ export const clientCommand: ConnectionHandler = container({
     server.unpause();
     writer.ok();
   },
-  reply: ({ client, writer, argv }) => {
+  reply: ({ client, writer, argv, position }) => {
     const mode = argText(argv[2]).toLowerCase();
     if (mode === 'on') {
       client.replyMode = 'on';
+      client.unsilence(position);
       writer.ok();
     } else if (mode === 'off') client.replyMode = 'off';
     else if (mode === 'skip') {

@@ -13,7 +13,7 @@
  * front back (41% of its time, profiled).
  */
 import type { Socket } from 'node:net';
-import { RequestParser } from '../protocol/request-parser.js';
+import { RequestParser, type RequestParserLimits } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 
 /** Output buffers are handed to the socket as they fill, so each must be big enough to amortise a write. */
@@ -31,7 +31,7 @@ export interface OutputScheduler {
 }
 
 export class Client {
-  readonly parser = new RequestParser();
+  readonly parser: RequestParser;
   readonly writer = new ReplyWriter();
   db = 0;
   name = '';
@@ -72,7 +72,9 @@ export class Client {
     readonly id: number,
     readonly socket: Socket,
     private readonly scheduler: OutputScheduler,
+    limits: RequestParserLimits,
   ) {
+    this.parser = new RequestParser(limits);
     this.address = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
     this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
   }
@@ -93,6 +95,11 @@ export class Client {
     this.silent[this.next & (this.slots.length - 1)] = mode === 'on' ? 0 : 1;
     if (mode === 'skip') this.replyMode = 'on';
     return this.next++;
+  }
+
+  /** CLIENT REPLY ON answers even though it was reserved while replies were off. */
+  unsilence(position: number): void {
+    this.silent[position & (this.slots.length - 1)] = 0;
   }
 
   /** Delivers the reply for a reserved position; `reply` need only stay valid during the call. */

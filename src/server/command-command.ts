@@ -16,7 +16,13 @@ import { container, helpLines } from './subcommands.js';
 type DocValue = string | number | DocValue[] | { [key: string]: DocValue };
 const DOCS = rawDocs as unknown as Record<string, Record<string, DocValue>>;
 
-/** Writes JSON-shaped metadata the way Redis writes it: objects as maps (flat arrays in RESP2), strings as bulks. */
+/** Map entries Redis writes as sets of status strings rather than arrays of bulks. */
+const FLAG_KEYS = new Set(['flags', 'doc_flags']);
+
+/**
+ * Writes JSON-shaped metadata the way Redis writes it: objects as maps (flat arrays in RESP2), strings
+ * as bulks, and flag lists (key specs', arguments', docs') as sets of status strings.
+ */
 function writeValue(writer: ReplyWriter, value: DocValue): void {
   if (typeof value === 'number') writer.integer(value);
   else if (typeof value === 'string') writer.bulk(value);
@@ -28,12 +34,15 @@ function writeValue(writer: ReplyWriter, value: DocValue): void {
     writer.mapHeader(entries.length);
     for (const [key, item] of entries) {
       writer.bulk(key);
-      writeValue(writer, item);
+      if (FLAG_KEYS.has(key) && Array.isArray(item)) {
+        writer.setHeader(item.length);
+        for (const flag of item) writer.simple(String(flag));
+      } else writeValue(writer, item);
     }
   }
 }
 
-/** One COMMAND INFO entry: flags, categories and tips as sets of status strings, key specs as maps. */
+/** One COMMAND INFO entry: flags and categories as sets of status strings, tips as a set of bulks, key specs as maps. */
 function writeInfo(writer: ReplyWriter, info: CommandInfo): void {
   const [name, arity, flags, first, last, step, categories, tips, keySpecs, subcommands] = info;
   writer.arrayHeader(10);
@@ -47,7 +56,7 @@ function writeInfo(writer: ReplyWriter, info: CommandInfo): void {
   writer.setHeader(categories.length);
   for (const category of categories) writer.simple(category);
   writer.setHeader(tips.length);
-  for (const tip of tips) writer.simple(tip);
+  for (const tip of tips) writer.bulk(tip);
   writeValue(writer, keySpecs as unknown as DocValue);
   writer.arrayHeader(subcommands.length);
   for (const sub of subcommands) writeInfo(writer, sub);
@@ -76,13 +85,25 @@ function keysOf(table: CommandTable, argv: readonly Buffer[]): number[] | string
   return positions.map((position) => position + 2);
 }
 
+/**
+ * The flags of a command's key as GETKEYSANDFLAGS reports them: its first key spec's, except for the
+ * commands whose key spec says `variable_flags`, where Redis looks at the arguments: SET without GET
+ * only overwrites its key.
+ */
+function keyFlags(spec: CommandSpec, argv: readonly Buffer[]): string[] {
+  const flags = spec.info[8][0]?.flags ?? [];
+  if (!flags.includes('variable_flags') || spec.name !== 'set') return flags;
+  const get = argv.slice(3).some((arg) => argText(arg).toLowerCase() === 'get');
+  return get ? flags.filter((flag) => flag !== 'variable_flags') : ['OW', 'update'];
+}
+
 const subcommands = container({
   count: ({ writer, table }) => writer.integer(table.size),
   info: ({ writer, table, argv }) => {
     const specs = argv.length === 2 ? [...table.all()] : namedSpecs(table, argv);
     writer.arrayHeader(specs.length);
     for (const spec of specs) {
-      if (spec === undefined) writer.nullArray();
+      if (spec === undefined) writer.nullBulk();
       else writeInfo(writer, spec.info);
     }
   },
@@ -114,7 +135,7 @@ const subcommands = container({
     const keys = keysOf(table, argv);
     if (typeof keys === 'string') return writer.error(keys);
     const spec = table.get(argText(argv[2]))!;
-    const flags = spec.info[8][0]?.flags ?? [];
+    const flags = keyFlags(spec, argv.slice(2));
     writer.arrayHeader(keys.length);
     for (const position of keys) {
       writer.arrayHeader(2);

@@ -14,7 +14,6 @@ import {
   NOPROTO,
 } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { DATABASES } from '../shard/shard.js';
 import { SERVER_VERSION } from '../version.js';
 import type { Client } from './client.js';
 import { configCommand } from './config-command.js';
@@ -27,6 +26,8 @@ export interface ConnectionContext {
   table: CommandTable;
   server: ServerContext;
   config: Config;
+  /** The command's reply position in the client's queue. */
+  position: number;
 }
 
 /**
@@ -44,10 +45,10 @@ const ping: ConnectionHandler = ({ writer, argv }) => {
 
 const echo: ConnectionHandler = ({ writer, argv }) => writer.bulk(argv[1]);
 
-const select: ConnectionHandler = ({ client, writer, argv }) => {
+const select: ConnectionHandler = ({ client, writer, argv, config }) => {
   const index = parseInt64(argv[1]);
   if (index === undefined) return writer.error(ERR_NOT_INTEGER);
-  if (index < 0 || index >= DATABASES) return writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
+  if (index < 0 || index >= config.number('databases')) return writer.error(ERR_DB_INDEX_OUT_OF_RANGE);
   client.db = Number(index);
   writer.ok();
 };

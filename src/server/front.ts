@@ -16,6 +16,7 @@ import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
 import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
+import type { RequestParserLimits } from '../protocol/request-parser.js';
 import type { ShardStats } from '../shard/shard.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand } from './client-command.js';
@@ -71,6 +72,8 @@ export class Front implements OutputScheduler, ServerContext {
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
   port = 0;
+  /** Every client's parser reads these, so CONFIG SET changes them for all connections at once. */
+  private readonly parserLimits: RequestParserLimits;
   readonly stats: ServerStats;
   readonly slowlog = new Slowlog();
 
@@ -83,11 +86,28 @@ export class Front implements OutputScheduler, ServerContext {
     this.scheduler = new ShardScheduler(pool);
     this.stats = new ServerStats(this.table.indexed().map((spec) => spec.name));
     for (const [from, to] of options.config.renames) this.table.rename(from, to);
+    const config = options.config;
+    this.parserLimits = { protoMaxBulkLen: config.number('proto-max-bulk-len'), clientQueryBufferLimit: config.number('client-query-buffer-limit') };
+    this.slowlog.slowerThan = config.number('slowlog-log-slower-than');
+    this.slowlog.maxLength = config.number('slowlog-max-len');
+    // Listeners may refuse a value by returning an error; these take any value the registry accepts.
+    const follow = (name: 'proto-max-bulk-len' | 'client-query-buffer-limit' | 'slowlog-log-slower-than' | 'slowlog-max-len', apply: (value: number) => void) =>
+      config.onChange(name, () => {
+        apply(config.number(name));
+        return undefined;
+      });
+    follow('proto-max-bulk-len', (value) => (this.parserLimits.protoMaxBulkLen = value));
+    follow('client-query-buffer-limit', (value) => (this.parserLimits.clientQueryBufferLimit = value));
+    follow('slowlog-log-slower-than', (value) => (this.slowlog.slowerThan = value));
+    follow('slowlog-max-len', (value) => {
+      this.slowlog.maxLength = value;
+      this.slowlog.trim();
+    });
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
-    this.keyspace = new KeyspaceFanout(pool.size, (key) => this.slotToShard[keySlot(key)]);
+    this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), (key) => this.slotToShard[keySlot(key)]);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -166,10 +186,10 @@ export class Front implements OutputScheduler, ServerContext {
     this.monitors.add(client);
   }
 
-  onEveryShard(operation: number, args: unknown): Promise<unknown[]> {
+  onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]> {
     const shards = new Set(Array.from({ length: this.pool.size }, (_, shard) => shard));
     return new Promise((resolve) => {
-      this.scheduler.submitOperation(shards, async () => {
+      this.scheduler.submitOperation(client, shards, async () => {
         resolve(await Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size }))));
       });
     });
@@ -216,7 +236,7 @@ export class Front implements OutputScheduler, ServerContext {
   private accept(socket: Socket): void {
     if (!admitConnection(socket, this.options.config, this.connected.size, this.options.logger)) return;
     socket.setNoDelay(true);
-    const client = new Client(this.nextClientId++, socket, this);
+    const client = new Client(this.nextClientId++, socket, this, this.parserLimits);
     this.connected.add(client);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
@@ -262,7 +282,7 @@ export class Front implements OutputScheduler, ServerContext {
     if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));
     if (!arityMatches(spec, argv.length)) return this.refuse(client, position, wrongArity(spec.name), spec.name);
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
-    client.lastCommand = spec.name;
+    client.lastCommand = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, spec, local, argv, position);
@@ -292,8 +312,9 @@ export class Front implements OutputScheduler, ServerContext {
   /** Runs a command as a transaction over several shards; it counts as one command in the stats. */
   private submit(client: Client, spec: CommandSpec, body: { shards: ReadonlySet<number>; run: (call: ShardCall) => Promise<Buffer> }, position: number): void {
     const started = performance.now();
+    this.stats.startedAcrossShards(spec.index);
     this.scheduler.submit(client, body.shards, body.run, (reply) => {
-      this.stats.executed(spec.index, (performance.now() - started) * 1000, reply);
+      this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
       client.fill(position, reply);
     });
   }
@@ -319,9 +340,9 @@ export class Front implements OutputScheduler, ServerContext {
 
   private executeLocally(client: Client, spec: CommandSpec, handler: ConnectionHandler, argv: Buffer[], position: number): void {
     const writer = client.writer;
-    const name = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
+    const name = client.lastCommand;
     const started = performance.now();
-    const later = handler({ client, writer, argv, table: this.table, server: this, config: this.options.config });
+    const later = handler({ client, writer, argv, table: this.table, server: this, config: this.options.config, position });
     if (later === undefined) {
       const reply = writer.take();
       this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);

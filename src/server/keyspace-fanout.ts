@@ -37,7 +37,6 @@ import { parseScanCursor, parseScanOptions } from '../commands/scan.js';
 import { keyPositions, type CommandSpec } from '../commands/table.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY } from '../protocol/errors.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { DATABASES } from '../shard/shard.js';
 import { sumIntegers, type ShardCall } from './multi-shard.js';
 
 /** What ShardScheduler.submit runs: the shards to hold, and the steps that make the reply. */
@@ -113,6 +112,7 @@ export class KeyspaceFanout {
   /** `shardOf` gives the shard that owns a key. */
   constructor(
     private readonly shardCount: number,
+    private readonly databases: number,
     private readonly shardOf: (key: Buffer) => number,
   ) {
     this.everyShard = new Set(Array.from({ length: shardCount }, (_, shard) => shard));
@@ -227,7 +227,7 @@ export class KeyspaceFanout {
     const to = this.shardOf(destination);
     if (from === to) return undefined;
     // Options first, as Redis reads them; two shards mean two different keys, never "the same object".
-    const options = parseCopyOptions(argv, DATABASES);
+    const options = parseCopyOptions(argv, this.databases);
     if (typeof options === 'string') return this.answer(errorReply(options));
     const restore = [RESTORE, destination, Buffer.alloc(0), options.replace ? REPLACE : NX, AS_COPY];
     if (options.targetDb !== undefined) restore.push(Buffer.from(String(options.targetDb)));

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   refuseRuntimeChanges(config);
   const shards = config.number('shards');
   let stopping = false;
-  const pool = ShardPool.start({ shards }, (shard, code) => {
+  const pool = ShardPool.start({ shards, shard: { databases: config.number('databases') } }, (shard, code) => {
     if (stopping) return;
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);

@@ -24,8 +24,8 @@ interface Transaction {
   shards: ReadonlySet<number>;
   /** The transaction's steps; the shards are released when it settles. */
   start: () => Promise<void>;
-  /** The client whose command it is (none for the server's own operations). */
-  client: Client | undefined;
+  /** The client whose command it is. */
+  client: Client;
 }
 
 export class ShardScheduler {
@@ -57,9 +57,10 @@ export class ShardScheduler {
     this.startReady();
   }
 
-  /** Queues work of the server's own over `shards` (DEBUG SLEEP, POPULATE): it runs with them held. */
-  submitOperation(shards: ReadonlySet<number>, work: () => Promise<void>): void {
-    this.waiting.push({ shards, client: undefined, start: work });
+  /** Queues a client's server operation over `shards` (DEBUG SLEEP, POPULATE): it runs with them held. */
+  submitOperation(client: Client, shards: ReadonlySet<number>, work: () => Promise<void>): void {
+    client.waitingTransactions++;
+    this.waiting.push({ shards, client, start: work });
     this.startReady();
   }
 
@@ -69,10 +70,8 @@ export class ShardScheduler {
       for (const shard of next.shards) if (this.heldBack.has(shard)) return;
       this.waiting.shift();
       for (const shard of next.shards) this.heldBack.set(shard, []);
-      if (next.client !== undefined) {
-        next.client.waitingTransactions--;
-        next.client.releaseDeferred();
-      }
+      next.client.waitingTransactions--;
+      next.client.releaseDeferred();
       void this.execute(next);
     }
   }

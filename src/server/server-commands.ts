@@ -4,7 +4,7 @@
  * every shard with all of them held, as Redis's single thread would be busy).
  */
 import { argText, parseInt64 } from '../commands/context.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX, unknownSubcommand } from '../protocol/errors.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
 import { ShardOp } from '../shard/frames.js';
 import type { ConnectionHandler } from './connection-commands.js';
 import { container, helpLines } from './subcommands.js';
@@ -122,7 +122,7 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
   if (sub === 'sleep' && argv.length === 3) {
     const seconds = Number(argText(argv[2]));
     if (!Number.isFinite(seconds)) return writer.error('ERR value is not a valid float');
-    return server.onEveryShard(ShardOp.Sleep, { millis: Math.max(0, seconds * 1000) }).then(() => (w) => w.ok());
+    return server.onEveryShard(client, ShardOp.Sleep, { millis: Math.max(0, seconds * 1000) }).then(() => (w) => w.ok());
   }
   if (sub === 'populate' && argv.length >= 3 && argv.length <= 5) {
     const count = parseInt64(argv[2]);
@@ -134,9 +134,9 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
       size = Number(parsed);
     }
     const prefix = argv.length >= 4 ? argText(argv[3]) : 'key';
-    return server.onEveryShard(ShardOp.Populate, { db: client.db, count: Number(count), prefix, size }).then(() => (w) => w.ok());
+    return server.onEveryShard(client, ShardOp.Populate, { db: client.db, count: Number(count), prefix, size }).then(() => (w) => w.ok());
   }
-  writer.error(unknownSubcommand(argv[1], 'DEBUG'));
+  writer.error(`ERR unknown subcommand or wrong number of arguments for '${argText(argv[1])}'. Try DEBUG HELP.`);
 };
 
 export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug };

@@ -27,8 +27,11 @@ export interface ServerContext {
   unpause(): void;
   /** Starts MONITOR output for a client. */
   monitor(client: Client): void;
-  /** Runs `operation` (a ShardOp) with JSON arguments on every shard, with all of them held still. */
-  onEveryShard(operation: number, args: unknown): Promise<unknown[]>;
+  /**
+   * Runs `operation` (a ShardOp) with JSON arguments on every shard, with all of them held still, in
+   * order with the client's other commands.
+   */
+  onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]>;
   /** CONFIG RESETSTAT: clears INFO's counters, commandstats and errorstats. */
   resetStats(): void;
   /** Whether DEBUG may run for this client (enable-debug-command). */

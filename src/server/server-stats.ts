@@ -92,6 +92,24 @@ export class ServerStats {
     }
   }
 
+  /**
+   * A client's command that runs across shards, counted when it starts, as Redis counts a command when
+   * it runs: a later command of the client (CONFIG RESETSTAT, INFO) may run before it finishes.
+   */
+  startedAcrossShards(command: number): void {
+    this.totalCommands++;
+    this.calls[command]++;
+  }
+
+  /** Its time and outcome, once it has finished. */
+  finishedAcrossShards(command: number, micros: number, reply: Uint8Array): void {
+    this.usec[command] += micros;
+    if (reply[0] === DASH) {
+      this.failed[command]++;
+      this.errorReply(reply);
+    }
+  }
+
   /** A command the front answered itself; `name` is the command or "parent|sub". */
   executedLocally(name: string, micros: number, reply: Uint8Array): void {
     this.totalCommands++;

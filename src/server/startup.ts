@@ -23,6 +23,12 @@ const ACTED_ON = new Set([
   'daemonize',
   'requirepass',
   'enable-protected-configs',
+  'enable-debug-command',
+  'databases',
+  'proto-max-bulk-len',
+  'client-query-buffer-limit',
+  'slowlog-log-slower-than',
+  'slowlog-max-len',
   'shards',
 ]);
 
