@@ -26,6 +26,7 @@ import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { ShardScheduler, multiShardBody, type ShardCall } from './multi-shard.js';
+import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
@@ -107,7 +108,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
-    this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), (key) => this.slotToShard[keySlot(key)]);
+    this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), this.shardOfKey);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -301,12 +302,31 @@ export class Front implements OutputScheduler, ServerContext {
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
       return this.refuse(client, position, wrongArity(spec.name), spec.name);
     }
-    const body = multiShardBody(spec.name, this.canonical(spec, argv), (key) => this.slotToShard[keySlot(key)]);
+    const scatter = scatterPlan(spec.name, this.canonical(spec, argv), this.shardOfKey);
+    if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
+    const body = multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
     if (body === undefined) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
     this.submit(client, spec, body, position);
+  }
+
+  private readonly shardOfKey = (key: Buffer): number => this.slotToShard[keySlot(key)];
+
+  /** Sends a one-step command's parts to their shards at once and answers when all have replied (scatter.ts). */
+  private scatter(client: Client, spec: CommandSpec, plan: ScatterPlan, position: number): void {
+    const started = performance.now();
+    this.stats.startedAcrossShards(spec.index);
+    const gather = new Gather(plan, (reply) => {
+      this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
+      client.fill(position, reply);
+    });
+    const { db, protocol } = client;
+    plan.parts.forEach(({ shard, argv }, part) => {
+      if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, -1, argv, gather, part);
+      else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, -1, argv, gather, part));
+    });
   }
 
   /** Runs a command as a transaction over several shards; it counts as one command in the stats. */

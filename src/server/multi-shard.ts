@@ -1,6 +1,7 @@
 /**
- * Multi-key commands whose keys live on several shards (MGET MSET MSETNX DEL UNLINK EXISTS TOUCH), run
- * atomically and in isolation, as one Redis would run them.
+ * Multi-step commands whose keys live on several shards (MSETNX here; cross-shard RENAME and COPY and
+ * the keyspace commands in keyspace-fanout.ts; DEBUG's shard operations), run atomically and in
+ * isolation, as one Redis would run them. One-step commands (MGET MSET DEL …) need less: scatter.ts.
  *
  * Why no shard ever has to be stopped: the front is the only producer of every shard's request ring, so
  * it decides what each shard runs next. A transaction *reserves* its shards: from that instant the front
@@ -88,7 +89,7 @@ export class ShardScheduler {
 }
 
 /** The positions of a multi-key command's keys, grouped by the shard each key lives on. */
-function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Map<number, number[]> {
+export function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number): Map<number, number[]> {
   const byShard = new Map<number, number[]>();
   keys.forEach((key, index) => {
     const shard = shardOf(key);
@@ -115,43 +116,15 @@ export function sumIntegers(replies: readonly Buffer[]): Buffer {
 }
 
 /**
- * The transaction body for a multi-key command, or undefined when the command is not one of these.
- * `shardOf` gives a key's shard.
+ * The transaction body for MSETNX across shards (undefined for any other command): it checks every
+ * key, then sets, with the shards held in between. `shardOf` gives a key's shard.
  */
 export function multiShardBody(
   name: string,
   argv: readonly Buffer[],
   shardOf: (key: Buffer) => number,
 ): { shards: Set<number>; run: (call: ShardCall) => Promise<Buffer> } | undefined {
-  const command = argv[0];
-  if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {
-    const keys = argv.slice(1);
-    const byShard = split(keys, shardOf);
-    return {
-      shards: new Set(byShard.keys()),
-      run: async (call) => sumIntegers(await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [command, ...indexes.map((i) => keys[i])])))),
-    };
-  }
-  if (name === 'mget') {
-    const keys = argv.slice(1);
-    const byShard = split(keys, shardOf);
-    return {
-      shards: new Set(byShard.keys()),
-      run: async (call) => {
-        // One single-key MGET per key keeps MGET's own rules (a non-string reads as nil); each reply is
-        // "*1\r\n" and the element, which goes into the merged array at the key's position.
-        const elements: Buffer[] = new Array(keys.length);
-        await Promise.all(
-          [...byShard].map(async ([shard, indexes]) => {
-            const replies = await Promise.all(indexes.map((i) => call(shard, [command, keys[i]])));
-            indexes.forEach((i, n) => (elements[i] = replies[n].subarray(replies[n].indexOf(10) + 1)));
-          }),
-        );
-        return Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...elements]);
-      },
-    };
-  }
-  if (name === 'mset' || name === 'msetnx') {
+  if (name === 'msetnx') {
     const keys: Buffer[] = [];
     for (let i = 1; i < argv.length; i += 2) keys.push(argv[i]);
     const byShard = split(keys, shardOf);
@@ -160,10 +133,6 @@ export function multiShardBody(
     return {
       shards: new Set(byShard.keys()),
       run: async (call) => {
-        if (name === 'mset') {
-          await setParts(call);
-          return Buffer.from('+OK\r\n');
-        }
         // MSETNX: nothing is set if any key exists, and the shards stay reserved between check and set.
         const existing = sumIntegers(
           await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('EXISTS'), ...indexes.map((i) => keys[i])]))),

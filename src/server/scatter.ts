@@ -1,0 +1,80 @@
+/**
+ * One-step multi-key commands whose keys live on several shards (MGET MSET DEL UNLINK EXISTS TOUCH),
+ * atomic and isolated without holding any shard.
+ *
+ * Why no reservation is needed: the front is the only producer of every shard's request ring and sends
+ * a command's parts to all its shards in one go, so any two commands appear in the same relative order
+ * on every shard they share. Each part is one shard-local command that runs whole, so every other
+ * command, single- or multi-shard, runs entirely before or entirely after this one on all shards alike:
+ * the shards agree on one serial order, and no client can see half of an MSET. Parts for a shard that
+ * a multi-step transaction holds (MSETNX) wait behind it in the held-back queue, in order, which keeps
+ * that agreement. The only cost left is the split and the merge; the round trip is the same as any
+ * command's, and scatters never wait for each other.
+ */
+import { split, sumIntegers } from './multi-shard.js';
+import type { ReplySink } from './shard-pool.js';
+
+export interface ScatterPart {
+  shard: number;
+  argv: Buffer[];
+}
+
+/** A command's parts, and how their replies (in parts order) make its reply. */
+export interface ScatterPlan {
+  parts: ScatterPart[];
+  combine(replies: readonly Buffer[]): Buffer;
+}
+
+const OK = Buffer.from('+OK\r\n');
+const MSET = Buffer.from('MSET');
+const LF = 0x0a;
+
+/** The scatter plan of a one-step multi-key command, or undefined when the command is not one. */
+export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key: Buffer) => number): ScatterPlan | undefined {
+  const command = argv[0];
+  if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {
+    const keys = argv.slice(1);
+    const parts = [...split(keys, shardOf)].map(([shard, indexes]) => ({ shard, argv: [command, ...indexes.map((i) => keys[i])] }));
+    return { parts, combine: sumIntegers };
+  }
+  if (name === 'mget') {
+    // One single-key MGET per key keeps MGET's own rules (a non-string reads as nil); each reply is
+    // "*1\r\n" and the element, which goes into the merged array at the key's position.
+    const keys = argv.slice(1);
+    const parts = keys.map((key) => ({ shard: shardOf(key), argv: [command, key] }));
+    return {
+      parts,
+      combine: (replies) => Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...replies.map((reply) => reply.subarray(reply.indexOf(LF) + 1))]),
+    };
+  }
+  if (name === 'mset') {
+    const keys: Buffer[] = [];
+    for (let i = 1; i < argv.length; i += 2) keys.push(argv[i]);
+    const parts = [...split(keys, shardOf)].map(([shard, indexes]) => ({
+      shard,
+      argv: [MSET, ...indexes.flatMap((i) => [argv[1 + 2 * i], argv[2 + 2 * i]])],
+    }));
+    // MSET cannot fail once its arity holds, except for memory: the first error is the command's.
+    return { parts, combine: (replies) => replies.find((reply) => reply[0] === 0x2d) ?? OK };
+  }
+  return undefined;
+}
+
+/** Collects the replies of a scatter's parts (their positions are part indexes) and combines them. */
+export class Gather implements ReplySink {
+  private readonly replies: Buffer[];
+  private left: number;
+
+  constructor(
+    private readonly plan: ScatterPlan,
+    private readonly done: (reply: Buffer) => void,
+  ) {
+    this.replies = new Array<Buffer>(plan.parts.length);
+    this.left = plan.parts.length;
+  }
+
+  fill(part: number, reply: Uint8Array): void {
+    this.replies[part] = Buffer.from(reply);
+    if (--this.left === 0) this.done(this.plan.combine(this.replies));
+  }
+}
