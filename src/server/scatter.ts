@@ -28,6 +28,19 @@ export interface ScatterPlan {
 const OK = Buffer.from('+OK\r\n');
 const MSET = Buffer.from('MSET');
 const LF = 0x0a;
+const ASTERISK = 0x2a;
+const DOLLAR = 0x24;
+
+/**
+ * Where an MGET element that starts at `at` ends: a bulk string (`$n\r\n` and n bytes and CRLF), or a
+ * one-line null (`$-1`, RESP3's `_`).
+ */
+function elementEnd(reply: Buffer, at: number): number {
+  const lineEnd = reply.indexOf(LF, at) + 1;
+  if (reply[at] !== DOLLAR || reply[at + 1] === 0x2d) return lineEnd;
+  const length = Number(reply.toString('latin1', at + 1, lineEnd - 2));
+  return lineEnd + length + 2;
+}
 
 /** The scatter plan of a one-step multi-key command, or undefined when the command is not one. */
 export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key: Buffer) => number): ScatterPlan | undefined {
@@ -38,13 +51,26 @@ export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key
     return { parts, combine: sumIntegers };
   }
   if (name === 'mget') {
-    // One single-key MGET per key keeps MGET's own rules (a non-string reads as nil); each reply is
-    // "*1\r\n" and the element, which goes into the merged array at the key's position.
+    // One MGET per shard; its elements go back into the merged array at their keys' positions.
     const keys = argv.slice(1);
-    const parts = keys.map((key) => ({ shard: shardOf(key), argv: [command, key] }));
+    const groups = [...split(keys, shardOf)];
+    const parts = groups.map(([shard, indexes]) => ({ shard, argv: [command, ...indexes.map((i) => keys[i])] }));
     return {
       parts,
-      combine: (replies) => Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...replies.map((reply) => reply.subarray(reply.indexOf(LF) + 1))]),
+      combine: (replies) => {
+        const elements = new Array<Buffer>(keys.length);
+        for (let part = 0; part < groups.length; part++) {
+          const reply = replies[part];
+          if (reply[0] !== ASTERISK) return reply;
+          let at = reply.indexOf(LF) + 1;
+          for (const index of groups[part][1]) {
+            const end = elementEnd(reply, at);
+            elements[index] = reply.subarray(at, end);
+            at = end;
+          }
+        }
+        return Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...elements]);
+      },
     };
   }
   if (name === 'mset') {
