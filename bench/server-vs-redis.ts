@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const { stdout: version } = await run('redis-server', ['--version']);
   const redis = version.trim().split(' ').slice(0, 3).join(' ');
   process.stdout.write(
-    `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards and run as one cross-shard transaction.\n\n` +
+    `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards: each shard gets its part at once (scatter.ts), with no shard held.\n\n` +
       `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n`,
   );
 }

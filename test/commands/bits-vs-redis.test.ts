@@ -6,13 +6,12 @@
  * on their own against a bit-by-bit reference, at every alignment, and the server is checked over TCP
  * with keys on two shards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countBits, findBit } from '../../src/commands/bits.js';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { InProcessSabre, MAKE_HASH, argvOf, differences, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
-import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
-import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
+import { sabreBesideRedis } from '../helpers/sabre-server.js';
 
 
 const EDGE_CASES: Record<string, Line[]> = {
@@ -554,18 +553,10 @@ describe('bit commands against a real redis-server 7', () => {
 });
 
 describe('the sabre server, two shards, RESP3: bit commands with {hash tags}', () => {
-  let sabre: RunningSabre;
-  let redis: RunningRedis | undefined;
-  beforeAll(async () => {
-    sabre = await startSabre(['--shards', '2']);
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    expect(await sabre.stop()).toBe(0);
-    await redis?.stop();
-  });
+  const servers = sabreBesideRedis(['--shards', '2']);
 
   it('answers as redis-server does over TCP', async (context) => {
+    const { sabre, redis } = servers;
     if (redis === undefined) return context.skip();
     const ours = await RedisConnection.open(sabre.port);
     const theirs = await RedisConnection.open(redis.port);

@@ -4,7 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './redis-server.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
 
 export interface RunningSabre {
   port: number;
@@ -44,6 +45,33 @@ export async function startSabre(args: readonly string[] = [], configFile?: stri
     stop: async () => {
       child.kill('SIGTERM');
       return exited;
+    },
+  };
+}
+
+/** sabre and a real redis-server for the enclosing suite (redis undefined where it cannot run). */
+export interface ServerPair {
+  readonly sabre: RunningSabre;
+  readonly redis: RunningRedis | undefined;
+}
+
+/** Starts sabre (with `args`) and redis-server before the enclosing suite, and stops both after it. */
+export function sabreBesideRedis(args: readonly string[] = [], redisOptions: StartRedisOptions = {}): ServerPair {
+  const pair: { sabre?: RunningSabre; redis?: RunningRedis } = {};
+  beforeAll(async () => {
+    pair.sabre = await startSabre(args);
+    pair.redis = await startRedis(redisOptions);
+  });
+  afterAll(async () => {
+    expect(await pair.sabre?.stop()).toBe(0);
+    await pair.redis?.stop();
+  });
+  return {
+    get sabre() {
+      return pair.sabre!;
+    },
+    get redis() {
+      return pair.redis;
     },
   };
 }

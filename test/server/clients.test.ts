@@ -8,23 +8,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RESP_TYPES, createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisConnection, b, encodeCommand } from '../helpers/differential.js';
-import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
-import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
+import { sabreBesideRedis } from '../helpers/sabre-server.js';
 
 const run = promisify(execFile);
 
-let sabre: RunningSabre;
-let redis: RunningRedis | undefined;
-beforeAll(async () => {
-  sabre = await startSabre(['--shards', '2']);
-  redis = await startRedis();
-});
-afterAll(async () => {
-  expect(await sabre.stop()).toBe(0);
-  await redis?.stop();
-});
+const servers = sabreBesideRedis(['--shards', '2']);
 
 /** Every byte value, and the bytes RESP and inline parsing care about, in one value. */
 const BINARY = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), b('\r\n$5\r\n*1\r\n\0\0\r')]);
@@ -44,7 +34,7 @@ async function nodeRedis<RESP extends 2 | 3>(port: number, protocol: RESP) {
 
 describe('node-redis against sabre', () => {
   it('connects and runs string and key commands', async () => {
-    const client = await nodeRedis(sabre.port, 2);
+    const client = await nodeRedis(servers.sabre.port, 2);
     try {
       expect(await client.ping()).toBe('PONG');
       expect(await client.set('nr:greeting', 'hello')).toBe('OK');
@@ -84,7 +74,7 @@ describe('node-redis against sabre', () => {
   });
 
   it('batches commands issued together into pipelines, each reply to its own promise', async () => {
-    const client = await nodeRedis(sabre.port, 2);
+    const client = await nodeRedis(servers.sabre.port, 2);
     try {
       // node-redis writes every command issued in one tick together: a 3000-command pipeline over both shards.
       const writes = await Promise.all(Array.from({ length: 1000 }, (_, i) => [client.set(`batch:${i}`, String(i)), client.incrBy(`batch:${i}`, i), client.get(`batch:${i}`)]).flat());
@@ -103,12 +93,12 @@ describe('node-redis against sabre', () => {
   });
 
   it('speaks RESP3 (HELLO 3 on connect), with the same HELLO reply as redis-server apart from the client id', async () => {
-    const client = await nodeRedis(sabre.port, 3);
+    const client = await nodeRedis(servers.sabre.port, 3);
     try {
       const hello = await client.hello();
       expect(hello).toMatchObject({ server: 'redis', version: '7.0.15', proto: 3, mode: 'standalone', role: 'master', modules: [] });
-      if (redis !== undefined) {
-        const reference = await nodeRedis(redis.port, 3);
+      if (servers.redis !== undefined) {
+        const reference = await nodeRedis(servers.redis.port, 3);
         const theirs = await reference.hello();
         reference.destroy();
         expect({ ...hello, id: 0 }).toEqual({ ...theirs, id: 0 });
@@ -121,7 +111,7 @@ describe('node-redis against sabre', () => {
       expect(await client.ttl('r3:k')).toBe(30);
       await expect(client.incr('r3:k')).rejects.toThrow('ERR value is not an integer or out of range');
       // Raw RESP3 types: GET of a missing key is `_`, not `$-1`.
-      const raw = await RedisConnection.open(sabre.port);
+      const raw = await RedisConnection.open(servers.sabre.port);
       const [, missing, array] = await raw.run([[b('HELLO'), b('3')], [b('GET'), b('r3:missing')], [b('MGET'), b('r3:k'), b('r3:missing')]]);
       raw.close();
       expect(missing.toString()).toBe('_\r\n');
@@ -132,7 +122,7 @@ describe('node-redis against sabre', () => {
   });
 
   it('round-trips binary keys and values as Buffers, small and large', async () => {
-    const client = (await nodeRedis(sabre.port, 2)).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    const client = (await nodeRedis(servers.sabre.port, 2)).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     try {
       const binaryKey = Buffer.concat([b('bin:'), BINARY]);
       expect(await client.set(binaryKey, BINARY)).toBe('OK');
@@ -172,7 +162,7 @@ describe('redis-cli against sabre, beside redis-server', () => {
   }
 
   it('prints the same --no-raw output as for redis-server', async (context) => {
-    if (redis === undefined) return context.skip();
+    if (servers.redis === undefined) return context.skip();
     const commands: string[][] = [
       ['SET', 'cli:greeting', 'hello world'],
       ['GET', 'cli:greeting'],
@@ -200,20 +190,20 @@ describe('redis-cli against sabre, beside redis-server', () => {
       ['-3', 'GET', 'cli:missing'],
     ];
     for (const command of commands) {
-      const ours = await cli(sabre.port, '--no-raw', ...command);
-      const theirs = await cli(redis.port, '--no-raw', ...command);
+      const ours = await cli(servers.sabre.port, '--no-raw', ...command);
+      const theirs = await cli(servers.redis.port, '--no-raw', ...command);
       expect(ours, command.join(' ')).toBe(theirs);
     }
   });
 
   it('takes the last argument from stdin with -x, binary bytes included', async (context) => {
-    if (redis === undefined) return context.skip();
+    if (servers.redis === undefined) return context.skip();
     const input = Buffer.concat([BINARY, b('\n')]);
-    for (const port of [sabre.port, redis.port]) {
+    for (const port of [servers.sabre.port, servers.redis.port]) {
       expect(await cliWithInput(port, ['-x', 'SET', 'cli:x'], input)).toEqual({ code: 0, out: 'OK\n' });
       expect(await cliWithInput(port, ['-x', 'APPEND', 'cli:x'], b('tail'))).toEqual({ code: 0, out: `${input.length + 4}\n` });
     }
-    const [ours, theirs] = await Promise.all([sabre.port, redis.port].map(async (port) => {
+    const [ours, theirs] = await Promise.all([servers.sabre.port, servers.redis.port].map(async (port) => {
       const connection = await RedisConnection.open(port);
       const [reply] = await connection.run([[b('GET'), b('cli:x')]]);
       connection.close();
@@ -224,7 +214,7 @@ describe('redis-cli against sabre, beside redis-server', () => {
   });
 
   it('mass-inserts 100k commands with --pipe, every error reply as redis-server gives it', async (context) => {
-    if (redis === undefined) return context.skip();
+    if (servers.redis === undefined) return context.skip();
     const commands: Buffer[] = [];
     for (let i = 0; i < 100_000; i++) {
       // INCR of a value that is not a number: an error, except after a NOSUCH left the key unset.
@@ -234,11 +224,11 @@ describe('redis-cli against sabre, beside redis-server', () => {
       else commands.push(encodeCommand([b('SET'), b(`mass:${i}`), b(`v${i}`)]));
     }
     const input = Buffer.concat(commands);
-    const [ours, theirs] = await Promise.all([cliWithInput(sabre.port, ['--pipe'], input), cliWithInput(redis.port, ['--pipe'], input)]);
+    const [ours, theirs] = await Promise.all([cliWithInput(servers.sabre.port, ['--pipe'], input), cliWithInput(servers.redis.port, ['--pipe'], input)]);
     expect(ours.out).toContain('errors: 100, replies: 100000');
     expect(ours).toEqual(theirs);
     const sample = [...Array.from({ length: 7 }, (_, i) => `mass:counter:${i}`), 'mass:0', 'mass:1', 'mass:997', 'mass:998', 'mass:4998', 'mass:99999'];
-    const [ourValues, theirValues] = await Promise.all([cli(sabre.port, 'MGET', ...sample), cli(redis.port, 'MGET', ...sample)]);
+    const [ourValues, theirValues] = await Promise.all([cli(servers.sabre.port, 'MGET', ...sample), cli(servers.redis.port, 'MGET', ...sample)]);
     expect(ourValues).toBe(theirValues);
     expect(ourValues.split('\n').slice(7, 9)).toEqual(['', 'v1']);
   });

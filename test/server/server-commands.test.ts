@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { rawExchange, startRedis, type RunningRedis } from '../helpers/redis-server.js';
-import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
+import { sabreBesideRedis, startSabre, type RunningSabre } from '../helpers/sabre-server.js';
 
 const cmd = (...args: string[]) => args.map(b);
 const text = (reply: Buffer) => reply.toString('latin1');
@@ -18,22 +18,20 @@ function infoField(reply: Buffer, field: string): string | undefined {
 }
 
 describe('server commands, sabre (2 shards) beside redis-server', () => {
+  const servers = sabreBesideRedis(['--shards', '2', '--enable-debug-command', 'yes'], { config: { 'enable-debug-command': 'yes' } });
   let sabre: RunningSabre;
   let redis: RunningRedis | undefined;
   let ours: RedisConnection;
   let theirs: RedisConnection | undefined;
 
   beforeAll(async () => {
-    sabre = await startSabre(['--shards', '2', '--enable-debug-command', 'yes']);
-    redis = await startRedis({ config: { 'enable-debug-command': 'yes' } });
+    ({ sabre, redis } = servers);
     ours = await RedisConnection.open(sabre.port);
     if (redis !== undefined) theirs = await RedisConnection.open(redis.port);
   });
-  afterAll(async () => {
+  afterAll(() => {
     ours.close();
     theirs?.close();
-    expect(await sabre.stop()).toBe(0);
-    await redis?.stop();
   });
 
   /** Runs the commands on both servers and expects identical replies. */
