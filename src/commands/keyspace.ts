@@ -28,6 +28,7 @@ import {
   ERR_SAME_OBJECT,
   ERR_SYNTAX,
 } from '../protocol/errors.js';
+import { rdbStringLength } from '../persistence/rdb-length.js';
 import type { Database } from '../shard/database.js';
 import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
@@ -39,6 +40,7 @@ import { parseScanCursor, parseScanOptions, type ScanOptions } from './scan.js';
 /** Internal command names: the front's steps of a cross-shard RENAME, RENAMENX or COPY. */
 export const INTERNAL_KEY_DUMP = '_sabre.key-dump';
 export const INTERNAL_KEY_RESTORE = '_sabre.key-restore';
+export const INTERNAL_DEBUG_OBJECT = '_sabre.debug-object';
 
 const STAR = 0x2a;
 /** Redis keeps strings up to this many bytes in one allocation with their object ("embstr"). */
@@ -149,12 +151,16 @@ const objectEncoding: CommandHandler = (ctx, argv) => {
   ctx.reply.bulk(ctx.db.type(entry) === ValueType.String ? stringEncoding(ctx.db, entry) : 'unknown');
 };
 
+/** A value's reference count as Redis reports it: small integers written by SET share one object. */
+function refcount(db: Database, entry: number): number {
+  const value = db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet ? integerValue(db.stringBytes(entry)) : undefined;
+  return value !== undefined && value >= 0 && value < SHARED_INTEGERS ? SHARED_REFCOUNT : 1;
+}
+
 const objectRefcount: CommandHandler = (ctx, argv) => {
   const entry = objectEntry(ctx, argv[2]);
   if (entry === 0) return;
-  const db = ctx.db;
-  const value = db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet ? integerValue(db.stringBytes(entry)) : undefined;
-  ctx.reply.integer(value !== undefined && value >= 0 && value < SHARED_INTEGERS ? SHARED_REFCOUNT : 1);
+  ctx.reply.integer(refcount(ctx.db, entry));
 };
 
 const objectIdletime: CommandHandler = (ctx, argv) => {
@@ -325,6 +331,23 @@ const keyDump: CommandHandler = (ctx, argv) => {
 };
 
 /**
+ * `_sabre.debug-object key`: DEBUG OBJECT's line for the key, as Redis formats it (the front routes
+ * DEBUG OBJECT here, to the key's shard). The address is the entry's handle in the arena.
+ */
+const debugObject: CommandHandler = (ctx, argv) => {
+  const db = ctx.db;
+  const entry = db.lookupNoTouch(argv[1]);
+  if (entry === 0) return ctx.reply.error(ERR_NO_SUCH_KEY);
+  const isString = db.type(entry) === ValueType.String;
+  const encoding = isString ? stringEncoding(db, entry) : 'unknown';
+  const serialized = isString ? rdbStringLength(db.stringBytes(entry)) : 0;
+  const lru = db.lru(entry);
+  ctx.reply.simple(
+    `Value at:0x${entry.toString(16)} refcount:${refcount(db, entry)} encoding:${encoding} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${idleSeconds(lru, ctx.now)}`,
+  );
+};
+
+/**
  * `_sabre.key-restore key dump REPLACE|NX RENAME|COPY [db]`: writes the dump as `key` in database `db`
  * (the request's own by default); 1 when written, 0 when NX found the key present.
  */
@@ -358,4 +381,5 @@ export const keyspaceCommands: Readonly<Record<string, CommandHandler>> = {
 export const internalKeyspaceCommands: Readonly<Record<string, CommandHandler>> = {
   [INTERNAL_KEY_DUMP]: keyDump,
   [INTERNAL_KEY_RESTORE]: keyRestore,
+  [INTERNAL_DEBUG_OBJECT]: debugObject,
 };

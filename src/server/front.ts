@@ -196,6 +196,15 @@ export class Front implements OutputScheduler, ServerContext {
     });
   }
 
+  onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {
+    const shard = this.shardOfKey(key);
+    const { db, protocol } = client;
+    return new Promise((resolve) => {
+      const sink = { fill: (_: number, reply: Uint8Array) => resolve(Buffer.from(reply)) };
+      this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, -1, argv, sink, 0));
+    });
+  }
+
   debugAllowed(client: Client): boolean {
     const mode = this.options.config.get('enable-debug-command');
     if (mode === 'yes') return true;

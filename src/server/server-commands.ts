@@ -1,10 +1,12 @@
 /**
  * Server commands the front answers: INFO TIME LASTSAVE SLOWLOG LATENCY MONITOR SHUTDOWN DEBUG, as Redis
  * 7.0 answers them. INFO and DEBUG reach the shards (their figures; DEBUG SLEEP and POPULATE run on
- * every shard with all of them held, as Redis's single thread would be busy).
+ * every shard with all of them held, as Redis's single thread would be busy; DEBUG OBJECT asks the
+ * key's shard).
  */
 import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
+import { INTERNAL_DEBUG_OBJECT } from '../commands/keyspace.js';
 import { ShardOp } from '../shard/frames.js';
 import type { ConnectionHandler } from './connection-commands.js';
 import { container, helpLines } from './subcommands.js';
@@ -13,6 +15,8 @@ import { infoText, requestedSections } from './info.js';
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
 export const ERR_DEBUG_NOT_ALLOWED =
   'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+const DEBUG_OBJECT = Buffer.from(INTERNAL_DEBUG_OBJECT);
 
 const info: ConnectionHandler = async ({ argv, server }) => {
   const sections = requestedSections(argv.slice(1).map(argText));
@@ -135,6 +139,9 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
     }
     const prefix = argv.length >= 4 ? argText(argv[3]) : 'key';
     return server.onEveryShard(client, ShardOp.Populate, { db: client.db, count: Number(count), prefix, size }).then(() => (w) => w.ok());
+  }
+  if (sub === 'object' && argv.length === 3) {
+    return server.onKeyShard(client, argv[2], [DEBUG_OBJECT, argv[2]]).then((reply) => (w) => w.raw(reply));
   }
   writer.error(`ERR unknown subcommand or wrong number of arguments for '${argText(argv[1])}'. Try DEBUG HELP.`);
 };

@@ -34,6 +34,8 @@ export interface ServerContext {
   onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]>;
   /** CONFIG RESETSTAT: clears INFO's counters, commandstats and errorstats. */
   resetStats(): void;
+  /** Runs argv on the shard that owns `key`, in order with the client's commands; resolves with the reply. */
+  onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer>;
   /** Whether DEBUG may run for this client (enable-debug-command). */
   debugAllowed(client: Client): boolean;
   /** SHUTDOWN: answers nothing, closes everything and exits the process. */
