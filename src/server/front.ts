@@ -33,6 +33,7 @@ import { ServerStats } from './server-stats.js';
 import type { Config } from '../config/config.js';
 import { admitConnection } from './admission.js';
 import type { ShardPool } from './shard-pool.js';
+import type { ListenAddress } from './startup.js';
 import { Slowlog } from './slowlog.js';
 
 const ERR_CROSS_SHARD =
@@ -48,7 +49,8 @@ const PAUSED_BY_WRITE = CommandFlag.write | CommandFlag.may_replicate;
 
 export interface FrontOptions {
   port: number;
-  host: string;
+  /** Where to listen; an optional address that cannot be bound is skipped, as Redis skips `-addr`. */
+  addresses: readonly ListenAddress[];
   logger: Logger;
   /** The live configuration: CONFIG, rename-command, admission of new connections. */
   config: Config;
@@ -57,7 +59,7 @@ export interface FrontOptions {
 }
 
 export class Front implements OutputScheduler, ServerContext {
-  private readonly server: Server;
+  private readonly servers: Server[] = [];
   /** Clients with output to write at the end of this task (see client.ts). */
   private readonly dirty: Client[] = [];
   private flushScheduled = false;
@@ -109,25 +111,41 @@ export class Front implements OutputScheduler, ServerContext {
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
     this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), this.shardOfKey);
-    this.server = createServer((socket) => this.accept(socket));
   }
 
-  listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        const address = this.server.address();
-        this.port = typeof address === 'object' && address !== null ? address.port : this.options.port;
-        resolve(this.port);
-      });
-    });
+  /** Listens on every address; with port 0 the first one picks the port and the others follow it. */
+  async listen(): Promise<{ port: number; listening: string[] }> {
+    const listening: string[] = [];
+    let port = this.options.port;
+    for (const { host, optional } of this.options.addresses) {
+      const server = createServer((socket) => this.accept(socket));
+      try {
+        port = await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => {
+            const address = server.address();
+            resolve(typeof address === 'object' && address !== null ? address.port : port);
+          });
+        });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+        await Promise.all(this.servers.map((open) => new Promise((resolve) => open.close(resolve))));
+        throw error;
+      }
+      this.servers.push(server);
+      listening.push(host);
+    }
+    if (this.servers.length === 0) throw new Error(`no address of bind could be used`);
+    this.port = port;
+    return { port, listening };
   }
 
   close(): Promise<void> {
     for (const client of this.connected) client.socket.destroy();
     this.stats.close();
     clearTimeout(this.pauseTimer);
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
 
   // ---------------------------------------------------------------- ServerContext

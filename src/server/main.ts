@@ -11,7 +11,7 @@ import { SERVER_VERSION } from '../version.js';
 import { Front } from './front.js';
 import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
-import { allInterfaces, listenAddress, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
+import { listenAddresses, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
 
 const USAGE = `Usage: sabre-server [/path/to/redis.conf] [options] [-]
        sabre-server - (read config from stdin)
@@ -60,17 +60,18 @@ async function main(): Promise<void> {
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);
   });
-  const wanted = listenAddress(config.get('bind')).host;
-  const host = wanted === '::' ? await allInterfaces() : wanted;
-  const front = new Front(pool, { port: config.number('port'), host, logger, config, onShutdown: () => void stop('SHUTDOWN') });
+  const addresses = await listenAddresses(config.get('bind'));
+  const front = new Front(pool, { port: config.number('port'), addresses, logger, config, onShutdown: () => void stop('SHUTDOWN') });
   let port: number;
+  let listening: string[];
   try {
-    port = await front.listen();
+    ({ port, listening } = await front.listen());
   } catch (error) {
-    logger.fatal({ error: (error as Error).message }, `could not listen on ${host}:${config.number('port')}`);
+    logger.fatal({ error: (error as Error).message }, `could not listen on ${config.get('bind')} port ${config.number('port')}`);
     process.exit(1);
   }
-  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const shown = listening.map((host) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(', ');
+  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${shown}`);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -57,27 +57,31 @@ export function refuseRuntimeChanges(config: Config): void {
   });
 }
 
-/**
- * The one address the front listens on. Redis listens on every address of `bind`; sabre has one
- * listening socket for now, so `* -::*` (all interfaces, IPv4 and IPv6) becomes the dual-stack `::`,
- * and a list otherwise gives its first address. A leading '-' marks an address Redis may skip.
- */
-export function listenAddress(bind: string): { host: string; ignored: string[] } {
-  const addresses = bind.split(' ').map((address) => address.replace(/^-/, ''));
-  if (addresses.includes('*') && addresses.includes('::*')) return { host: '::', ignored: [] };
-  const [first, ...rest] = addresses;
-  return { host: first === '*' ? '0.0.0.0' : first === '::*' ? '::' : first, ignored: rest };
+/** One address of `bind` to listen on; an optional one (a leading '-') is skipped when unavailable. */
+export interface ListenAddress {
+  host: string;
+  optional: boolean;
 }
 
 /**
- * `::` where the machine has IPv6, else `0.0.0.0`: the default bind marks IPv6 optional (`-::*`), and
- * containers often run without it.
+ * The addresses the front listens on, as Redis reads `bind`: `*` is every IPv4 interface, `::*` every
+ * IPv6 one, and a leading '-' marks an address that may be missing. `* -::*` together become one
+ * dual-stack socket on `::` (Node cannot bind both `::` and `0.0.0.0` on one port), or `0.0.0.0` on a
+ * machine without IPv6, as containers often are.
  */
-export function allInterfaces(): Promise<string> {
+export async function listenAddresses(bind: string): Promise<ListenAddress[]> {
+  const words = bind.split(' ').filter((word) => word !== '');
+  const addresses = words.map((word) => ({ host: word.replace(/^-/, ''), optional: word.startsWith('-') }));
+  const hosts = addresses.map((address) => address.host);
+  if (hosts.includes('*') && hosts.includes('::*')) return [{ host: (await hasIpv6()) ? '::' : '0.0.0.0', optional: false }];
+  return addresses.map(({ host, optional }) => ({ host: host === '*' ? '0.0.0.0' : host === '::*' ? '::' : host, optional }));
+}
+
+function hasIpv6(): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
-    probe.once('error', () => resolve('0.0.0.0'));
-    probe.listen(0, '::', () => probe.close(() => resolve('::')));
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::', () => probe.close(() => resolve(true)));
   });
 }
 
@@ -126,6 +130,4 @@ export function startupWarnings(config: Config, logger: Logger): void {
   }
   const inert = (PARAMETERS as readonly Parameter[]).filter((parameter) => !ACTED_ON.has(parameter.name) && !config.isDefault(parameter)).map((p) => p.name);
   if (inert.length > 0) logger.warn({ parameters: inert }, `sabre accepts but does not act on these settings yet: ${inert.join(', ')}`);
-  const { ignored } = listenAddress(config.get('bind'));
-  if (ignored.length > 0) logger.warn({ ignored }, `sabre listens on one address for now; not listening on ${ignored.join(' ')}`);
 }
