@@ -1,6 +1,7 @@
 /**
  * One logical database (SELECT 0..15) of one shard: the key dictionary, key entries with their string
- * values, expiry, and the volatile array that active expiry samples from. All of it lives in the shard's
+ * values or the roots of their collections (which the key owns: deleting, overwriting, expiring or
+ * flushing it frees the whole collection), expiry, and the volatile array that active expiry samples from. All of it lives in the shard's
  * arena; this object only holds handles and per-database counters.
  *
  * Database header (in the arena, so any thread holding the shard can find everything from one handle):
