@@ -14,6 +14,8 @@ const names = `
   incrbyfloat getrange setrange substr lcs setbit getbit bitcount bitpos bitop bitfield bitfield_ro
   del unlink exists type rename renamenx copy move expire pexpire expireat pexpireat ttl pttl expiretime
   pexpiretime persist keys scan randomkey touch object
+  hset hsetnx hget hmget hmset hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat
+  hrandfield hscan
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

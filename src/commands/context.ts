@@ -9,6 +9,7 @@
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { parseRedisInteger } from '../protocol/request-parser.js';
 import type { Database } from '../shard/database.js';
+import type { CollectionLimits } from '../collections/limits.js';
 
 export interface ExecutionContext {
   db: Database;
@@ -18,6 +19,8 @@ export interface ExecutionContext {
   databases: Database[];
   /** The index of `db` in `databases` (the client's SELECTed database). */
   dbIndex: number;
+  /** When collections change encoding (the shard's copy of the configuration). */
+  limits: CollectionLimits;
 }
 
 export type CommandHandler = (ctx: ExecutionContext, argv: readonly Buffer[]) => void;

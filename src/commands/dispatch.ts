@@ -15,13 +15,14 @@ import { arityMatches, type CommandSpec } from './table.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { bitCommands } from './bits.js';
 import { bitfieldCommands } from './bitfield.js';
+import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
+  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands, ...hashCommands }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
 

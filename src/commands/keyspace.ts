@@ -28,6 +28,7 @@ import {
   ERR_SAME_OBJECT,
   ERR_SYNTAX,
 } from '../protocol/errors.js';
+import { CollectionEncoding, collectionEncoding } from '../collections/collection.js';
 import { rdbStringLength } from '../persistence/rdb-length.js';
 import type { Database } from '../shard/database.js';
 import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
@@ -144,11 +145,19 @@ function stringEncoding(db: Database, entry: number): string {
   return bytes.length <= EMBSTR_MAX ? 'embstr' : 'raw';
 }
 
+/** OBJECT ENCODING's name for a value; each collection type reports its encodings when it arrives. */
+function valueEncoding(db: Database, entry: number): string {
+  const type = db.type(entry);
+  if (type === ValueType.String) return stringEncoding(db, entry);
+  if (type === ValueType.Hash) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Packed ? 'listpack' : 'hashtable';
+  // Redis says "unknown" for an encoding it cannot name.
+  return 'unknown';
+}
+
 const objectEncoding: CommandHandler = (ctx, argv) => {
   const entry = objectEntry(ctx, argv[2]);
   if (entry === 0) return;
-  // Each collection type reports its encodings when it arrives; Redis says "unknown" for one it cannot name.
-  ctx.reply.bulk(ctx.db.type(entry) === ValueType.String ? stringEncoding(ctx.db, entry) : 'unknown');
+  ctx.reply.bulk(valueEncoding(ctx.db, entry));
 };
 
 /** A value's reference count as Redis reports it: small integers written by SET share one object. */
@@ -299,7 +308,7 @@ function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: b
   if (db.lookup(key) !== 0 && !replace) return 0;
   const entry = restoreKey(db, key, dump);
   if (entry === 0) return undefined;
-  if (asCopy && db.stringForm(entry) === StringForm.AsSet && integerValue(db.stringBytes(entry)) !== undefined) {
+  if (asCopy && db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet && integerValue(db.stringBytes(entry)) !== undefined) {
     db.setStringForm(entry, StringForm.UnsharedInt);
   }
   return 1;
@@ -339,7 +348,7 @@ const debugObject: CommandHandler = (ctx, argv) => {
   const entry = db.lookupNoTouch(argv[1]);
   if (entry === 0) return ctx.reply.error(ERR_NO_SUCH_KEY);
   const isString = db.type(entry) === ValueType.String;
-  const encoding = isString ? stringEncoding(db, entry) : 'unknown';
+  const encoding = valueEncoding(db, entry);
   const serialized = isString ? rdbStringLength(db.stringBytes(entry)) : 0;
   const lru = db.lru(entry);
   ctx.reply.simple(

@@ -20,6 +20,12 @@ export const ERR_INCR_OVERFLOW = 'ERR increment or decrement would overflow';
 /** DECRBY's own wording, when negating the decrement itself overflows (DECRBY k -9223372036854775808). */
 export const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
 export const ERR_INCR_NAN = 'ERR increment would produce NaN or Infinity';
+/** HINCRBYFLOAT's increment itself is infinite. */
+export const ERR_VALUE_NAN = 'ERR value is NaN or Infinity';
+/** A count in -LONG_MAX..LONG_MAX (getRangeLongFromObjectOrReply), as HRANDFIELD's. */
+export const ERR_NOT_LONG = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+/** HRANDFIELD WITHVALUES's count beyond ±LONG_MAX/2. */
+export const ERR_OUT_OF_RANGE = 'ERR value is out of range';
 export const ERR_HASH_NOT_INTEGER = 'ERR hash value is not an integer';
 export const ERR_HASH_NOT_FLOAT = 'ERR hash value is not a float';
 export const ERR_MIN_MAX_NOT_FLOAT = 'ERR min or max is not a float';

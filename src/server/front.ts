@@ -18,6 +18,8 @@ import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../co
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import type { ShardStats } from '../shard/shard.js';
+import { ShardOp } from '../shard/frames.js';
+import { COLLECTION_LIMIT_NAMES, type CollectionLimits } from '../collections/limits.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -46,6 +48,12 @@ const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
 
 /** Commands CLIENT PAUSE WRITE holds: those that may change data. */
 const PAUSED_BY_WRITE = CommandFlag.write | CommandFlag.may_replicate;
+
+
+/** The configured encoding thresholds, for the shards' start. */
+export function collectionLimits(config: Config): CollectionLimits {
+  return Object.fromEntries(COLLECTION_LIMIT_NAMES.map((name) => [name, config.number(name)])) as CollectionLimits;
+}
 
 export interface FrontOptions {
   port: number;
@@ -106,6 +114,14 @@ export class Front implements OutputScheduler, ServerContext {
       this.slowlog.maxLength = value;
       this.slowlog.trim();
     });
+    // Every shard converts collections by the same thresholds: a change goes to all of them, in order
+    // with the commands already sent.
+    for (const name of COLLECTION_LIMIT_NAMES) {
+      config.onChange(name, () => {
+        for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.SetLimits, { [name]: config.number(name) });
+        return undefined;
+      });
+    }
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);

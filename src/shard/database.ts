@@ -1,6 +1,7 @@
 /**
  * One logical database (SELECT 0..15) of one shard: the key dictionary, key entries with their string
- * values, expiry, and the volatile array that active expiry samples from. All of it lives in the shard's
+ * values or the roots of their collections (which the key owns: deleting, overwriting, expiring or
+ * flushing it frees the whole collection), expiry, and the volatile array that active expiry samples from. All of it lives in the shard's
  * arena; this object only holds handles and per-database counters.
  *
  * Database header (in the arena, so any thread holding the shard can find everything from one handle):
@@ -42,13 +43,14 @@ import {
   lruClock,
 } from './entry.js';
 import { hashKey } from './hash.js';
+import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryStringBytes, freeEntryShell, freeStringEntry, newEntry } from './entry-store.js';
+import { freeCollection } from '../collections/collection.js';
 
 const DB_DICT = 0;
 const DB_VOLATILE = 1;
 const DB_VOLATILE_COUNT = 2;
 const DB_VOLATILE_CAPACITY = 3;
 const DB_HEADER_BYTES = 16;
-const EXTERNAL_HEADER_BYTES = 8;
 const TWO_POW_32 = 4294967296;
 /** High words below this keep high × 2^32 + low within 2^53. */
 const SAFE_HIGH_WORDS = 1 << 21;
@@ -91,7 +93,7 @@ export class Database {
    * live keys it sampled and moves this 2% of the way towards that average.
    */
   avgTtl = 0;
-  private readonly arena: Arena;
+  readonly arena: Arena;
   private readonly now: () => number;
 
   constructor(arena: Arena, now: () => number = Date.now) {
@@ -144,21 +146,12 @@ export class Database {
 
   /** The key's bytes, as a view into the arena (valid until the entry changes). */
   keyBytes(entry: number): Uint8Array {
-    const at = byteOffsetOf(entry) + keyOffset(this.flags(entry));
-    return this.arena.u8[segmentOf(entry)].subarray(at, at + this.word(entry, E_KEY_LENGTH));
+    return entryKeyBytes(this.arena, entry);
   }
 
   /** A string value's bytes, as a view into the arena (valid until the entry changes). */
   stringBytes(entry: number): Uint8Array {
-    const flags = this.flags(entry);
-    if (flags & EntryFlag.External) {
-      const value = this.word(entry, E_VALUE);
-      const length = this.word(value, 0);
-      const at = byteOffsetOf(value) + EXTERNAL_HEADER_BYTES;
-      return this.arena.u8[segmentOf(value)].subarray(at, at + length);
-    }
-    const at = byteOffsetOf(entry) + keyOffset(flags) + this.word(entry, E_KEY_LENGTH);
-    return this.arena.u8[segmentOf(entry)].subarray(at, at + this.word(entry, E_VALUE));
+    return entryStringBytes(this.arena, entry);
   }
 
   /** Expiry in ms since the epoch (a bigint past 2^53), or -1 when the key has none. */
@@ -244,6 +237,29 @@ export class Database {
    * ExpiryChange.Keep (SET KEEPTTL, SETRANGE-style rewrites). Returns the new entry.
    */
   setString(key: Uint8Array, value: Uint8Array, expireAt: ExpiryTime = ExpiryChange.Clear): number {
+    return this.setValue(key, ValueType.String, value, expireAt);
+  }
+
+  /**
+   * Sets key → the collection whose root is `root` (of type `type`), replacing whatever the key held,
+   * as Redis's setKey does for a new object. The key now owns the collection: deleting, overwriting or
+   * expiring the key frees it. Returns the new entry.
+   */
+  setCollection(key: Uint8Array, type: ValueType, root: number, expireAt: ExpiryTime = ExpiryChange.Clear): number {
+    return this.setValue(key, type, root, expireAt);
+  }
+
+  /** The root handle of a collection key's value. */
+  collectionRoot(entry: number): number {
+    return this.word(entry, E_VALUE);
+  }
+
+  /** Records that a collection's root has moved (a packed sequence reallocated, or a conversion). */
+  setCollectionRoot(entry: number, root: number): void {
+    if (this.word(entry, E_VALUE) !== root) this.setWord(entry, E_VALUE, root);
+  }
+
+  private setValue(key: Uint8Array, type: ValueType, value: Uint8Array | number, expireAt: ExpiryTime): number {
     const hash = hashKey(key, 0, key.length);
     let old = this.dict.find(key, 0, key.length, hash);
     if (old !== 0 && this.flags(old) & EntryFlag.HasExpire && this.expireAt(old) <= this.now()) {
@@ -255,39 +271,11 @@ export class Database {
     let expiry = expireAt;
     if (old !== 0 && expireAt === ExpiryChange.Keep) expiry = this.expireAt(old);
     const hasExpire = expiry >= 0;
-    const external = value.length > INLINE_VALUE_MAX;
-    const size = entrySize(key.length, external ? 0 : value.length, hasExpire);
     // Everything that can fail for lack of memory is allocated before the key changes, so an -OOM
     // leaves the old value in place and nothing half-linked.
     if (hasExpire) this.reserveVolatile();
-    const valueHandle = external ? this.newExternalString(value) : 0;
-    let entry: number;
-    try {
-      entry = this.arena.alloc(size);
-    } catch (error) {
-      if (external) this.arena.free(valueHandle, EXTERNAL_HEADER_BYTES + value.length);
-      throw error;
-    }
-    this.arena.beforeWrite(entry, 0, size);
-    const words = this.arena.u32[segmentOf(entry)];
-    const bytes = this.arena.u8[segmentOf(entry)];
-    const at = byteOffsetOf(entry);
-    const w = at >>> 2;
-    words[w + E_HASH] = hash;
     // A new value is a new object in Redis, its access time now.
-    words[w + E_LRU] = lruClock(this.now());
-    bytes[at + E_TYPE_BYTE] = ValueType.String;
-    bytes[at + E_FLAGS_BYTE] = (hasExpire ? EntryFlag.HasExpire : 0) | (external ? EntryFlag.External : 0);
-    bytes[at + E_ENCODING_BYTE] = 0;
-    bytes[at + E_ENCODING_BYTE + 1] = 0;
-    words[w + E_KEY_LENGTH] = key.length;
-    const keyAt = at + keyOffset(bytes[at + E_FLAGS_BYTE]);
-    bytes.set(key, keyAt);
-    if (external) words[w + E_VALUE] = valueHandle;
-    else {
-      words[w + E_VALUE] = value.length;
-      bytes.set(value, keyAt + key.length);
-    }
+    const entry = newEntry(this.arena, key, hash, type, value, hasExpire, lruClock(this.now()));
     if (hasExpire) this.writeExpiry(entry, expiry);
     if (old === 0) {
       this.dict.insertNew(entry);
@@ -303,31 +291,11 @@ export class Database {
     return entry;
   }
 
-  private newExternalString(value: Uint8Array): number {
-    const handle = this.arena.alloc(EXTERNAL_HEADER_BYTES + value.length);
-    this.arena.beforeWrite(handle, 0, EXTERNAL_HEADER_BYTES + value.length);
-    const words = this.arena.u32[segmentOf(handle)];
-    const w = byteOffsetOf(handle) >>> 2;
-    words[w] = value.length;
-    words[w + 1] = value.length;
-    this.arena.u8[segmentOf(handle)].set(value, byteOffsetOf(handle) + EXTERNAL_HEADER_BYTES);
-    return handle;
-  }
-
-  /** Frees an entry that is no longer linked (and its value, if external). */
+  /** Frees an entry that is no longer linked, and its value (a collection with everything it holds). */
   private freeEntry(entry: number): void {
-    if (this.flags(entry) & EntryFlag.External) {
-      const value = this.word(entry, E_VALUE);
-      this.arena.free(value, EXTERNAL_HEADER_BYTES + this.word(value, 1));
-    }
-    this.freeEntryShell(entry);
-  }
-
-  /** Frees an unlinked entry's own allocation, leaving an external value to whoever holds it now. */
-  private freeEntryShell(entry: number): void {
-    const flags = this.flags(entry);
-    const inlineLength = flags & EntryFlag.External ? 0 : this.word(entry, E_VALUE);
-    this.arena.free(entry, entrySize(this.word(entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0));
+    if (this.type(entry) === ValueType.String) return freeStringEntry(this.arena, entry);
+    freeCollection(this.arena, this.word(entry, E_VALUE));
+    freeEntryShell(this.arena, entry);
   }
 
   /**
@@ -427,7 +395,7 @@ export class Database {
     this.dict.replaceFound(entry, fresh);
     if (hasExpire) this.addVolatile(fresh);
     else this.removeVolatile(entry);
-    this.freeEntryShell(entry);
+    freeEntryShell(this.arena, entry);
   }
 
   /**
@@ -481,7 +449,7 @@ export class Database {
     this.dict.find(key, 0, key.length, keyHash);
     this.dict.unlinkFound(entry);
     if (hasExpire) this.removeVolatile(entry);
-    this.freeEntryShell(entry);
+    freeEntryShell(this.arena, entry);
     target.dict.insertNew(moved);
     if (hasExpire) target.addVolatile(moved);
   }

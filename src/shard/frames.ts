@@ -32,6 +32,8 @@ export const ShardOp = {
   Sleep: SHARD_OP_BASE + 1,
   /** DEBUG POPULATE {db, count, prefix, size, shard, shards}: the keys of this shard's slots. */
   Populate: SHARD_OP_BASE + 2,
+  /** CONFIG SET of encoding thresholds: {name: value} merged into the shard's CollectionLimits. */
+  SetLimits: SHARD_OP_BASE + 3,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -9,31 +9,84 @@
  *   u8  encoding      the entry's encoding byte (StringForm for strings)
  *   u8  0
  *   i64 expiry        absolute ms since the epoch, little-endian; -1 for none
- *   ... value         by type: a string is its bytes
+ *   ... value         by type: a string is its bytes; a hash is its fields and values, each as
+ *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed)
  *
  * The type byte comes first so that a value can never be restored as another type: a type without a
  * codec here is refused on both sides (dumpKey returns undefined, restoreKey 0), and each collection
  * type adds its codec when it arrives.
  */
+import { HashValue, type HashBytes } from '../collections/hash.js';
+import { freeCollection } from '../collections/collection.js';
+import type { CollectionLimits } from '../collections/limits.js';
 import { ExpiryChange, type Database, type ExpiryTime } from './database.js';
 import { ValueType, type StringForm } from './entry.js';
 
 const DUMP_FORMAT = 1;
 const HEADER_BYTES = 12;
 
+/** A restored collection keeps the encoding it was dumped with, as Redis's COPY keeps its object's. */
+const NEVER_CONVERT: CollectionLimits = { 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity };
+const TABLE_ENCODING = 1;
+
+function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {
+  const dump = Buffer.allocUnsafe(HEADER_BYTES + valueLength);
+  dump[0] = DUMP_FORMAT;
+  dump[1] = db.type(entry);
+  dump[2] = encoding;
+  dump[3] = 0;
+  dump.writeBigInt64LE(BigInt(db.expireAt(entry)), 4);
+  return dump;
+}
+
+function writeItem(dump: Buffer, at: number, item: HashBytes): number {
+  if (typeof item === 'string') {
+    const length = dump.write(item, at + 4, 'latin1');
+    dump.writeUInt32LE(length, at);
+    return at + 4 + length;
+  }
+  dump.writeUInt32LE(item.length, at);
+  dump.set(item, at + 4);
+  return at + 4 + item.length;
+}
+
 /** The dump of a live entry of `db`, or undefined when its type has no codec yet. */
 export function dumpKey(db: Database, entry: number): Buffer | undefined {
   const type = db.type(entry);
-  if (type !== ValueType.String) return undefined;
-  const value = db.stringBytes(entry);
-  const dump = Buffer.allocUnsafe(HEADER_BYTES + value.length);
-  dump[0] = DUMP_FORMAT;
-  dump[1] = type;
-  dump[2] = db.stringForm(entry);
-  dump[3] = 0;
-  dump.writeBigInt64LE(BigInt(db.expireAt(entry)), 4);
-  dump.set(value, HEADER_BYTES);
+  if (type === ValueType.String) {
+    const value = db.stringBytes(entry);
+    const dump = dumpHeader(db, entry, db.stringForm(entry), value.length);
+    dump.set(value, HEADER_BYTES);
+    return dump;
+  }
+  if (type !== ValueType.Hash) return undefined;
+  const hash = new HashValue(db.arena, db.collectionRoot(entry));
+  let length = 0;
+  hash.forEach((field, value) => (length += 8 + field.length + value.length));
+  const dump = dumpHeader(db, entry, hash.isPacked ? 0 : TABLE_ENCODING, length);
+  let at = HEADER_BYTES;
+  hash.forEach((field, value) => (at = writeItem(dump, writeItem(dump, at, field), value)));
   return dump;
+}
+
+/** The hash a dump's value holds, built in `db`'s arena (not yet any key's). */
+function restoreHash(db: Database, bytes: Buffer): number {
+  const hash = HashValue.create(db.arena);
+  try {
+    if (bytes[2] === TABLE_ENCODING) hash.convertToTable();
+    for (let at = HEADER_BYTES; at < bytes.length; ) {
+      const fieldLength = bytes.readUInt32LE(at);
+      const field = bytes.subarray(at + 4, at + 4 + fieldLength);
+      at += 4 + fieldLength;
+      const valueLength = bytes.readUInt32LE(at);
+      hash.set(field, bytes.subarray(at + 4, at + 4 + valueLength), NEVER_CONVERT);
+      at += 4 + valueLength;
+    }
+  } catch (error) {
+    freeCollection(db.arena, hash.root);
+    throw error;
+  }
+  return hash.root;
 }
 
 /** The type a dump holds, or undefined when it is not a dump of this format. */
@@ -47,10 +100,20 @@ export function dumpType(dump: Uint8Array): ValueType | undefined {
  * the key changes, so an -OOM leaves the key as it was.
  */
 export function restoreKey(db: Database, key: Uint8Array, dump: Uint8Array): number {
-  if (dumpType(dump) !== ValueType.String) return 0;
+  const type = dumpType(dump);
+  if (type !== ValueType.String && type !== ValueType.Hash) return 0;
   const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
   const at = bytes.readBigInt64LE(4);
   const expiry: ExpiryTime = at === -1n ? ExpiryChange.Clear : Number.isSafeInteger(Number(at)) ? Number(at) : at;
+  if (type === ValueType.Hash) {
+    const root = restoreHash(db, bytes);
+    try {
+      return db.setCollection(key, type, root, expiry);
+    } catch (error) {
+      freeCollection(db.arena, root);
+      throw error;
+    }
+  }
   const entry = db.setString(key, bytes.subarray(HEADER_BYTES), expiry);
   db.setStringForm(entry, bytes[2] as StringForm);
   return entry;

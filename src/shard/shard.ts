@@ -13,6 +13,7 @@ import { CommandFlag, CommandTable } from '../commands/table.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
+import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
 
 export const DATABASES = 16;
 
@@ -33,11 +34,15 @@ const REHASH_BUDGET_MS = 1;
 export interface ShardOptions {
   arena?: ArenaOptions;
   databases?: number;
+  /** The configured encoding thresholds; Redis's defaults for any left out. */
+  limits?: Partial<CollectionLimits>;
 }
 
 export class Shard {
   readonly arena: Arena;
   readonly databases: Database[];
+  /** Changed in place by ShardOp.SetLimits; every command reads it through its context. */
+  readonly limits: CollectionLimits;
   private readonly table = new CommandTable();
   private readonly writer = new ReplyWriter();
   private lastIdle = 0;
@@ -49,6 +54,7 @@ export class Shard {
 
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
+    this.limits = { ...defaultCollectionLimits(), ...options.limits };
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
   }
 
@@ -67,7 +73,7 @@ export class Shard {
       database.countingReads = spec !== undefined && (spec.flags & CommandFlag.readonly) !== 0 ? 1 : 0;
       try {
         const now = (this.now = Date.now());
-        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db }, argv);
+        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits }, argv);
       } catch (error) {
         // The arena refused memory: the write paths allocate before they change anything, so the data
         // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.

@@ -4,6 +4,7 @@
  * leaks no memory, the key dump that carries a key between shards, and the glob matcher on patterns
  * built to exhaust a recursive one.
  */
+import { defaultCollectionLimits } from '../../src/collections/limits.js';
 import { describe, expect, it } from 'vitest';
 import { Arena, checkArena } from 'native-free-alloc';
 import { execute } from '../../src/commands/dispatch.js';
@@ -28,7 +29,7 @@ function shardOnClock() {
     if (args[0] === 'SELECT') dbIndex = Number(args[1]);
     else {
       const argv = args.map(b);
-      execute(table.lookup(argv[0]), { db: databases[dbIndex], reply, now: clock.now, databases, dbIndex }, argv);
+      execute(table.lookup(argv[0]), { db: databases[dbIndex], reply, now: clock.now, databases, dbIndex, limits: defaultCollectionLimits() }, argv);
     }
     return reply.take().toString('latin1');
   };

@@ -4,6 +4,7 @@
  * redis-server 7 over a socket, and every reply must be byte-identical. Replies that carry the clock
  * (TTL, PTTL, EXPIRETIME…) may differ by the milliseconds between the two runs, and only by that.
  */
+import { defaultCollectionLimits } from '../../src/collections/limits.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arena } from 'native-free-alloc';
 import { execute } from '../../src/commands/dispatch.js';
@@ -20,7 +21,7 @@ function sabreRunner() {
   const db = new Database(new Arena());
   const reply = new ReplyWriter();
   return (argv: readonly Buffer[]): Buffer => {
-    execute(table.lookup(argv[0]), { db, reply, now: Date.now(), databases: [db], dbIndex: 0 }, argv);
+    execute(table.lookup(argv[0]), { db, reply, now: Date.now(), databases: [db], dbIndex: 0, limits: defaultCollectionLimits() }, argv);
     return reply.take();
   };
 }

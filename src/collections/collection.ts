@@ -1,0 +1,29 @@
+/**
+ * What every collection value has in common: its root, the allocation a key entry's value word points
+ * to, starts with a tag byte naming its encoding, so that code holding only the key can free or
+ * describe the value without knowing the command family that made it.
+ *
+ *   Packed      a packed sequence (packed.ts): the small encoding (Redis's listpack)
+ *   HashTable   [u8 tag, 3 bytes 0][u32 Dict header handle]: a dictionary of entries whose key is the
+ *               element (hash field) and whose value is its value (hash-table.ts)
+ *
+ * Freeing a collection frees every allocation it owns: a large hash's every field entry, its tables
+ * and its root.
+ */
+import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { packedFree } from './packed.js';
+import { hashTableFree } from './hash-table.js';
+
+export const enum CollectionEncoding {
+  Packed = 1,
+  HashTable = 2,
+}
+
+export function collectionEncoding(arena: Arena, root: number): CollectionEncoding {
+  return arena.u8[segmentOf(root)][byteOffsetOf(root)] as CollectionEncoding;
+}
+
+export function freeCollection(arena: Arena, root: number): void {
+  if (collectionEncoding(arena, root) === CollectionEncoding.Packed) packedFree(arena, root);
+  else hashTableFree(arena, root);
+}
