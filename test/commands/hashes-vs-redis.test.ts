@@ -31,10 +31,12 @@ function pairsOf(items: readonly RespValue[]): string[] {
 }
 
 /** HRANDFIELD's reply reduced to what chance does not decide (with a negative count, whether fields repeat is chance). */
-function randomShape(reply: RespValue, repeats: boolean): string {
+function randomShape(reply: RespValue, repeats: boolean, withValues: boolean): string {
   if (reply.type !== 'array' || reply.value === null) return reply.type === 'bulk' ? (reply.value === null ? 'null' : 'bulk') : JSON.stringify(reply);
   const nested = reply.value.length > 0 && reply.value[0].type === 'array';
-  const fields = nested ? reply.value.map((pair) => text(elements(pair)[0])) : reply.value.map(text);
+  // RESP2 flattens WITHVALUES into field, value, field, value: only the even places are fields.
+  const flat = reply.value.map(text);
+  const fields = nested ? reply.value.map((pair) => text(elements(pair)[0])) : withValues ? flat.filter((_, i) => i % 2 === 0) : flat;
   return JSON.stringify({ length: reply.value.length, nested, distinct: repeats || new Set(fields).size === fields.length });
 }
 
@@ -52,7 +54,8 @@ const agree: Agreement = (argv, ours, theirs) => {
   }
   if (name === 'hrandfield') {
     const repeats = argv.length > 2 && argv[2][0] === 0x2d;
-    return randomShape(a, repeats) === randomShape(c, repeats);
+    const withValues = argv.length > 3;
+    return randomShape(a, repeats, withValues) === randomShape(c, repeats, withValues);
   }
   return false;
 };
