@@ -14,6 +14,7 @@ const names = `
   incrbyfloat getrange setrange substr lcs setbit getbit bitcount bitpos bitop bitfield bitfield_ro
   del unlink exists type rename renamenx copy move expire pexpire expireat pexpireat ttl pttl expiretime
   pexpiretime persist keys scan randomkey touch object
+  pfadd pfcount pfmerge pfdebug pfselftest
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -17,11 +17,12 @@ import { bitCommands } from './bits.js';
 import { bitfieldCommands } from './bitfield.js';
 import { keyCommands } from './keys.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
+import { hyperLogLogCommands } from './hyperloglog.js';
 import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands }),
+  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands, ...hyperLogLogCommands }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
 
