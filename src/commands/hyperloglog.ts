@@ -33,7 +33,7 @@ import {
 } from '../hll/format.js';
 import { mergeRegisters, newHistogram, rawHistogram, registerHistogram } from '../hll/registers.js';
 import { runSelfTest } from '../hll/self-test.js';
-import { Workspace, denseSet, describeSparse, sparseSet } from '../hll/sparse.js';
+import { SPARSE_MAX_BYTES, Workspace, denseSet, describeSparse, sparseSet } from '../hll/sparse.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { stringEntry } from './strings.js';
 
@@ -41,12 +41,6 @@ const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
 const ERR_CORRUPT = 'INVALIDOBJ Corrupted HLL object detected';
 const ERR_NO_KEY = 'ERR The specified key does not exist';
 const ERR_NOT_SPARSE = 'ERR HLL encoding is not sparse';
-
-/**
- * hll-sparse-max-bytes at its default: configuration does not reach the shards yet, and until it does a
- * CONFIG SET of it has no effect here.
- */
-const SPARSE_MAX_BYTES = 3000;
 
 /** The HyperLogLog entry for `key`, 0 when missing, or -1 after a WRONGTYPE reply. */
 function hllEntry(ctx: ExecutionContext, key: Uint8Array): number {

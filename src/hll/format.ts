@@ -58,12 +58,17 @@ export function invalidateCache(hll: Uint8Array): void {
   hll[CACHE_INVALID_BYTE] |= CACHE_INVALID_BIT;
 }
 
-/** The cached cardinality, or -1 when the cache is invalid. */
+/** The cached cardinality (a bigint past 2^53, only ever in a hand-made string), or -1 when invalid. */
 export function cachedCardinality(hll: Uint8Array): number | bigint {
   if (hll[CACHE_INVALID_BYTE] & CACHE_INVALID_BIT) return -1;
-  let value = 0n;
-  for (let i = 7; i >= 0; i--) value = (value << 8n) | BigInt(hll[CARDINALITY_OFFSET + i]);
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  const low = readUint32(hll, CARDINALITY_OFFSET);
+  const high = readUint32(hll, CARDINALITY_OFFSET + 4);
+  if (high < 0x200000) return high * 0x100000000 + low;
+  return (BigInt(high) << 32n) | BigInt(low);
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 }
 
 /** Stores a cardinality (below 2^53: an estimate of at most 2^64 / 2^11 distinct hashes) as valid. */

@@ -10,10 +10,9 @@
 import { estimateCardinality } from './estimator.js';
 import { DENSE_BYTES, DENSE_REGISTER_BYTES, ENCODING_DENSE, HEADER_BYTES, REGISTER_COUNT, denseRegister, elementPattern, isDense, patternRegister, patternRun, setDenseRegister, writeHeader } from './format.js';
 import { newHistogram, registerHistogram } from './registers.js';
-import { Workspace, denseSet, sparseSet } from './sparse.js';
+import { SPARSE_MAX_BYTES, Workspace, denseSet, sparseSet } from './sparse.js';
 
 const ELEMENTS = 200_000;
-const SPARSE_MAX_BYTES = 3000;
 const MAX_RELATIVE_ERROR = (1.04 / Math.sqrt(REGISTER_COUNT)) * 6;
 
 /** A small deterministic generator, so a failure can be reproduced. */
