@@ -200,9 +200,9 @@ function subcommandText(arg: Uint8Array): string {
  */
 const pfdebug: CommandHandler = (ctx, argv) => {
   const key = argv[2];
-  const entry = ctx.db.lookup(key);
+  const entry = hllEntry(ctx, key);
+  if (entry < 0) return;
   if (entry === 0) return ctx.reply.error(ERR_NO_KEY);
-  if (hllEntry(ctx, key) < 0) return;
   const subcommand = argText(argv[1]).toLowerCase();
   const known = subcommand === 'getreg' || subcommand === 'decode' || subcommand === 'encoding' || subcommand === 'todense';
   if (!known) return ctx.reply.error(`ERR Unknown PFDEBUG subcommand '${subcommandText(argv[1])}'`);
