@@ -303,10 +303,36 @@ function hyperLogLogGenerator(random: Random): () => Buffer[] {
   };
 }
 
+/**
+ * Elements whose registers all fall among the first 48, so sparse VAL opcodes sit side by side and
+ * every split and merge rule of the sparse code is exercised over and over.
+ */
+const CROWDED = (() => {
+  const elements: Buffer[] = [];
+  for (let n = 0; elements.length < 300; n++) if (patternRegister(elementPattern(b(`c${n}`))) < 48) elements.push(b(`c${n}`));
+  return elements;
+})();
+
+function crowdedGenerator(random: Random): () => Buffer[] {
+  const key = () => b(`h${random.int(0, 2)}`);
+  return () => {
+    const roll = random.next();
+    if (roll < 0.5) return [b('PFADD'), key(), ...Array.from({ length: random.int(1, 4) }, () => random.pick(CROWDED))];
+    if (roll < 0.7) return [b('PFDEBUG'), b('DECODE'), key()];
+    if (roll < 0.8) return [b('GET'), key()];
+    if (roll < 0.88) return [b('PFCOUNT'), key()];
+    if (roll < 0.93) return [b('PFMERGE'), key(), key()];
+    return [b('DEL'), key()];
+  };
+}
+
 describe('HyperLogLog commands against redis-server', () => {
   const pair = redisPair();
   edgeCaseTests(pair, EDGE_CASES);
   randomSequenceTests(pair, [[41, 2], [42, 2], [43, 2], [44, 3]], hyperLogLogGenerator, 20);
+  describe('with elements crowded into few registers', () => {
+    randomSequenceTests(pair, [[51, 2], [52, 2], [53, 3]], crowdedGenerator, 20);
+  });
 
   it('goes dense at the sparse size limit: bytes equal after each element, across the promotion', async (context) => {
     const redis = pair.connection(2);
