@@ -62,7 +62,7 @@ class Target {
   private inPlace: Uint8Array | undefined;
   private registers: Uint8Array | undefined;
 
-  /** Opens `entry` of `db` (0: a key to create). */
+  /** Opens the HyperLogLog at `entry` (0: a key to create). */
   open(ctx: ExecutionContext, entry: number): void {
     this.inPlace = undefined;
     this.registers = undefined;
@@ -77,10 +77,6 @@ class Target {
   /** The whole string as it stands. */
   bytes(): Uint8Array {
     return this.inPlace ?? this.workspace.view();
-  }
-
-  isDense(): boolean {
-    return this.registers !== undefined;
   }
 
   /** Raises register `index` to `run` if higher: 1 when changed, 0 when not, -1 when corrupt. */

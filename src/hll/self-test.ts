@@ -8,7 +8,20 @@
  * 3. accuracy: at every checkpoint the estimate is within six standard errors (1.04 / sqrt(16384)).
  */
 import { estimateCardinality } from './estimator.js';
-import { DENSE_BYTES, DENSE_REGISTER_BYTES, ENCODING_DENSE, HEADER_BYTES, REGISTER_COUNT, denseRegister, elementPattern, isDense, patternRegister, patternRun, setDenseRegister, writeHeader } from './format.js';
+import {
+  DENSE_BYTES,
+  DENSE_REGISTER_BYTES,
+  ENCODING_DENSE,
+  HEADER_BYTES,
+  REGISTER_COUNT,
+  denseRegister,
+  elementPattern,
+  isDense,
+  patternRegister,
+  patternRun,
+  setDenseRegister,
+  writeHeader,
+} from './format.js';
 import { newHistogram, registerHistogram } from './registers.js';
 import { SPARSE_MAX_BYTES, Workspace, denseSet, sparseSet } from './sparse.js';
 

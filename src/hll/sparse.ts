@@ -18,7 +18,17 @@
  * A sparse string is edited in a Workspace (a growable copy) and written back to the key once: sparse
  * strings are small, and a split moves the rest of the string anyway.
  */
-import { DENSE_BYTES, ENCODING_DENSE, ENCODING_OFFSET, ENCODING_SPARSE, HEADER_BYTES, REGISTER_COUNT, setDenseRegister, denseRegister, writeHeader } from './format.js';
+import {
+  DENSE_BYTES,
+  ENCODING_DENSE,
+  ENCODING_OFFSET,
+  ENCODING_SPARSE,
+  HEADER_BYTES,
+  REGISTER_COUNT,
+  denseRegister,
+  setDenseRegister,
+  writeHeader,
+} from './format.js';
 
 const VAL_BIT = 0x80;
 const XZERO_BIT = 0x40;
@@ -114,7 +124,11 @@ function readOpcode(hll: Uint8Array, at: number, end: number): void {
  * and returns whether the code covers exactly the 16384 registers (Redis's validity test). Decoding
  * stops, invalid, at a VAL run that would pass the last register, so no register outside is touched.
  */
-export function forEachSparseRun(hll: Uint8Array, onValues: (value: number, first: number, length: number) => void, onZeros?: (length: number) => void): boolean {
+export function forEachSparseRun(
+  hll: Uint8Array,
+  onValues: (value: number, first: number, length: number) => void,
+  onZeros?: (length: number) => void,
+): boolean {
   const end = hll.length;
   let index = 0;
   for (let at = HEADER_BYTES; at < end; at += opcode.size) {

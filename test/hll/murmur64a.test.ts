@@ -71,7 +71,9 @@ describe('element → (register, run), against redis-server', () => {
     const elements = Array.from({ length: 400 }, (_, i) =>
       i % 2 === 0 ? b(`element:${i}`) : Buffer.from(Uint8Array.from({ length: random.int(0, 40) }, () => random.int(0, 255))),
     );
-    const replies = await redis.run(elements.flatMap((element) => [[b('DEL'), b('one')], [b('PFADD'), b('one'), element], [b('PFDEBUG'), b('DECODE'), b('one')]]));
+    const replies = await redis.run(
+      elements.flatMap((element) => [[b('DEL'), b('one')], [b('PFADD'), b('one'), element], [b('PFDEBUG'), b('DECODE'), b('one')]]),
+    );
     elements.forEach((element, i) => {
       // "Z:a v:run,1 Z:b" (or z:), the zeros before the value being the register's index.
       const decoded = replies[i * 3 + 2].toString('latin1');
