@@ -16,6 +16,7 @@ const names = `
   pexpiretime persist keys scan randomkey touch object
   hset hsetnx hget hmget hmset hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat
   hrandfield hscan
+  pfadd pfcount pfmerge pfdebug pfselftest
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -17,12 +17,22 @@ import { bitCommands } from './bits.js';
 import { bitfieldCommands } from './bitfield.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { hyperLogLogCommands } from './hyperloglog.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
-  Object.entries({ ...stringCommands, ...keyCommands, ...keyspaceCommands, ...bitCommands, ...bitfieldCommands, ...lcsCommands, ...hashCommands }),
+  Object.entries({
+    ...stringCommands,
+    ...keyCommands,
+    ...keyspaceCommands,
+    ...bitCommands,
+    ...bitfieldCommands,
+    ...lcsCommands,
+    ...hashCommands,
+    ...hyperLogLogCommands,
+  }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
 
