@@ -33,7 +33,7 @@ import {
 } from '../hll/format.js';
 import { mergeRegisters, newHistogram, rawHistogram, registerHistogram } from '../hll/registers.js';
 import { runSelfTest } from '../hll/self-test.js';
-import { SPARSE_MAX_BYTES, Workspace, denseSet, describeSparse, sparseSet } from '../hll/sparse.js';
+import { Workspace, denseSet, describeSparse, sparseSet } from '../hll/sparse.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { stringEntry } from './strings.js';
 
@@ -61,9 +61,12 @@ class Target {
   private readonly workspace = new Workspace();
   private inPlace: Uint8Array | undefined;
   private registers: Uint8Array | undefined;
+  /** hll-sparse-max-bytes, as configured when the command started. */
+  private sparseMaxBytes = 0;
 
   /** Opens the HyperLogLog at `entry` (0: a key to create). */
   open(ctx: ExecutionContext, entry: number): void {
+    this.sparseMaxBytes = ctx.limits['hll-sparse-max-bytes'];
     this.inPlace = undefined;
     this.registers = undefined;
     if (entry === 0) return this.workspace.loadEmpty();
@@ -82,7 +85,7 @@ class Target {
   /** Raises register `index` to `run` if higher: 1 when changed, 0 when not, -1 when corrupt. */
   set(index: number, run: number): -1 | 0 | 1 {
     if (this.registers !== undefined) return denseSet(this.registers, index, run);
-    const result = sparseSet(this.workspace, index, run, SPARSE_MAX_BYTES);
+    const result = sparseSet(this.workspace, index, run, this.sparseMaxBytes);
     if (isDense(this.workspace.bytes)) this.registers = this.workspace.bytes.subarray(HEADER_BYTES, DENSE_BYTES);
     return result;
   }

@@ -35,10 +35,7 @@ const XZERO_BIT = 0x40;
 const ZERO_MAX_LENGTH = 64;
 export const VAL_MAX_VALUE = 32;
 const VAL_MAX_LENGTH = 4;
-/**
- * hll-sparse-max-bytes at its default. Configuration does not reach the shards yet: until it does, a
- * CONFIG SET of it is accepted and reported but has no effect here.
- */
+/** hll-sparse-max-bytes at its default; the commands use the configured value (CollectionLimits). */
 export const SPARSE_MAX_BYTES = 3000;
 /** How many opcodes from the one before a change are looked at for merges. */
 const MERGE_SCAN_OPCODES = 5;

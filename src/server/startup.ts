@@ -29,6 +29,9 @@ const ACTED_ON = new Set([
   'client-query-buffer-limit',
   'slowlog-log-slower-than',
   'slowlog-max-len',
+  'hash-max-listpack-entries',
+  'hash-max-listpack-value',
+  'hll-sparse-max-bytes',
   'shards',
 ]);
 

@@ -26,7 +26,7 @@ const DUMP_FORMAT = 1;
 const HEADER_BYTES = 12;
 
 /** A restored collection keeps the encoding it was dumped with, as Redis's COPY keeps its object's. */
-const NEVER_CONVERT: CollectionLimits = { 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity };
+const NEVER_CONVERT: CollectionLimits = { 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity, 'hll-sparse-max-bytes': Infinity };
 const TABLE_ENCODING = 1;
 
 function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {

@@ -157,6 +157,20 @@ describe('server commands, sabre (2 shards) beside redis-server', () => {
     expect(text((await ours.run([cmd('DEBUG', 'OBJECT', 'big')]))[0])).toContain('encoding:raw serializedlength:72 ');
   });
 
+  it('applies CONFIG SET hll-sparse-max-bytes on every shard, as Redis does', async (context) => {
+    if (theirs === undefined) return context.skip();
+    const elements = (count: number) => Array.from({ length: count }, (_, i) => `e${i}`);
+    await same([
+      ['CONFIG', 'SET', 'hll-sparse-max-bytes', '40'],
+      ['PFADD', '{a}few', ...elements(7)],
+      ['PFADD', '{b}many', ...elements(20)],
+      ['PFDEBUG', 'ENCODING', '{a}few'],
+      ['PFDEBUG', 'ENCODING', '{b}many'],
+      ['GET', '{b}many'],
+      ['CONFIG', 'SET', 'hll-sparse-max-bytes', '3000'],
+    ]);
+  });
+
   it('shows CLIENT LIST with Redis’s fields, in Redis’s order', async (context) => {
     if (theirs === undefined) return context.skip();
     const fields = (reply: Buffer) => [...text(reply).split('\r\n')[1].split('\n')[0].matchAll(/(\S+?)=/g)].map((match) => match[1]);
