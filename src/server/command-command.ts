@@ -7,7 +7,8 @@
 import rawDocs from '../commands/redis-command-docs.json' with { type: 'json' };
 import { argText } from '../commands/context.js';
 import { globMatch } from '../commands/glob.js';
-import { arityMatches, keyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
+import { commandKeys } from '../commands/key-specs.js';
+import { arityMatches, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ConnectionHandler } from './connection-commands.js';
@@ -80,9 +81,9 @@ function keysOf(table: CommandTable, argv: readonly Buffer[]): number[] | string
   const spec = table.get(argText(argv[2]));
   if (spec === undefined) return 'ERR Invalid command specified';
   if (!arityMatches(spec, argv.length - 2)) return 'ERR Invalid number of arguments specified for command';
-  const positions = keyPositions(spec, argv.length - 2);
+  const positions = commandKeys(spec, argv.slice(2));
   if (positions.length === 0) return 'ERR The command has no key arguments';
-  return positions.map((position) => position + 2);
+  return positions.map(({ index }) => index + 2);
 }
 
 /**

@@ -14,10 +14,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
+import { commandKeys } from '../commands/key-specs.js';
 import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
-import type { ShardStats } from '../shard/shard.js';
+import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { COLLECTION_LIMIT_NAMES, type CollectionLimits } from '../collections/limits.js';
 import { Client, type OutputScheduler } from './client.js';
@@ -27,6 +28,7 @@ import { connectionCommands, type ConnectionHandler } from './connection-command
 import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
+import { crossShardBody } from './cross-shard.js';
 import { ShardScheduler, multiShardBody, type ShardCall } from './multi-shard.js';
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
@@ -39,7 +41,7 @@ import type { ListenAddress } from './startup.js';
 import { Slowlog } from './slowlog.js';
 
 const ERR_CROSS_SHARD =
-  "ERR this command's keys live on different shards, and sabre does not run it across shards yet; use {hash tags} to keep them together, or --shards 1";
+  "ERR this command's keys live on different shards, which sabre does not support for it yet; use {hash tags} to keep them together, or --shards 1";
 
 /** Every command the front answers itself, by name. */
 const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
@@ -82,6 +84,7 @@ export class Front implements OutputScheduler, ServerContext {
   private pauseWritesOnly = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
+  private scratch: Shard | undefined;
   port = 0;
   /** Every client's parser reads these, so CONFIG SET changes them for all connections at once. */
   private readonly parserLimits: RequestParserLimits;
@@ -119,6 +122,7 @@ export class Front implements OutputScheduler, ServerContext {
     for (const name of COLLECTION_LIMIT_NAMES) {
       config.onChange(name, () => {
         for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.SetLimits, { [name]: config.number(name) });
+        if (this.scratch !== undefined) this.scratch.limits[name] = config.number(name);
         return undefined;
       });
     }
@@ -348,11 +352,20 @@ export class Front implements OutputScheduler, ServerContext {
     const scatter = scatterPlan(spec.name, this.canonical(spec, argv), this.shardOfKey);
     if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
     const body = multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
-    if (body === undefined) {
+    if (body !== undefined) return this.submit(client, spec, body, position);
+    const keys = commandKeys(spec, argv);
+    if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
-    this.submit(client, spec, body, position);
+    const command = { argv: this.canonical(spec, argv), keys, db: client.db, protocol: client.protocol };
+    this.submit(client, spec, crossShardBody(command, this.shardOfKey, this.scratchShard()), position);
+  }
+
+  /** The shard engine cross-shard commands run on (cross-shard.ts), made when first needed. */
+  private scratchShard(): Shard {
+    this.scratch ??= new Shard({ databases: this.options.config.number('databases'), limits: collectionLimits(this.options.config) });
+    return this.scratch;
   }
 
   private readonly shardOfKey = (key: Buffer): number => this.slotToShard[keySlot(key)];
@@ -438,6 +451,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
   private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
+    if ((spec.flags & CommandFlag.movablekeys) !== 0) return this.shardOfKeys(commandKeys(spec, argv).map(({ index }) => argv[index]));
     if (spec.firstKey === 0 || spec.firstKey >= argc) return 0;
     const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
     const slotToShard = this.slotToShard;
@@ -447,4 +461,12 @@ export class Front implements OutputScheduler, ServerContext {
     }
     return first;
   }
+
+  /** The shard all these keys live on (shard 0 for none), or -1 when they are spread. */
+  private shardOfKeys(keys: readonly Buffer[]): number {
+    if (keys.length === 0) return 0;
+    const first = this.shardOfKey(keys[0]);
+    return keys.every((key) => this.shardOfKey(key) === first) ? first : -1;
+  }
+
 }

@@ -98,7 +98,7 @@ function commonReply(replies: readonly Buffer[]): Buffer {
 }
 
 /** The payload of a bulk-string reply, or undefined when the reply is something else (an error). */
-function bulkPayload(reply: Buffer): Buffer | undefined {
+export function bulkPayload(reply: Buffer): Buffer | undefined {
   if (reply[0] !== DOLLAR) return undefined;
   const { value, next } = header(reply);
   return value < 0 ? undefined : reply.subarray(next, next + value);

@@ -552,7 +552,7 @@ describe('bit commands against a real redis-server 7', () => {
   randomSequenceTests(pair, [[31, 2], [32, 2], [33, 2], [34, 3]], bitCommandGenerator, 20);
 });
 
-describe('the sabre server, two shards, RESP3: bit commands with {hash tags}', () => {
+describe('the sabre server, two shards, RESP3: bit commands and LCS, keys on one shard or several', () => {
   const servers = sabreBesideRedis(['--shards', '2']);
 
   it('answers as redis-server does over TCP', async (context) => {
@@ -574,6 +574,19 @@ describe('the sabre server, two shards, RESP3: bit commands with {hash tags}', (
       'BITFIELD_RO {u}c GET i8 #1',
       'BITFIELD_RO {u}c SET i8 #1 0',
       'GETBIT {u}c 3',
+      // Keys on different shards ({t} and {b} are on different halves of the slots): run on a scratch copy.
+      'BITOP AND {b}d {t}a {t}b {u}c',
+      'GET {b}d',
+      'BITOP NOT {t}n {b}d',
+      'GET {t}n',
+      'BITOP OR {t}a {b}missing {b}d',
+      'GET {t}a',
+      'BITOP XOR {b}gone {t}none {b}none2',
+      'EXISTS {b}gone',
+      ['SET', '{b}s1', 'ohmytext'],
+      ['SET', '{t}s2', 'mynewtext'],
+      'LCS {b}s1 {t}s2',
+      'LCS {t}s2 {b}s1 IDX MINMATCHLEN 2 WITHMATCHLEN',
     ];
     const commands = lines.map(argvOf);
     // HELLO's reply names the server: compared by its protocol only.
