@@ -9,6 +9,7 @@
  * Redis's. What a command does is not here: handlers live with their data type.
  */
 import rawCommands from './redis-commands.json' with { type: 'json' };
+import { parseRedisInteger } from '../protocol/request-parser.js';
 
 /** A key spec as COMMAND INFO reports it (Redis 7). */
 export interface KeySpec {
@@ -193,5 +194,25 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
   if (spec.firstKey === 0) return positions;
   const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
   for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) positions.push(i);
+  return positions;
+}
+
+/**
+ * Positions of the keys of a movable-keys command whose key specs count their keys with a numkeys
+ * argument (LMPOP, ZUNION, SINTERCARD, …), read from its key specs as Redis's getKeysUsingKeySpecs
+ * does; none when the count is not a positive integer (the command itself then answers the error).
+ */
+export function keynumKeyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] {
+  const positions: number[] = [];
+  for (const keySpec of spec.info[8]) {
+    if (keySpec.begin_search.type !== 'index' || keySpec.find_keys.type !== 'keynum') continue;
+    const begin = keySpec.begin_search.spec.index as number;
+    const { keynumidx, firstkey, keystep } = keySpec.find_keys.spec as { keynumidx: number; firstkey: number; keystep: number };
+    const numkeysAt = begin + keynumidx;
+    if (numkeysAt >= argv.length) continue;
+    const numkeys = parseRedisInteger(argv[numkeysAt], 0, argv[numkeysAt].length);
+    if (!(numkeys > 0)) continue;
+    for (let i = 0, at = begin + firstkey; i < numkeys && at < argv.length; i++, at += keystep) positions.push(at);
+  }
   return positions;
 }

@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
-import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
+import { CommandFlag, CommandTable, arityMatches, keynumKeyPositions, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import type { ShardStats } from '../shard/shard.js';
@@ -438,13 +438,22 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
   private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
-    if (spec.firstKey === 0 || spec.firstKey >= argc) return 0;
+    if (spec.firstKey === 0) return (spec.flags & CommandFlag.movablekeys) === 0 ? 0 : this.shardOfPositions(keynumKeyPositions(spec, argv), argv);
+    if (spec.firstKey >= argc) return 0;
     const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
     const slotToShard = this.slotToShard;
     const first = slotToShard[keySlot(argv[spec.firstKey])];
     for (let i = spec.firstKey + spec.keyStep; i <= last && i < argc; i += spec.keyStep) {
       if (slotToShard[keySlot(argv[i])] !== first) return -1;
     }
+    return first;
+  }
+
+  /** The one shard holding the keys at `positions` (0 when there are none), or -1 when they are on several. */
+  private shardOfPositions(positions: readonly number[], argv: readonly Buffer[]): number {
+    if (positions.length === 0) return 0;
+    const first = this.slotToShard[keySlot(argv[positions[0]])];
+    for (let i = 1; i < positions.length; i++) if (this.slotToShard[keySlot(argv[positions[i]])] !== first) return -1;
     return first;
   }
 }
