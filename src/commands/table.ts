@@ -200,19 +200,21 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
 /**
  * Positions of the keys of a movable-keys command whose key specs count their keys with a numkeys
  * argument (LMPOP, ZUNION, SINTERCARD, …), read from its key specs as Redis's getKeysUsingKeySpecs
- * does; none when the count is not a positive integer (the command itself then answers the error).
+ * does, or undefined when the count is not a positive integer or names more keys than there are
+ * arguments (Redis's "Invalid arguments"; the command itself then answers its own error).
  */
-export function keynumKeyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] {
+export function keynumKeyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | undefined {
   const positions: number[] = [];
   for (const keySpec of spec.info[8]) {
     if (keySpec.begin_search.type !== 'index' || keySpec.find_keys.type !== 'keynum') continue;
     const begin = keySpec.begin_search.spec.index as number;
     const { keynumidx, firstkey, keystep } = keySpec.find_keys.spec as { keynumidx: number; firstkey: number; keystep: number };
     const numkeysAt = begin + keynumidx;
-    if (numkeysAt >= argv.length) continue;
+    if (numkeysAt >= argv.length) return undefined;
     const numkeys = parseRedisInteger(argv[numkeysAt], 0, argv[numkeysAt].length);
-    if (!(numkeys > 0)) continue;
-    for (let i = 0, at = begin + firstkey; i < numkeys && at < argv.length; i++, at += keystep) positions.push(at);
+    const first = begin + firstkey;
+    if (!(numkeys > 0) || first + (numkeys - 1) * keystep >= argv.length) return undefined;
+    for (let i = 0; i < numkeys; i++) positions.push(first + i * keystep);
   }
   return positions;
 }

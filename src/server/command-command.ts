@@ -7,7 +7,7 @@
 import rawDocs from '../commands/redis-command-docs.json' with { type: 'json' };
 import { argText } from '../commands/context.js';
 import { globMatch } from '../commands/glob.js';
-import { arityMatches, keyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
+import { CommandFlag, arityMatches, keyPositions, keynumKeyPositions, type CommandInfo, type CommandSpec, type CommandTable } from '../commands/table.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { ConnectionHandler } from './connection-commands.js';
@@ -80,7 +80,8 @@ function keysOf(table: CommandTable, argv: readonly Buffer[]): number[] | string
   const spec = table.get(argText(argv[2]));
   if (spec === undefined) return 'ERR Invalid command specified';
   if (!arityMatches(spec, argv.length - 2)) return 'ERR Invalid number of arguments specified for command';
-  const positions = keyPositions(spec, argv.length - 2);
+  const positions = spec.firstKey === 0 && (spec.flags & CommandFlag.movablekeys) !== 0 ? keynumKeyPositions(spec, argv.slice(2)) : keyPositions(spec, argv.length - 2);
+  if (positions === undefined) return 'ERR Invalid arguments specified for command';
   if (positions.length === 0) return 'ERR The command has no key arguments';
   return positions.map((position) => position + 2);
 }

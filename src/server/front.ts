@@ -438,7 +438,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
   private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
-    if (spec.firstKey === 0) return (spec.flags & CommandFlag.movablekeys) === 0 ? 0 : this.shardOfPositions(keynumKeyPositions(spec, argv), argv);
+    if (spec.firstKey === 0) return (spec.flags & CommandFlag.movablekeys) === 0 ? 0 : this.shardOfPositions(keynumKeyPositions(spec, argv) ?? [], argv);
     if (spec.firstKey >= argc) return 0;
     const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
     const slotToShard = this.slotToShard;
