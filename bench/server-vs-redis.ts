@@ -1,8 +1,9 @@
 /**
  * `npm run bench:server`: starts sabre (its default shard count, one per core) and a real redis-server
- * on free ports, then runs redis-benchmark against each in alternation, for SET, GET, INCR and MSET at
- * -c 50 with -P 1 and -P 16 over 100,000 random keys (-r), and prints requests per second, the
- * sabre/Redis ratio, and p50/p99 latency. Alternating per test keeps drifting machine load from
+ * on free ports, then runs redis-benchmark against each in alternation, for SET, GET, INCR, MSET, LPUSH,
+ * LPOP and LRANGE_100 at -c 50 with -P 1 and -P 16 over 100,000 random keys (-r; the list tests use
+ * redis-benchmark's one list key), and prints requests per second, the sabre/Redis ratio, and p50/p99
+ * latency. Alternating per test keeps drifting machine load from
  * favouring either server.
  *
  * Then memory: fresh servers each get DEBUG POPULATE 1000000 (keys key:N, values value:N), and INFO
@@ -101,7 +102,7 @@ async function throughput(): Promise<string> {
   try {
     const rows: string[][] = [];
     for (const pipeline of [1, 16]) {
-      for (const test of ['set', 'get', 'incr', 'mset']) {
+      for (const test of ['set', 'get', 'incr', 'mset', 'lpush', 'lpop', 'lrange_100']) {
         const requests = pipeline === 1 ? 100_000 : 500_000;
         progress(`${test} -P ${pipeline}: sabre`);
         const ours = await benchmark(servers.sabre, test, pipeline, requests);

@@ -319,3 +319,15 @@ export function packedDeleteAt(arena: Arena, handle: number, offset: number, cou
   for (let i = 0; i < count; i++) end = packedNext(arena, handle, end);
   return splice(arena, handle, offset, end - offset, count, []);
 }
+
+/**
+ * Whether an element read by readElement equals `needle` (whose packedInteger is `needleInteger`),
+ * compared in place: what a list's LREM, LPOS and LINSERT ask of every element they pass.
+ */
+export function packedElementEquals(arena: Arena, element: PackedElement, needle: Uint8Array, needleInteger: number): boolean {
+  if (element.isInteger) return element.integer === needleInteger;
+  if (element.length !== needle.length || !Number.isNaN(needleInteger)) return false;
+  const u8 = arena.u8[element.segment];
+  for (let i = 0; i < needle.length; i++) if (u8[element.at + i] !== needle[i]) return false;
+  return true;
+}

@@ -5,6 +5,7 @@
  * LMPOP, SINTERCARD, …) have keys whose count or place depends on the arguments, and COMMAND GETKEYS
  * and routing read those here.
  */
+import { parseRedisInteger } from '../protocol/request-parser.js';
 import type { CommandSpec, KeySpec } from './table.js';
 
 /** A key's position in argv and whether its key spec may write it. */
@@ -31,8 +32,11 @@ function beginOf(spec: KeySpec, argv: readonly Buffer[]): number {
   return -1;
 }
 
-/** The positions of one key spec's keys, searched from `begin`. */
-function findKeys(spec: KeySpec, begin: number, argv: readonly Buffer[]): number[] {
+/**
+ * The positions of one key spec's keys, searched from `begin`, or undefined when a key count is not a
+ * positive integer or names more keys than there are arguments (Redis's "Invalid arguments").
+ */
+function findKeys(spec: KeySpec, begin: number, argv: readonly Buffer[]): number[] | undefined {
   const argc = argv.length;
   const find = spec.find_keys;
   const positions: number[] = [];
@@ -45,24 +49,29 @@ function findKeys(spec: KeySpec, begin: number, argv: readonly Buffer[]): number
     for (let i = begin; i <= last && i < argc; i += step) positions.push(i);
   } else if (find.type === 'keynum') {
     const countAt = begin + (find.spec.keynumidx as number);
-    if (countAt >= argc) return positions;
-    const count = Number(argv[countAt].toString('latin1'));
-    if (!Number.isInteger(count) || count < 0) return positions;
+    if (countAt >= argc) return undefined;
+    const count = parseRedisInteger(argv[countAt], 0, argv[countAt].length);
     const first = begin + (find.spec.firstkey as number);
     const step = find.spec.keystep as number;
-    for (let n = 0, i = first; n < count && i < argc; n++, i += step) positions.push(i);
+    if (!(count > 0) || first + (count - 1) * step >= argc) return undefined;
+    for (let n = 0; n < count; n++) positions.push(first + n * step);
   }
   return positions;
 }
 
-/** Every key of the command, in argv order, each once (a key both read and written counts as written). */
-export function commandKeys(spec: CommandSpec, argv: readonly Buffer[]): KeyPosition[] {
+/**
+ * Every key of the command, in argv order, each once (a key both read and written counts as written),
+ * or undefined when a key count is invalid (the command itself then answers its own error).
+ */
+export function commandKeys(spec: CommandSpec, argv: readonly Buffer[]): KeyPosition[] | undefined {
   const byIndex = new Map<number, boolean>();
   for (const keySpec of spec.info[8]) {
     const begin = beginOf(keySpec, argv);
     if (begin < 0 || begin >= argv.length) continue;
     const written = keySpec.flags.some((flag) => WRITE_FLAGS.includes(flag));
-    for (const index of findKeys(keySpec, begin, argv)) byIndex.set(index, (byIndex.get(index) ?? false) || written);
+    const found = findKeys(keySpec, begin, argv);
+    if (found === undefined) return undefined;
+    for (const index of found) byIndex.set(index, (byIndex.get(index) ?? false) || written);
   }
   return [...byIndex].sort(([a], [b]) => a - b).map(([index, written]) => ({ index, written }));
 }

@@ -195,3 +195,4 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
   for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) positions.push(i);
   return positions;
 }
+

@@ -82,6 +82,7 @@ function keysOf(table: CommandTable, argv: readonly Buffer[]): number[] | string
   if (spec === undefined) return 'ERR Invalid command specified';
   if (!arityMatches(spec, argv.length - 2)) return 'ERR Invalid number of arguments specified for command';
   const positions = commandKeys(spec, argv.slice(2));
+  if (positions === undefined) return 'ERR Invalid arguments specified for command';
   if (positions.length === 0) return 'ERR The command has no key arguments';
   return positions.map(({ index }) => index + 2);
 }

@@ -353,7 +353,7 @@ export class Front implements OutputScheduler, ServerContext {
     if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
     const body = multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
     if (body !== undefined) return this.submit(client, spec, body, position);
-    const keys = commandKeys(spec, argv);
+    const keys = commandKeys(spec, argv) ?? [];
     if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
@@ -451,7 +451,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
   private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
-    if ((spec.flags & CommandFlag.movablekeys) !== 0) return this.shardOfKeys(commandKeys(spec, argv).map(({ index }) => argv[index]));
+    if ((spec.flags & CommandFlag.movablekeys) !== 0) return this.shardOfKeys((commandKeys(spec, argv) ?? []).map(({ index }) => argv[index]));
     if (spec.firstKey === 0 || spec.firstKey >= argc) return 0;
     const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
     const slotToShard = this.slotToShard;

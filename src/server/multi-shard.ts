@@ -54,7 +54,18 @@ export class ShardScheduler {
     // The client's database and protocol now: it may SELECT or HELLO before the last step runs.
     const { db, protocol } = client;
     const call: ShardCall = (shard, argv) => this.pool.call(shard, db, protocol, argv);
-    this.waiting.push({ shards, client, start: async () => done(await run(call)) });
+    const start = async () => {
+      let reply: Buffer;
+      try {
+        reply = await run(call);
+      } catch (error) {
+        // A step that throws is a bug in sabre, not in the command: the client gets an error, and the
+        // shards are released all the same (execute's finally), so nobody else waits forever.
+        reply = Buffer.from(`-ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
+      }
+      done(reply);
+    };
+    this.waiting.push({ shards, client, start });
     this.startReady();
   }
 
@@ -78,13 +89,16 @@ export class ShardScheduler {
   }
 
   private async execute(transaction: Transaction): Promise<void> {
-    await transaction.start();
-    for (const shard of transaction.shards) {
-      const held = this.heldBack.get(shard)!;
-      this.heldBack.delete(shard);
-      for (const send of held) this.sendOrHold(shard, send);
+    try {
+      await transaction.start();
+    } finally {
+      for (const shard of transaction.shards) {
+        const held = this.heldBack.get(shard)!;
+        this.heldBack.delete(shard);
+        for (const send of held) this.sendOrHold(shard, send);
+      }
+      this.startReady();
     }
-    this.startReady();
   }
 }
 

@@ -10,7 +10,8 @@
  *   u8  0
  *   i64 expiry        absolute ms since the epoch, little-endian; -1 for none
  *   ... value         by type: a string is its bytes; a hash is its fields and values, each as
- *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed)
+ *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed);
+ *                     a list is its elements head to tail, each as u32 length + bytes
  *
  * The type byte comes first so that a value can never be restored as another type: a type without a
  * codec here is refused on both sides (dumpKey returns undefined, restoreKey 0), and each collection
@@ -18,7 +19,8 @@
  */
 import { HashValue, type HashBytes } from '../collections/hash.js';
 import { freeCollection } from '../collections/collection.js';
-import type { CollectionLimits } from '../collections/limits.js';
+import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
+import { ListValue } from '../collections/list.js';
 import { ExpiryChange, type Database, type ExpiryTime } from './database.js';
 import { ValueType, type StringForm } from './entry.js';
 
@@ -26,7 +28,7 @@ const DUMP_FORMAT = 1;
 const HEADER_BYTES = 12;
 
 /** A restored collection keeps the encoding it was dumped with, as Redis's COPY keeps its object's. */
-const NEVER_CONVERT: CollectionLimits = { 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity, 'hll-sparse-max-bytes': Infinity };
+const NEVER_CONVERT: CollectionLimits = { ...defaultCollectionLimits(), 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity, 'hll-sparse-max-bytes': Infinity };
 const TABLE_ENCODING = 1;
 
 function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {
@@ -59,6 +61,7 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
     dump.set(value, HEADER_BYTES);
     return dump;
   }
+  if (type === ValueType.List) return dumpList(db, entry);
   if (type !== ValueType.Hash) return undefined;
   const hash = new HashValue(db.arena, db.collectionRoot(entry));
   let length = 0;
@@ -67,6 +70,33 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
   let at = HEADER_BYTES;
   hash.forEach((field, value) => (at = writeItem(dump, writeItem(dump, at, field), value)));
   return dump;
+}
+
+function dumpList(db: Database, entry: number): Buffer {
+  const list = new ListValue(db.arena, db.collectionRoot(entry));
+  let length = 0;
+  list.forEach((item) => (length += 4 + item.length));
+  const dump = dumpHeader(db, entry, 0, length);
+  let at = HEADER_BYTES;
+  list.forEach((item) => (at = writeItem(dump, at, item)));
+  return dump;
+}
+
+/** The list a dump's value holds, built in `db`'s arena (its nodes as the default list-max-listpack-size makes them). */
+function restoreList(db: Database, bytes: Buffer): number {
+  const list = ListValue.create(db.arena);
+  const fill = NEVER_CONVERT['list-max-listpack-size'];
+  try {
+    for (let at = HEADER_BYTES; at < bytes.length; ) {
+      const length = bytes.readUInt32LE(at);
+      list.push(bytes.subarray(at + 4, at + 4 + length), false, fill);
+      at += 4 + length;
+    }
+  } catch (error) {
+    freeCollection(db.arena, list.root);
+    throw error;
+  }
+  return list.root;
 }
 
 /** The hash a dump's value holds, built in `db`'s arena (not yet any key's). */
@@ -101,12 +131,12 @@ export function dumpType(dump: Uint8Array): ValueType | undefined {
  */
 export function restoreKey(db: Database, key: Uint8Array, dump: Uint8Array): number {
   const type = dumpType(dump);
-  if (type !== ValueType.String && type !== ValueType.Hash) return 0;
+  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.List) return 0;
   const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
   const at = bytes.readBigInt64LE(4);
   const expiry: ExpiryTime = at === -1n ? ExpiryChange.Clear : Number.isSafeInteger(Number(at)) ? Number(at) : at;
-  if (type === ValueType.Hash) {
-    const root = restoreHash(db, bytes);
+  if (type === ValueType.Hash || type === ValueType.List) {
+    const root = type === ValueType.Hash ? restoreHash(db, bytes) : restoreList(db, bytes);
     try {
       return db.setCollection(key, type, root, expiry);
     } catch (error) {

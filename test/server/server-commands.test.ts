@@ -53,6 +53,11 @@ describe('server commands, sabre (2 shards) beside redis-server', () => {
       ['COMMAND', 'GETKEYS', 'nosuch', 'x'],
       ['COMMAND', 'GETKEYS', 'get'],
       ['COMMAND', 'GETKEYSANDFLAGS', 'set', 'a', 'b'],
+      ['COMMAND', 'GETKEYS', 'lmpop', '2', 'a', 'b', 'LEFT'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'lmpop', '1', 'a', 'RIGHT', 'COUNT', '2'],
+      ['COMMAND', 'GETKEYS', 'lmpop', '0', 'a', 'LEFT'],
+      ['COMMAND', 'GETKEYS', 'lmpop', '5', 'a', 'LEFT'],
+      ['COMMAND', 'GETKEYS', 'lmpop', 'x', 'a', 'LEFT'],
       ['COMMAND', 'LIST', 'FILTERBY', 'bogus', 'x'],
       ['COMMAND', 'NOSUCH'],
     ]);

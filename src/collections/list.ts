@@ -1,0 +1,437 @@
+/**
+ * The List type's value: a quicklist, a sequence of nodes that are each a packed sequence (packed.ts),
+ * as Redis 7.0's t_list.c keeps every list. Redis 7.0 has no separate small encoding for lists (7.2 added
+ * one), so OBJECT ENCODING says "quicklist" at every size, and so does sabre: a small list is simply a
+ * quicklist of one node.
+ *
+ * Root: [u8 CollectionEncoding.Quicklist, 3 bytes 0][u32 elements][u32 nodes][u32 capacity], then
+ * `capacity` node records [u32 packed handle][u32 the node's element count], head first. Keeping the
+ * counts in the root means finding element i walks one contiguous array of counts (from whichever end is
+ * nearer), touching no node but the one that holds it, as Redis walks its nodes by their counts.
+ *
+ * A node takes a new element while it stays within list-max-listpack-size (negative: -1..-5 cap the
+ * node's bytes at 4..64 KiB; positive: its element count, within 8 KiB), the same rule as Redis's
+ * _quicklistNodeAllowInsert, and also within NODE_MAX_ENTRIES elements: a packed sequence is read
+ * forward only, so reaching a node's last element (RPOP, LINDEX -1) walks the node, and the cap bounds
+ * that walk. Node sizes are not visible to clients. list-compress-depth is accepted but nodes are never
+ * compressed.
+ *
+ * Invariants:
+ *   elements == Σ node counts;  every node count ≥ 1 (an emptied node is freed at once);
+ *   nodes ≤ capacity;  root bytes == ROOT_HEADER + RECORD_BYTES · capacity;  a stored list is never empty
+ *   (the commands delete the key with its last element).
+ *
+ * A ListValue is a short-lived view made per command over a root handle; the root may move as the list
+ * grows or shrinks (`root`), and the caller records it in the key's entry.
+ */
+import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
+import { CollectionEncoding } from './collection.js';
+import {
+  PACKED_FIRST,
+  PackedElement,
+  encodedSize,
+  packedAppend,
+  packedCount,
+  packedCreate,
+  packedDeleteAt,
+  packedElementEquals,
+  packedFree,
+  packedInsertAt,
+  packedInteger,
+  packedOffsetOf,
+  packedReplaceAt,
+  packedTotalBytes,
+  readElement,
+} from './packed.js';
+
+/** Element bytes: a view of the arena (valid until the list changes) or an integer's text. */
+export type ListBytes = Uint8Array | string;
+
+const ROOT_HEADER = 16;
+const RECORD_BYTES = 8;
+const R_ELEMENTS = 1;
+const R_NODES = 2;
+const R_CAPACITY = 3;
+const R_FIRST_RECORD = 4;
+
+/** The cap on a node's elements, whatever list-max-listpack-size allows (see the header). */
+export const NODE_MAX_ENTRIES = 128;
+/** Redis's optimization_level: the byte caps that list-max-listpack-size -1 … -5 name. */
+const BYTE_LEVELS = [4096, 8192, 16384, 32768, 65536];
+/** Redis's SIZE_SAFETY_LIMIT: a node with a positive (count) limit stays within this many bytes. */
+const SAFETY_BYTES = 8192;
+
+/** Whether a node of `count` elements may grow to `bytes` bytes under list-max-listpack-size `fill`. */
+function nodeAllows(count: number, bytes: number, fill: number): boolean {
+  if (count >= NODE_MAX_ENTRIES) return false;
+  if (fill < 0) return bytes <= BYTE_LEVELS[Math.min(-fill, BYTE_LEVELS.length) - 1];
+  return bytes <= SAFETY_BYTES && count < fill;
+}
+
+function asBytes(value: ListBytes): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+}
+
+/** A copy of an element that outlives changes to the list. */
+function copyOf(value: ListBytes): ListBytes {
+  return typeof value === 'string' ? value : Buffer.from(value);
+}
+
+export class ListValue {
+  private readonly element = new PackedElement();
+  /** Where locate() found its element: the node's record index and the element's index in that node. */
+  private foundNode = 0;
+  private foundIndex = 0;
+
+  constructor(
+    private readonly arena: Arena,
+    public root: number,
+  ) {}
+
+  /** A new, empty list (callers store it only once it has an element). */
+  static create(arena: Arena): ListValue {
+    const root = arena.alloc(ROOT_HEADER + RECORD_BYTES);
+    arena.beforeWrite(root, 0, ROOT_HEADER);
+    const words = arena.u32[segmentOf(root)];
+    const w = byteOffsetOf(root) >>> 2;
+    words[w] = CollectionEncoding.Quicklist;
+    words[w + R_ELEMENTS] = 0;
+    words[w + R_NODES] = 0;
+    words[w + R_CAPACITY] = 1;
+    return new ListValue(arena, root);
+  }
+
+  // -------------------------------------------------------------- root words
+
+  private word(field: number): number {
+    return this.arena.u32[segmentOf(this.root)][(byteOffsetOf(this.root) >>> 2) + field];
+  }
+
+  private setWord(field: number, value: number): void {
+    this.arena.beforeWrite(this.root, field << 2, 4);
+    this.arena.u32[segmentOf(this.root)][(byteOffsetOf(this.root) >>> 2) + field] = value;
+  }
+
+  get length(): number {
+    return this.word(R_ELEMENTS);
+  }
+
+  get nodes(): number {
+    return this.word(R_NODES);
+  }
+
+  private nodeHandle(node: number): number {
+    return this.word(R_FIRST_RECORD + 2 * node);
+  }
+
+  private nodeCount(node: number): number {
+    return this.word(R_FIRST_RECORD + 2 * node + 1);
+  }
+
+  private setNode(node: number, handle: number, count: number): void {
+    this.setWord(R_FIRST_RECORD + 2 * node, handle);
+    this.setWord(R_FIRST_RECORD + 2 * node + 1, count);
+  }
+
+  /** Opens a record slot at `node` (growing the root when full) and fills it. */
+  private insertNode(node: number, handle: number, count: number): void {
+    const nodes = this.nodes;
+    const capacity = this.word(R_CAPACITY);
+    if (nodes === capacity) {
+      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + RECORD_BYTES * capacity * 2);
+      this.setWord(R_CAPACITY, capacity * 2);
+    }
+    this.moveRecords(node, node + 1, nodes - node);
+    this.setWord(R_NODES, nodes + 1);
+    this.setNode(node, handle, count);
+  }
+
+  /** Frees node `node` and closes its record slot, shrinking the root when it is mostly empty. */
+  private removeNode(node: number): void {
+    packedFree(this.arena, this.nodeHandle(node));
+    const nodes = this.nodes - 1;
+    this.moveRecords(node + 1, node, nodes - node);
+    this.setWord(R_NODES, nodes);
+    const capacity = this.word(R_CAPACITY);
+    if (capacity > 4 && nodes < capacity / 4) {
+      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + (RECORD_BYTES * capacity) / 2);
+      this.setWord(R_CAPACITY, capacity / 2);
+    }
+  }
+
+  private moveRecords(from: number, to: number, records: number): void {
+    if (records === 0) return;
+    const base = byteOffsetOf(this.root) + ROOT_HEADER;
+    this.arena.beforeWrite(this.root, ROOT_HEADER + RECORD_BYTES * Math.min(from, to), RECORD_BYTES * (records + 1));
+    this.arena.u8[segmentOf(this.root)].copyWithin(base + RECORD_BYTES * to, base + RECORD_BYTES * from, base + RECORD_BYTES * (from + records));
+  }
+
+  private fits(node: number, item: Uint8Array, fill: number): boolean {
+    return nodeAllows(this.nodeCount(node), packedTotalBytes(this.arena, this.nodeHandle(node)) + encodedSize(item), fill);
+  }
+
+  /** A new node record at `node` holding `items`. */
+  private newNode(node: number, items: Uint8Array[]): void {
+    let handle = packedCreate(this.arena, CollectionEncoding.Packed);
+    try {
+      handle = packedAppend(this.arena, handle, ...items);
+      this.insertNode(node, handle, items.length);
+    } catch (error) {
+      packedFree(this.arena, handle);
+      throw error;
+    }
+  }
+
+  // -------------------------------------------------------------- finding elements
+
+  /** Finds element `index` (0 ≤ index < length): sets foundNode and foundIndex. */
+  private locate(index: number): void {
+    const length = this.length;
+    if (index < length / 2) {
+      let node = 0;
+      for (let count = this.nodeCount(node); index >= count; count = this.nodeCount(++node)) index -= count;
+      this.foundNode = node;
+      this.foundIndex = index;
+      return;
+    }
+    let fromEnd = length - 1 - index;
+    let node = this.nodes - 1;
+    for (let count = this.nodeCount(node); fromEnd >= count; count = this.nodeCount(--node)) fromEnd -= count;
+    this.foundNode = node;
+    this.foundIndex = this.nodeCount(node) - 1 - fromEnd;
+  }
+
+  /** Element `index` (0 ≤ index < length) as a view valid until the list changes. */
+  get(index: number): ListBytes {
+    this.locate(index);
+    const handle = this.nodeHandle(this.foundNode);
+    readElement(this.arena, handle, packedOffsetOf(this.arena, handle, this.foundIndex), this.element);
+    return this.element.value(this.arena);
+  }
+
+  /** Calls `visit` for elements start … start + count - 1 (within the list), head to tail. */
+  forRange(start: number, count: number, visit: (value: ListBytes) => void): void {
+    if (count <= 0) return;
+    this.locate(start);
+    const element = this.element;
+    for (let node = this.foundNode, first = this.foundIndex; count > 0; node++, first = 0) {
+      const handle = this.nodeHandle(node);
+      const inNode = this.nodeCount(node);
+      let offset = packedOffsetOf(this.arena, handle, first);
+      for (let i = first; i < inNode && count > 0; i++, count--) {
+        offset = readElement(this.arena, handle, offset, element);
+        visit(element.value(this.arena));
+      }
+    }
+  }
+
+  /**
+   * The indexes of elements equal to `needle`, in the direction asked (head to tail, or tail to head),
+   * looking at no more than `maxLength` elements (0: all) and stopping when `wanted` returns false.
+   */
+  findEach(needle: Uint8Array, fromTail: boolean, maxLength: number, wanted: (index: number) => boolean): void {
+    const needleInteger = packedInteger(needle);
+    const element = this.element;
+    const nodes = this.nodes;
+    let seen = 0;
+    if (!fromTail) {
+      for (let node = 0, base = 0; node < nodes; node++) {
+        const handle = this.nodeHandle(node);
+        const count = this.nodeCount(node);
+        for (let i = 0, offset = PACKED_FIRST; i < count; i++) {
+          if (maxLength !== 0 && seen++ >= maxLength) return;
+          offset = readElement(this.arena, handle, offset, element);
+          if (packedElementEquals(this.arena, element, needle, needleInteger) && !wanted(base + i)) return;
+        }
+        base += count;
+      }
+      return;
+    }
+    const matches: number[] = [];
+    for (let node = nodes - 1, end = this.length; node >= 0; node--) {
+      const count = this.nodeCount(node);
+      const base = end - count;
+      // Packed nodes read forward only: note the node's matches, then take them last first.
+      const toSee = maxLength === 0 ? count : Math.min(count, maxLength - seen);
+      if (toSee <= 0) return;
+      this.matchesIn(node, needle, needleInteger, count - toSee, matches);
+      seen += toSee;
+      for (let m = matches.length - 1; m >= 0; m--) if (!wanted(base + matches[m])) return;
+      end = base;
+    }
+  }
+
+  /** Fills `into` with the in-node indexes ≥ from of node `node`'s elements equal to the needle. */
+  private matchesIn(node: number, needle: Uint8Array, needleInteger: number, from: number, into: number[]): void {
+    into.length = 0;
+    const handle = this.nodeHandle(node);
+    const count = this.nodeCount(node);
+    const element = this.element;
+    for (let i = 0, offset = PACKED_FIRST; i < count; i++) {
+      offset = readElement(this.arena, handle, offset, element);
+      if (i >= from && packedElementEquals(this.arena, element, needle, needleInteger)) into.push(i);
+    }
+  }
+
+  // -------------------------------------------------------------- changing the list
+
+  /** Adds `item` at the head or the tail. */
+  push(item: Uint8Array, atHead: boolean, fill: number): void {
+    const nodes = this.nodes;
+    const node = atHead ? 0 : nodes - 1;
+    if (nodes !== 0 && this.fits(node, item, fill)) {
+      const handle = this.nodeHandle(node);
+      const grown = atHead ? packedInsertAt(this.arena, handle, PACKED_FIRST, item) : packedAppend(this.arena, handle, item);
+      this.setNode(node, grown, this.nodeCount(node) + 1);
+    } else this.newNode(atHead ? 0 : nodes, [item]);
+    this.setWord(R_ELEMENTS, this.length + 1);
+  }
+
+  /** Removes the head or tail element (the list is not empty) and returns a copy of it. */
+  pop(atHead: boolean): ListBytes {
+    const node = atHead ? 0 : this.nodes - 1;
+    const handle = this.nodeHandle(node);
+    const count = this.nodeCount(node);
+    const offset = atHead ? PACKED_FIRST : packedOffsetOf(this.arena, handle, count - 1);
+    readElement(this.arena, handle, offset, this.element);
+    const value = copyOf(this.element.value(this.arena));
+    if (count === 1) this.removeNode(node);
+    else this.setNode(node, packedDeleteAt(this.arena, handle, offset, 1), count - 1);
+    this.setWord(R_ELEMENTS, this.length - 1);
+    return value;
+  }
+
+  /** Replaces element `index` (0 ≤ index < length), in place whatever its node's limit, as Redis does. */
+  set(index: number, item: Uint8Array): void {
+    this.locate(index);
+    const node = this.foundNode;
+    const handle = this.nodeHandle(node);
+    this.setNode(node, packedReplaceAt(this.arena, handle, packedOffsetOf(this.arena, handle, this.foundIndex), item), this.nodeCount(node));
+  }
+
+  /**
+   * Inserts `item` before (or after) the first element equal to `pivot`; returns whether the pivot was
+   * found. Like Redis, a full node hands the item to the neighbour it borders, else splits at the pivot.
+   */
+  insertAtPivot(pivot: Uint8Array, after: boolean, item: Uint8Array, fill: number): boolean {
+    let found = -1;
+    this.findEach(pivot, false, 0, (index) => {
+      found = index;
+      return false;
+    });
+    if (found < 0) return false;
+    if (after && found === this.length - 1) {
+      this.push(item, false, fill);
+      return true;
+    }
+    this.locate(after ? found + 1 : found);
+    this.insertBefore(this.foundNode, this.foundIndex, item, fill);
+    this.setWord(R_ELEMENTS, this.length + 1);
+    return true;
+  }
+
+  /** Inserts `item` before element `at` of node `node` (0 ≤ at < the node's count). */
+  private insertBefore(node: number, at: number, item: Uint8Array, fill: number): void {
+    const handle = this.nodeHandle(node);
+    const count = this.nodeCount(node);
+    if (this.fits(node, item, fill)) {
+      this.setNode(node, packedInsertAt(this.arena, handle, packedOffsetOf(this.arena, handle, at), item), count + 1);
+      return;
+    }
+    if (at === 0) {
+      if (node > 0 && this.fits(node - 1, item, fill)) {
+        this.setNode(node - 1, packedAppend(this.arena, this.nodeHandle(node - 1), item), this.nodeCount(node - 1) + 1);
+      } else this.newNode(node, [item]);
+      return;
+    }
+    // Split: elements at … count - 1 move to a new node after this one, then the item joins a side.
+    const moved: Uint8Array[] = [];
+    const offset = packedOffsetOf(this.arena, handle, at);
+    for (let i = at, next = offset; i < count; i++) {
+      next = readElement(this.arena, handle, next, this.element);
+      moved.push(asBytes(copyOf(this.element.value(this.arena))));
+    }
+    this.newNode(node + 1, moved);
+    this.setNode(node, packedDeleteAt(this.arena, handle, offset, count - at), at);
+    if (this.fits(node, item, fill)) this.setNode(node, packedAppend(this.arena, this.nodeHandle(node), item), at + 1);
+    else if (this.fits(node + 1, item, fill)) this.setNode(node + 1, packedInsertAt(this.arena, this.nodeHandle(node + 1), PACKED_FIRST, item), moved.length + 1);
+    else this.newNode(node + 1, [item]);
+  }
+
+  /** Removes up to `limit` (0: all) elements equal to `needle`, from the head or the tail; returns how many. */
+  removeMatching(needle: Uint8Array, limit: number, fromTail: boolean): number {
+    const needleInteger = packedInteger(needle);
+    const matches: number[] = [];
+    let removed = 0;
+    for (let step = 0, nodes = this.nodes; step < nodes && (limit === 0 || removed < limit); step++) {
+      const node = fromTail ? nodes - 1 - step : step;
+      this.matchesIn(node, needle, needleInteger, 0, matches);
+      if (limit !== 0 && matches.length > limit - removed) {
+        if (fromTail) matches.splice(0, matches.length - (limit - removed));
+        else matches.length = limit - removed;
+      }
+      if (matches.length === 0) continue;
+      removed += matches.length;
+      // From the last match back, so the offsets of earlier matches stay where they were.
+      let handle = this.nodeHandle(node);
+      const count = this.nodeCount(node);
+      for (let m = matches.length - 1; m >= 0; m--) handle = packedDeleteAt(this.arena, handle, packedOffsetOf(this.arena, handle, matches[m]), 1);
+      this.setNode(node, handle, count - matches.length);
+    }
+    if (removed !== 0) {
+      this.dropEmptyNodes();
+      this.setWord(R_ELEMENTS, this.length - removed);
+    }
+    return removed;
+  }
+
+  private dropEmptyNodes(): void {
+    for (let node = this.nodes - 1; node >= 0; node--) if (this.nodeCount(node) === 0) this.removeNode(node);
+  }
+
+  /** Deletes elements start … start + count - 1 (within the list). */
+  deleteRange(start: number, count: number): void {
+    if (count <= 0) return;
+    this.locate(start);
+    let remaining = count;
+    for (let node = this.foundNode, first = this.foundIndex; remaining > 0; first = 0) {
+      const inNode = this.nodeCount(node);
+      const taken = Math.min(remaining, inNode - first);
+      remaining -= taken;
+      if (taken === inNode) {
+        this.removeNode(node);
+        continue;
+      }
+      const handle = this.nodeHandle(node);
+      this.setNode(node, packedDeleteAt(this.arena, handle, packedOffsetOf(this.arena, handle, first), taken), inNode - taken);
+      node++;
+    }
+    this.setWord(R_ELEMENTS, this.length - count);
+  }
+
+  /** Calls `visit` for every element, head to tail (views valid until the list changes). */
+  forEach(visit: (value: ListBytes) => void): void {
+    this.forRange(0, this.length, visit);
+  }
+}
+
+/** Frees a list's nodes and root. */
+export function listFree(arena: Arena, root: number): void {
+  const words = arena.u32[segmentOf(root)];
+  const w = byteOffsetOf(root) >>> 2;
+  for (let node = 0; node < words[w + R_NODES]; node++) packedFree(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  arena.free(root, ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
+}
+
+/** The element count of the node records (for tests of the layout's invariants). */
+export function listNodeCounts(arena: Arena, root: number): number[] {
+  const words = arena.u32[segmentOf(root)];
+  const w = byteOffsetOf(root) >>> 2;
+  const counts: number[] = [];
+  for (let node = 0; node < words[w + R_NODES]; node++) {
+    const count = words[w + R_FIRST_RECORD + 2 * node + 1];
+    if (count !== packedCount(arena, words[w + R_FIRST_RECORD + 2 * node])) throw new Error(`node ${node}: record says ${count} elements, node holds ${packedCount(arena, words[w + R_FIRST_RECORD + 2 * node])}`);
+    counts.push(count);
+  }
+  return counts;
+}
