@@ -102,7 +102,7 @@ async function throughput(): Promise<string> {
   try {
     const rows: string[][] = [];
     for (const pipeline of [1, 16]) {
-      for (const test of ['set', 'get', 'incr', 'mset', 'lpush', 'lpop', 'lrange_100']) {
+      for (const test of ['set', 'get', 'incr', 'mset', 'hset', 'lpush', 'lpop', 'lrange_100', 'sadd', 'zadd']) {
         const requests = pipeline === 1 ? 100_000 : 500_000;
         progress(`${test} -P ${pipeline}: sabre`);
         const ours = await benchmark(servers.sabre, test, pipeline, requests);
