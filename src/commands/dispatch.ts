@@ -20,6 +20,7 @@ import { keyCommands } from './keys.js';
 import { hyperLogLogCommands } from './hyperloglog.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
+import { sortedSetCommands } from './sorted-sets.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -32,6 +33,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...lcsCommands,
     ...hashCommands,
     ...hyperLogLogCommands,
+    ...sortedSetCommands,
   }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
