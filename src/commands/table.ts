@@ -195,3 +195,29 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
   for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) positions.push(i);
   return positions;
 }
+
+/**
+ * Positions of the key arguments of a command with movable keys (ZUNION, ZUNIONSTORE, ZMPOP, …), from
+ * its key specs: an index to begin at, then a range, or a count of keys read from an argument (keynum).
+ * Undefined when a spec is of another kind or the count is not a number: the command then runs where
+ * its fixed keys say, and checks its own arguments.
+ */
+export function movableKeyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | undefined {
+  const positions: number[] = [];
+  for (const keySpec of spec.info[8]) {
+    if (keySpec.begin_search.type !== 'index') return undefined;
+    const begin = keySpec.begin_search.spec.index as number;
+    const find = keySpec.find_keys.spec as Record<string, number>;
+    if (keySpec.find_keys.type === 'range') {
+      const last = find.lastkey >= 0 ? begin + find.lastkey : argv.length + find.lastkey;
+      for (let i = begin; i <= last && i < argv.length; i += find.keystep) positions.push(i);
+    } else if (keySpec.find_keys.type === 'keynum') {
+      if (begin + find.keynumidx >= argv.length) return undefined;
+      const count = Number(Buffer.from(argv[begin + find.keynumidx]).toString('latin1'));
+      if (!Number.isSafeInteger(count) || count < 0) return undefined;
+      const first = begin + find.firstkey;
+      for (let i = 0; i < count && first + i * find.keystep < argv.length; i++) positions.push(first + i * find.keystep);
+    } else return undefined;
+  }
+  return positions;
+}
