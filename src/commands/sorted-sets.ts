@@ -125,6 +125,47 @@ function lexCount(zset: SortedSetValue, bound: LexBound, lower: boolean): number
   });
 }
 
+/** Whether `member` is at or above the lower bound (`lower`), or at or below the upper one. */
+function withinLexBound(member: Uint8Array, bound: LexBound, lower: boolean): boolean {
+  if (bound.kind !== 'value') return lower === (bound.kind === 'min');
+  const order = compareMembers(member, bound.bytes);
+  if (order === 0) return !bound.exclusive;
+  return lower ? order > 0 : order < 0;
+}
+
+/**
+ * A lex range over a packed set, walked as Redis walks a listpack: after checking the range against
+ * the first and last members, from the first member at or above min (last at or below max when
+ * reversed), skipping `offset` members unchecked, then taking members while they stay within the
+ * other bound. Lex ranges are meant for members of one score, where this is the plain interval; over
+ * mixed scores this reproduces Redis's answers too.
+ */
+function packedLexSelection(zset: SortedSetValue, range: LexRange, reverse: boolean, offset: number, limit: number): [number, number] {
+  const members = copyRange(zset, 0, zset.length).map(([member]) => member);
+  const count = members.length;
+  const { min, max } = range;
+  const order = min.kind === 'value' && max.kind === 'value' ? compareMembers(min.bytes, max.bytes) : min.kind === 'min' || max.kind === 'max' ? -1 : 1;
+  const exclusive = (min.kind !== 'value' || min.exclusive) || (max.kind !== 'value' || max.exclusive);
+  if (order > 0 || (order === 0 && exclusive) || count === 0) return [0, 0];
+  if (!withinLexBound(members[count - 1], min, true) || !withinLexBound(members[0], max, false)) return [0, 0];
+  const fits = (taken: number) => limit < 0 || taken < limit;
+  if (!reverse) {
+    const first = members.findIndex((member) => withinLexBound(member, min, true));
+    if (first < 0 || !withinLexBound(members[first], max, false)) return [0, 0];
+    const start = Math.min(first + offset, count);
+    let end = start;
+    while (end < count && fits(end - start) && withinLexBound(members[end], max, false)) end++;
+    return [start, end];
+  }
+  let last = count - 1;
+  while (last >= 0 && !withinLexBound(members[last], max, false)) last--;
+  if (last < 0 || !withinLexBound(members[last], min, true)) return [0, 0];
+  const end = last - offset + 1;
+  let start = end;
+  while (start > 0 && fits(end - start) && withinLexBound(members[start - 1], min, true)) start--;
+  return end <= 0 ? [0, 0] : [start, end];
+}
+
 function lexInterval(zset: SortedSetValue, range: LexRange): [number, number] {
   const start = lexCount(zset, range.min, true);
   return [start, Math.max(start, lexCount(zset, range.max, false))];
@@ -191,48 +232,50 @@ function zaddGeneric(ctx: ExecutionContext, argv: readonly Buffer[], initialFlag
     scores.push(score);
   }
   const key = argv[1];
-  let found = zsetAt(ctx, key);
+  const found = zsetAt(ctx, key);
   if (found === undefined) return;
+  if (found === null && flags & XX) return flags & INCR ? ctx.reply.nullBulk() : ctx.reply.integer(0);
+  // A new set is linked to its key only once it holds something, so an -OOM leaves no empty key.
+  const large = ctx.limits['zset-max-listpack-entries'] === 0 || argv[at + 1].length > ctx.limits['zset-max-listpack-value'];
+  const target = found ?? { entry: 0, zset: SortedSetValue.create(ctx.db.arena, large) };
+  const zset = target.zset;
   let added = 0;
   let updated = 0;
   let processed = 0;
   let lastScore = 0;
-  if (found === null && !(flags & XX)) {
-    const large = ctx.limits['zset-max-listpack-entries'] === 0 || argv[at + 1].length > ctx.limits['zset-max-listpack-value'];
-    const zset = SortedSetValue.create(ctx.db.arena, large);
-    found = { entry: ctx.db.setCollection(key, ValueType.ZSet, zset.root), zset };
-  }
-  if (found !== null) {
-    const zset = found.zset;
-    try {
-      for (let i = 0; i < scores.length; i++) {
-        const member = argv[at + 2 * i + 1];
-        let score = scores[i];
-        const current = zset.score(member);
-        if (current !== undefined) {
-          if (flags & NX) continue;
-          if (flags & INCR) {
-            score += current;
-            if (Number.isNaN(score)) return ctx.reply.error(ERR_NAN_SCORE);
-          }
-          if ((flags & LT && score >= current) || (flags & GT && score <= current)) continue;
-          if (score !== current) {
-            zset.setScore(member, score);
-            updated++;
-          }
-        } else {
-          if (flags & XX) continue;
-          zset.convertIfNeeded(member, ctx.limits);
-          zset.insert(member, score);
-          added++;
+  let failure: string | undefined;
+  try {
+    for (let i = 0; i < scores.length; i++) {
+      const member = argv[at + 2 * i + 1];
+      let score = scores[i];
+      const current = zset.score(member);
+      if (current !== undefined) {
+        if (flags & NX) continue;
+        if (flags & INCR) score += current;
+        if (Number.isNaN(score)) {
+          failure = ERR_NAN_SCORE;
+          break;
         }
-        processed++;
-        lastScore = score;
+        if ((flags & LT && score >= current) || (flags & GT && score <= current)) continue;
+        if (score !== current) {
+          zset.setScore(member, score);
+          updated++;
+        }
+      } else {
+        if (flags & XX) continue;
+        zset.convertIfNeeded(member, ctx.limits);
+        zset.insert(member, score);
+        added++;
       }
-    } finally {
-      ctx.db.setCollectionRoot(found.entry, zset.root);
+      processed++;
+      lastScore = score;
     }
+  } finally {
+    if (target.entry !== 0) ctx.db.setCollectionRoot(target.entry, zset.root);
+    else if (zset.length > 0) ctx.db.setCollection(key, ValueType.ZSet, zset.root);
+    else freeCollection(ctx.db.arena, zset.root);
   }
+  if (failure !== undefined) return ctx.reply.error(failure);
   if (!(flags & INCR)) return ctx.reply.integer(flags & CH ? added + updated : added);
   if (processed > 0) ctx.reply.double(lastScore);
   else ctx.reply.nullBulk();
@@ -304,7 +347,9 @@ const zlexcount: CommandHandler = (ctx, argv) => {
   if (range === undefined) return ctx.reply.error(ERR_LEX_RANGE);
   const found = zsetAt(ctx, argv[1]);
   if (found === undefined) return;
-  const [start, end] = found === null ? [0, 0] : lexInterval(found.zset, range);
+  if (found === null) return ctx.reply.integer(0);
+  const request: RangeRequest = { type: RangeType.Lex, reverse: false, withScores: false, offset: 0, limit: -1, minArg: argv[2], maxArg: argv[3] };
+  const [start, end] = selectedInterval(found.zset, request, { lex: range });
   ctx.reply.integer(end - start);
 };
 
@@ -413,8 +458,9 @@ function selectedInterval(zset: SortedSetValue, request: RangeRequest, range: Pa
     // A reversed rank range counts from the top: map it onto ascending ranks.
     return request.reverse ? [length - to, length - from] : [from, to];
   }
-  let [start, end] = 'score' in range ? scoreInterval(zset, range.score) : lexInterval(zset, range.lex);
   if (request.offset < 0) return [0, 0];
+  if ('lex' in range && zset.isPacked) return packedLexSelection(zset, range.lex, request.reverse, request.offset, request.limit);
+  let [start, end] = 'score' in range ? scoreInterval(zset, range.score) : lexInterval(zset, range.lex);
   const count = end - start;
   const skip = Math.min(request.offset, count);
   const take = request.limit < 0 ? count - skip : Math.min(request.limit, count - skip);
@@ -598,6 +644,14 @@ const zrandmember: CommandHandler = (ctx, argv) => {
   if (count < 0) {
     // Repetitions allowed: each pick is independent.
     for (let i = -Number(count); i > 0; i--) picks.push(zset.randomElement(Math.random));
+  } else if (!zset.isPacked && Number(count) * 3 <= size) {
+    // A small share of a large set: sample until enough distinct members (Redis's "CASE 4").
+    const chosen = new Map<string, [Buffer, number]>();
+    while (chosen.size < Number(count)) {
+      const element = zset.randomElement(Math.random);
+      chosen.set(element[0].toString('latin1'), element);
+    }
+    picks.push(...chosen.values());
   } else {
     const all = copyRange(zset, 0, size);
     const wanted = Math.min(Number(count), size);

@@ -111,6 +111,13 @@ describe('sorted set commands against a real redis-server 7', () => {
       'ZRANGEBYLEX z - +', 'ZRANGEBYLEX z [a (c', 'ZRANGEBYLEX z - + LIMIT 1 2', 'ZRANGEBYLEX z - + LIMIT -1 2', 'ZRANGEBYLEX z - + WITHSCORES',
       'ZREVRANGEBYLEX z + -', 'ZREVRANGEBYLEX z (d [a LIMIT 1 5', 'ZREVRANGEBYLEX z - +', 'ZRANGE z [b [e BYLEX', 'ZRANGE z [e [b BYLEX REV LIMIT 0 2',
       'ZRANGE z - + BYLEX WITHSCORES', 'ZRANGEBYLEX z a b', 'ZREMRANGEBYLEX z [b (d', 'ZRANGE z 0 -1', 'ZREMRANGEBYLEX z x y', 'ZREMRANGEBYLEX z - +', 'EXISTS z',
+      'ZLEXCOUNT z - -', 'ZLEXCOUNT z [a [a', 'ZLEXCOUNT z (a [a', 'ZADD z 0 a', 'ZLEXCOUNT z [a [a', 'ZLEXCOUNT z [a (a', 'ZLEXCOUNT z - -', 'ZLEXCOUNT z + +',
+    ],
+    'lex ranges over mixed scores (packed, walked as Redis walks a listpack)': [
+      'ZADD z 1 d 2 a 3 e 4 b 5 f 6 c 7 g', 'ZRANGEBYLEX z - +', 'ZRANGEBYLEX z [b [f', 'ZRANGEBYLEX z (a [e', 'ZRANGEBYLEX z [b + LIMIT 1 2',
+      'ZRANGEBYLEX z [a [c LIMIT 1 5', 'ZREVRANGEBYLEX z [f [b', 'ZREVRANGEBYLEX z + - LIMIT 2 2', 'ZREVRANGEBYLEX z [e (a LIMIT 1 3', 'ZLEXCOUNT z [b [f',
+      'ZLEXCOUNT z - [c', 'ZLEXCOUNT z [e +', 'ZLEXCOUNT z [h +', 'ZLEXCOUNT z - (d', 'ZRANGE z [c [f BYLEX', 'ZRANGE z [f [c BYLEX REV',
+      'ZRANGESTORE d z [b [f BYLEX', 'ZRANGE d 0 -1', 'ZREMRANGEBYLEX z [c [f', 'ZRANGE z 0 -1', 'ZREMRANGEBYLEX z - +', 'ZRANGE z 0 -1',
     ],
     'pops': [
       'ZADD z 1 a 2 b 3 c 4 d 5 e', 'ZPOPMIN z', 'ZPOPMAX z', 'ZPOPMIN z 2', 'ZPOPMIN z 0', 'ZPOPMIN z -1', 'ZPOPMIN z x', 'ZPOPMIN z 1 2',
@@ -225,6 +232,21 @@ describe('sorted set commands against a real redis-server 7', () => {
       expect(mismatches, mismatches.join('\n')).toEqual([]);
     });
   }
+
+  it('answers ZRANDMEMBER with members and scores of the set, distinct for a positive count', () => {
+    const sabre = new InProcessSabre(3);
+    for (const size of [5, 100, 2000]) {
+      sabre.run(argvOf(['DEL', 'z']));
+      sabre.run(argvOf(['ZADD', 'z', ...members(size, 'm', (i) => String(i * 2))]));
+      for (const count of [1, 3, Math.floor(size / 3), Math.floor(size / 2), size - 1, size, size + 5, -1, -7, -size * 2]) {
+        const reply = parseReply(sabre.run(argvOf(['ZRANDMEMBER', 'z', String(count), 'WITHSCORES'])));
+        const items = elements(reply).map((item) => elements(item));
+        expect(items.length).toBe(count > 0 ? Math.min(count, size) : -count);
+        for (const [member, score] of items) expect(score).toEqual({ type: 'double', value: Number(text(member).slice(1)) * 2 });
+        if (count > 0) expect(new Set(items.map(([member]) => text(member))).size).toBe(items.length);
+      }
+    }
+  });
 
   it('keeps a skiplist set in order with correct ranks through random inserts, updates and removals', () => {
     const sabre = new InProcessSabre(2);
