@@ -79,6 +79,7 @@ describe('sorted set commands against a real redis-server 7', () => {
       ['ZADD', 'z', ' 1', 'sp'], ['ZADD', 'z', '1 ', 'sp'], ['ZADD', 'z', '', 'e'], 'ZADD z -0 negzero', 'ZADD z 0.1 a 1.1 b 1e20 c 1.5e-7 d 123456789012345678 e',
       'ZRANGE z 0 -1 WITHSCORES', 'ZSCORE z negzero', 'ZSCORE z i', 'ZMSCORE z a nope i ni', 'ZINCRBY z 1 a', 'ZINCRBY z x a', 'ZINCRBY z nan a',
       'ZINCRBY z inf ni', 'ZINCRBY z 5 fresh', 'ZADD z 4.9406564584124654e-324 denorm', 'ZSCORE z denorm', 'ZADD z 1.7976931348623157e308 huge', 'ZSCORE z huge',
+      'ZADD z 1000000000000000.25 tie1 -1000000000000000.75 tie2 1125899906842624.125 tie3 0.3 d3', 'ZRANGE z 0 -1 WITHSCORES',
       'ZADD z INFINITY big', 'ZADD z -Infinity small', 'ZADD z .5 dot', 'ZADD z 5. dot2', 'ZADD z 1E3 exp', 'ZRANGE z 0 -1 WITHSCORES',
     ],
     'wrong types': [
@@ -164,6 +165,18 @@ describe('sorted set commands against a real redis-server 7', () => {
       'ZSCAN z 0', 'ZSCAN z 0 MATCH a*', 'ZSCAN z x', 'ZSCAN z 0 COUNT 0', 'ZADD f 1.5 a 1e20 b -0 c inf d', 'ZSCAN f 0',
     ],
   };
+  // Scores of every magnitude, and exact ties at the 18th digit (m / 4 and m / 8 for 53-bit m), formatted as Redis does.
+  const random = new Random(11);
+  const doubles = Array.from({ length: 400 }, (_, i) => {
+    const mantissa = 2 ** 52 + Math.floor(random.next() * 2 ** 52);
+    if (i % 4 === 0) return mantissa / 4;
+    if (i % 4 === 1) return -mantissa / 8;
+    return (random.next() - 0.5) * 10 ** random.int(-40, 40);
+  });
+  cases['scores of every magnitude'] = [
+    ['ZADD', 'z', ...doubles.flatMap((score, i) => [String(score), `m${i}`])], 'ZRANGE z 0 -1 WITHSCORES', 'ZSCAN z 0 COUNT 1000',
+    ['ZMSCORE', 'z', ...doubles.map((_, i) => `m${i}`)],
+  ];
   edgeCaseTests(pair, cases, agree);
 
   function zsetCommand(random: Random): () => Buffer[] {
