@@ -27,8 +27,8 @@
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { Dict } from '../shard/dict.js';
-import { E_VALUE, ValueType } from '../shard/entry.js';
-import { entryKeyBytes, freeEntryShell, newEntry } from '../shard/entry-store.js';
+import { E_KEY_LENGTH, E_VALUE, ValueType, keyOffset } from '../shard/entry.js';
+import { entryFlags, entryKeyBytes, freeEntryShell, newEntry } from '../shard/entry-store.js';
 import { hashKey } from '../shard/hash.js';
 import { readWord, writeWord } from '../shard/arena-words.js';
 import { CollectionEncoding } from './collection.js';
@@ -142,7 +142,21 @@ export class SkipList {
   /** Whether `node` sorts before (score, member). */
   private before(node: number, score: number, member: Uint8Array): boolean {
     const own = this.score(node);
-    return own < score || (own === score && compareMembers(this.member(node), member) < 0);
+    return own < score || (own === score && this.compareMember(node, member) < 0);
+  }
+
+  /** compareMembers(node's member, member), in place: the search path allocates nothing. */
+  private compareMember(node: number, member: Uint8Array): number {
+    const entry = readWord(this.arena, node, N_MEMBER);
+    const u8 = this.arena.u8[segmentOf(entry)];
+    const at = byteOffsetOf(entry) + keyOffset(entryFlags(this.arena, entry));
+    const length = readWord(this.arena, entry, E_KEY_LENGTH);
+    const shared = Math.min(length, member.length);
+    for (let i = 0; i < shared; i++) {
+      const difference = u8[at + i] - member[i];
+      if (difference !== 0) return difference;
+    }
+    return length - member.length;
   }
 
   // ---------------------------------------------------------------- member index
