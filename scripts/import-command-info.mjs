@@ -18,6 +18,9 @@ const names = `
   hrandfield hscan
   pfadd pfcount pfmerge pfdebug pfselftest
   lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset linsert lrem ltrim lpos lmove rpoplpush lmpop
+  zadd zincrby zrem zcard zscore zmscore zrank zrevrank zcount zlexcount zrange zrangestore zrangebyscore
+  zrevrangebyscore zrangebylex zrevrangebylex zrevrange zremrangebyrank zremrangebyscore zremrangebylex
+  zpopmin zpopmax zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -7,6 +7,7 @@
  *   HashTable   [u8 tag, 3 bytes 0][u32 Dict header handle]: a dictionary of entries whose key is the
  *               element (hash field) and whose value is its value (hash-table.ts)
  *   Quicklist   a list's root: its node records, each node a packed sequence (list.ts)
+ *   Skiplist    a sorted set's skiplist and member index (skiplist.ts)
  *
  * Freeing a collection frees every allocation it owns: a large hash's every field entry, its tables
  * and its root; a list's every node and its root.
@@ -15,11 +16,13 @@ import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { packedFree } from './packed.js';
 import { hashTableFree } from './hash-table.js';
 import { listFree } from './list.js';
+import { SkipList } from './skiplist.js';
 
 export const enum CollectionEncoding {
   Packed = 1,
   HashTable = 2,
   Quicklist = 3,
+  Skiplist = 4,
 }
 
 export function collectionEncoding(arena: Arena, root: number): CollectionEncoding {
@@ -30,5 +33,6 @@ export function freeCollection(arena: Arena, root: number): void {
   const encoding = collectionEncoding(arena, root);
   if (encoding === CollectionEncoding.Packed) packedFree(arena, root);
   else if (encoding === CollectionEncoding.Quicklist) listFree(arena, root);
+  else if (encoding === CollectionEncoding.Skiplist) new SkipList(arena, root).free();
   else hashTableFree(arena, root);
 }

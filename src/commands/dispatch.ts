@@ -21,6 +21,7 @@ import { hyperLogLogCommands } from './hyperloglog.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { listCommands } from './lists.js';
+import { sortedSetCommands } from './sorted-sets.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -34,6 +35,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...hashCommands,
     ...hyperLogLogCommands,
     ...listCommands,
+    ...sortedSetCommands,
   }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));

@@ -385,14 +385,15 @@ function safeIntegerText(value: number): string {
  * A double as Redis 7.0 prints it (addReplyDouble: `%.17g`, and inf / -inf spelled out): 17 significant
  * digits, trailing zeros dropped, exponent form below 1e-4 and from 1e17 (`1.1000000000000001`,
  * `1.0000000000000001e-05`, `1e+20`). JavaScript's toExponential(16) gives the same correctly rounded 17
- * digits; the two differ only on an exact decimal tie at the 18th digit, where printf rounds to even.
+ * digits but for an exact decimal tie at the 18th digit, which printf rounds to even and JavaScript up
+ * (1000000000000000.25 is `1000000000000000.2` in Redis): seventeenDigits handles that case.
  */
 export function formatDouble(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const exponential = value.toExponential(16);
+  const exponential = seventeenDigits(value);
   const e = exponential.indexOf('e');
   const exponent = Number(exponential.slice(e + 1));
   const negative = value < 0;
@@ -407,4 +408,48 @@ export function formatDouble(value: number): string {
   const whole = digits.slice(0, exponent + 1);
   const fraction = digits.slice(exponent + 1).replace(/0+$/, '');
   return `${sign}${whole}${fraction === '' ? '' : `.${fraction}`}`;
+}
+
+const doubleBits = new Float64Array(1);
+const doubleWords = new Uint32Array(doubleBits.buffer);
+
+/** |value| (finite, non-zero) as mantissa × 2^exponent, both exact. */
+function binaryParts(value: number): [bigint, number] {
+  doubleBits[0] = value;
+  const high = doubleWords[1];
+  const biased = (high >>> 20) & 0x7ff;
+  const fraction = (BigInt(high & 0xfffff) << 32n) | BigInt(doubleWords[0]);
+  return biased === 0 ? [fraction, -1074] : [fraction | (1n << 52n), biased - 1075];
+}
+
+/** Whether |value| is exactly digits × 10^power. */
+function equalsDecimal(value: number, digits: bigint, power: number): boolean {
+  const [mantissa, exponent] = binaryParts(value);
+  let left = mantissa;
+  let right = digits;
+  if (exponent >= 0) left <<= BigInt(exponent);
+  else right <<= BigInt(-exponent);
+  if (power >= 0) right *= 10n ** BigInt(power);
+  else left *= 10n ** BigInt(-power);
+  return left === right;
+}
+
+/** value.toExponential(16), with an exact tie at the 18th significant digit rounded to even as printf does. */
+function seventeenDigits(value: number): string {
+  const rounded = value.toExponential(16);
+  const longer = value.toExponential(17);
+  const e = longer.indexOf('e');
+  if (longer[e - 1] !== '5') return rounded;
+  const exponent = Number(longer.slice(e + 1));
+  const digits = BigInt(longer.slice(value < 0 ? 1 : 0, e).replace('.', ''));
+  if (!equalsDecimal(value, digits, exponent - 17)) return rounded;
+  let kept = digits / 10n;
+  if (kept % 2n === 1n) kept += 1n;
+  let text = kept.toString();
+  let power = exponent;
+  if (text.length > 17) {
+    text = text.slice(0, 17);
+    power++;
+  }
+  return `${value < 0 ? '-' : ''}${text[0]}.${text.slice(1)}e${power < 0 ? '-' : '+'}${Math.abs(power)}`;
 }

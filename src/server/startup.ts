@@ -31,6 +31,8 @@ const ACTED_ON = new Set([
   'slowlog-max-len',
   'hash-max-listpack-entries',
   'hash-max-listpack-value',
+  'zset-max-listpack-entries',
+  'zset-max-listpack-value',
   'hll-sparse-max-bytes',
   'list-max-listpack-size',
   'shards',

@@ -12,12 +12,15 @@
  *   ... value         by type: a string is its bytes; a hash is its fields and values, each as
  *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed);
  *                     a list is its elements head to tail, each as u32 length + bytes
+ *                     a sorted set is its members in order, each as u32 length + bytes + f64 score,
+ *                     with the encoding byte saying 1 for a skiplist (0: packed)
  *
  * The type byte comes first so that a value can never be restored as another type: a type without a
  * codec here is refused on both sides (dumpKey returns undefined, restoreKey 0), and each collection
  * type adds its codec when it arrives.
  */
 import { HashValue, type HashBytes } from '../collections/hash.js';
+import { SortedSetValue, memberBytes } from '../collections/zset.js';
 import { freeCollection } from '../collections/collection.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
 import { ListValue } from '../collections/list.js';
@@ -28,7 +31,14 @@ const DUMP_FORMAT = 1;
 const HEADER_BYTES = 12;
 
 /** A restored collection keeps the encoding it was dumped with, as Redis's COPY keeps its object's. */
-const NEVER_CONVERT: CollectionLimits = { ...defaultCollectionLimits(), 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity, 'hll-sparse-max-bytes': Infinity };
+const NEVER_CONVERT: CollectionLimits = {
+  ...defaultCollectionLimits(),
+  'hash-max-listpack-entries': Infinity,
+  'hash-max-listpack-value': Infinity,
+  'hll-sparse-max-bytes': Infinity,
+  'zset-max-listpack-entries': Infinity,
+  'zset-max-listpack-value': Infinity,
+};
 const TABLE_ENCODING = 1;
 
 function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {
@@ -62,6 +72,7 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
     return dump;
   }
   if (type === ValueType.List) return dumpList(db, entry);
+  if (type === ValueType.ZSet) return dumpSortedSet(db, entry);
   if (type !== ValueType.Hash) return undefined;
   const hash = new HashValue(db.arena, db.collectionRoot(entry));
   let length = 0;
@@ -119,6 +130,36 @@ function restoreHash(db: Database, bytes: Buffer): number {
   return hash.root;
 }
 
+function dumpSortedSet(db: Database, entry: number): Buffer {
+  const zset = new SortedSetValue(db.arena, db.collectionRoot(entry));
+  let length = 0;
+  zset.forRange(0, zset.length, false, (member) => (length += 12 + member.length));
+  const dump = dumpHeader(db, entry, zset.isPacked ? 0 : TABLE_ENCODING, length);
+  let at = HEADER_BYTES;
+  zset.forRange(0, zset.length, false, (member, score) => {
+    at = writeItem(dump, at, member);
+    at = dump.writeDoubleLE(score, at);
+  });
+  return dump;
+}
+
+/** The sorted set a dump's value holds, built in `db`'s arena (not yet any key's). */
+function restoreSortedSet(db: Database, bytes: Buffer): number {
+  const zset = SortedSetValue.create(db.arena, bytes[2] === TABLE_ENCODING);
+  try {
+    for (let at = HEADER_BYTES; at < bytes.length; ) {
+      const length = bytes.readUInt32LE(at);
+      const member = memberBytes(bytes.subarray(at + 4, at + 4 + length));
+      zset.insert(member, bytes.readDoubleLE(at + 4 + length));
+      at += 12 + length;
+    }
+  } catch (error) {
+    freeCollection(db.arena, zset.root);
+    throw error;
+  }
+  return zset.root;
+}
+
 /** The type a dump holds, or undefined when it is not a dump of this format. */
 export function dumpType(dump: Uint8Array): ValueType | undefined {
   return dump.length >= HEADER_BYTES && dump[0] === DUMP_FORMAT ? (dump[1] as ValueType) : undefined;
@@ -131,12 +172,12 @@ export function dumpType(dump: Uint8Array): ValueType | undefined {
  */
 export function restoreKey(db: Database, key: Uint8Array, dump: Uint8Array): number {
   const type = dumpType(dump);
-  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.List) return 0;
+  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.List && type !== ValueType.ZSet) return 0;
   const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
   const at = bytes.readBigInt64LE(4);
   const expiry: ExpiryTime = at === -1n ? ExpiryChange.Clear : Number.isSafeInteger(Number(at)) ? Number(at) : at;
-  if (type === ValueType.Hash || type === ValueType.List) {
-    const root = type === ValueType.Hash ? restoreHash(db, bytes) : restoreList(db, bytes);
+  if (type === ValueType.Hash || type === ValueType.List || type === ValueType.ZSet) {
+    const root = type === ValueType.Hash ? restoreHash(db, bytes) : type === ValueType.List ? restoreList(db, bytes) : restoreSortedSet(db, bytes);
     try {
       return db.setCollection(key, type, root, expiry);
     } catch (error) {
