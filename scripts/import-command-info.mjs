@@ -17,6 +17,8 @@ const names = `
   hset hsetnx hget hmget hmset hdel hlen hstrlen hexists hkeys hvals hgetall hincrby hincrbyfloat
   hrandfield hscan
   pfadd pfcount pfmerge pfdebug pfselftest
+  sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
+  sunion sunionstore sdiff sdiffstore sscan
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

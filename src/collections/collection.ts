@@ -5,7 +5,9 @@
  *
  *   Packed      a packed sequence (packed.ts): the small encoding (Redis's listpack)
  *   HashTable   [u8 tag, 3 bytes 0][u32 Dict header handle]: a dictionary of entries whose key is the
- *               element (hash field) and whose value is its value (hash-table.ts)
+ *               element (hash field) and whose value is its value (hash-table.ts); a large set's
+ *               members are its keys, with empty values
+ *   Intset      a sorted array of integers (intset.ts): a small set whose members are all integers
  *
  * Freeing a collection frees every allocation it owns: a large hash's every field entry, its tables
  * and its root.
@@ -13,10 +15,12 @@
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { packedFree } from './packed.js';
 import { hashTableFree } from './hash-table.js';
+import { intsetFree } from './intset.js';
 
 export const enum CollectionEncoding {
   Packed = 1,
   HashTable = 2,
+  Intset = 3,
 }
 
 export function collectionEncoding(arena: Arena, root: number): CollectionEncoding {
@@ -24,6 +28,8 @@ export function collectionEncoding(arena: Arena, root: number): CollectionEncodi
 }
 
 export function freeCollection(arena: Arena, root: number): void {
-  if (collectionEncoding(arena, root) === CollectionEncoding.Packed) packedFree(arena, root);
+  const encoding = collectionEncoding(arena, root);
+  if (encoding === CollectionEncoding.Packed) packedFree(arena, root);
+  else if (encoding === CollectionEncoding.Intset) intsetFree(arena, root);
   else hashTableFree(arena, root);
 }

@@ -4,7 +4,7 @@
  * A shard keeps one CollectionLimits for all its databases; the server passes the configured values
  * when it starts the shards and sends every shard the new ones on CONFIG SET (ShardOp.SetLimits).
  */
-export const COLLECTION_LIMIT_NAMES = ['hash-max-listpack-entries', 'hash-max-listpack-value', 'hll-sparse-max-bytes'] as const;
+export const COLLECTION_LIMIT_NAMES = ['hash-max-listpack-entries', 'hash-max-listpack-value', 'hll-sparse-max-bytes', 'set-max-intset-entries'] as const;
 
 export type CollectionLimitName = (typeof COLLECTION_LIMIT_NAMES)[number];
 
@@ -12,5 +12,5 @@ export type CollectionLimits = Record<CollectionLimitName, number>;
 
 /** Redis 7.0's defaults. */
 export function defaultCollectionLimits(): CollectionLimits {
-  return { 'hash-max-listpack-entries': 512, 'hash-max-listpack-value': 64, 'hll-sparse-max-bytes': 3000 };
+  return { 'hash-max-listpack-entries': 512, 'hash-max-listpack-value': 64, 'hll-sparse-max-bytes': 3000, 'set-max-intset-entries': 512 };
 }

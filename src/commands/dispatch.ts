@@ -20,6 +20,7 @@ import { keyCommands } from './keys.js';
 import { hyperLogLogCommands } from './hyperloglog.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
+import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -31,6 +32,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...bitfieldCommands,
     ...lcsCommands,
     ...hashCommands,
+    ...setCommands,
     ...hyperLogLogCommands,
   }),
 );

@@ -150,6 +150,7 @@ function valueEncoding(db: Database, entry: number): string {
   const type = db.type(entry);
   if (type === ValueType.String) return stringEncoding(db, entry);
   if (type === ValueType.Hash) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Packed ? 'listpack' : 'hashtable';
+  if (type === ValueType.Set) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Intset ? 'intset' : 'hashtable';
   // Redis says "unknown" for an encoding it cannot name.
   return 'unknown';
 }

@@ -32,6 +32,7 @@ const ACTED_ON = new Set([
   'hash-max-listpack-entries',
   'hash-max-listpack-value',
   'hll-sparse-max-bytes',
+  'set-max-intset-entries',
   'shards',
 ]);
 

@@ -10,13 +10,15 @@
  *   u8  0
  *   i64 expiry        absolute ms since the epoch, little-endian; -1 for none
  *   ... value         by type: a string is its bytes; a hash is its fields and values, each as
- *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed)
+ *                     u32 length + bytes, with the encoding byte saying 1 for a table (0: packed);
+ *                     a set is its members the same way (encoding byte 1 for a table, 0: intset)
  *
  * The type byte comes first so that a value can never be restored as another type: a type without a
  * codec here is refused on both sides (dumpKey returns undefined, restoreKey 0), and each collection
  * type adds its codec when it arrives.
  */
 import { HashValue, type HashBytes } from '../collections/hash.js';
+import { SetValue, memberReply } from '../collections/set.js';
 import { freeCollection } from '../collections/collection.js';
 import type { CollectionLimits } from '../collections/limits.js';
 import { ExpiryChange, type Database, type ExpiryTime } from './database.js';
@@ -26,7 +28,12 @@ const DUMP_FORMAT = 1;
 const HEADER_BYTES = 12;
 
 /** A restored collection keeps the encoding it was dumped with, as Redis's COPY keeps its object's. */
-const NEVER_CONVERT: CollectionLimits = { 'hash-max-listpack-entries': Infinity, 'hash-max-listpack-value': Infinity, 'hll-sparse-max-bytes': Infinity };
+const NEVER_CONVERT: CollectionLimits = {
+  'hash-max-listpack-entries': Infinity,
+  'hash-max-listpack-value': Infinity,
+  'hll-sparse-max-bytes': Infinity,
+  'set-max-intset-entries': Infinity,
+};
 const TABLE_ENCODING = 1;
 
 function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {
@@ -59,6 +66,7 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
     dump.set(value, HEADER_BYTES);
     return dump;
   }
+  if (type === ValueType.Set) return dumpSet(db, entry);
   if (type !== ValueType.Hash) return undefined;
   const hash = new HashValue(db.arena, db.collectionRoot(entry));
   let length = 0;
@@ -67,6 +75,38 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
   let at = HEADER_BYTES;
   hash.forEach((field, value) => (at = writeItem(dump, writeItem(dump, at, field), value)));
   return dump;
+}
+
+function dumpSet(db: Database, entry: number): Buffer {
+  const set = new SetValue(db.arena, db.collectionRoot(entry));
+  const members: (Uint8Array | string)[] = [];
+  let length = 0;
+  set.forEach((member) => {
+    const item = memberReply(member);
+    members.push(item);
+    length += 4 + item.length;
+  });
+  const dump = dumpHeader(db, entry, set.isIntset ? 0 : TABLE_ENCODING, length);
+  let at = HEADER_BYTES;
+  for (const member of members) at = writeItem(dump, at, member);
+  return dump;
+}
+
+/** The set a dump's value holds, built in `db`'s arena (not yet any key's). */
+function restoreSet(db: Database, bytes: Buffer): number {
+  const set = SetValue.createIntset(db.arena);
+  try {
+    if (bytes[2] === TABLE_ENCODING) set.convertToTable();
+    for (let at = HEADER_BYTES; at < bytes.length; ) {
+      const length = bytes.readUInt32LE(at);
+      set.add(bytes.subarray(at + 4, at + 4 + length), NEVER_CONVERT);
+      at += 4 + length;
+    }
+  } catch (error) {
+    set.free();
+    throw error;
+  }
+  return set.root;
 }
 
 /** The hash a dump's value holds, built in `db`'s arena (not yet any key's). */
@@ -101,12 +141,12 @@ export function dumpType(dump: Uint8Array): ValueType | undefined {
  */
 export function restoreKey(db: Database, key: Uint8Array, dump: Uint8Array): number {
   const type = dumpType(dump);
-  if (type !== ValueType.String && type !== ValueType.Hash) return 0;
+  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.Set) return 0;
   const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
   const at = bytes.readBigInt64LE(4);
   const expiry: ExpiryTime = at === -1n ? ExpiryChange.Clear : Number.isSafeInteger(Number(at)) ? Number(at) : at;
-  if (type === ValueType.Hash) {
-    const root = restoreHash(db, bytes);
+  if (type === ValueType.Hash || type === ValueType.Set) {
+    const root = type === ValueType.Hash ? restoreHash(db, bytes) : restoreSet(db, bytes);
     try {
       return db.setCollection(key, type, root, expiry);
     } catch (error) {
