@@ -195,3 +195,22 @@ export function keyPositions(spec: CommandSpec, argc: number): number[] {
   for (let i = spec.firstKey; i <= last && i < argc; i += spec.keyStep) positions.push(i);
   return positions;
 }
+
+/**
+ * Positions of the key arguments of a command whose keys move (`movablekeys`) and whose key specs say
+ * where: an index, then a count of keys read from an argument (SINTERCARD numkeys key …). Undefined when
+ * the specs are of another kind or the count is not a usable number; the shard then answers the error.
+ */
+export function movableKeyPositions(spec: CommandSpec, argv: readonly Uint8Array[]): number[] | undefined {
+  const positions: number[] = [];
+  for (const keySpec of spec.info[8]) {
+    if (keySpec.begin_search.type !== 'index' || keySpec.find_keys.type !== 'keynum') return undefined;
+    const begin = keySpec.begin_search.spec.index as number;
+    const { keynumidx, firstkey, keystep } = keySpec.find_keys.spec as { keynumidx: number; firstkey: number; keystep: number };
+    const countArg = argv[begin + keynumidx];
+    const count = countArg === undefined ? NaN : Number(Buffer.from(countArg).toString('latin1'));
+    if (!Number.isSafeInteger(count) || count < 1 || begin + firstkey + (count - 1) * keystep >= argv.length) return undefined;
+    for (let i = 0; i < count; i++) positions.push(begin + firstkey + i * keystep);
+  }
+  return positions;
+}

@@ -14,7 +14,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
-import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
+import { CommandFlag, CommandTable, arityMatches, movableKeyPositions, type CommandSpec } from '../commands/table.js';
 import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import type { ShardStats } from '../shard/shard.js';
@@ -438,6 +438,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard every key of the command lives on (shard 0 for keyless ones), or -1 when they are spread. */
   private shardFor(spec: CommandSpec, argc: number, argv: readonly Buffer[]): number {
+    if (spec.flags & CommandFlag.movablekeys) return this.shardOfPositions(movableKeyPositions(spec, argv) ?? [], argv);
     if (spec.firstKey === 0 || spec.firstKey >= argc) return 0;
     const last = spec.lastKey >= 0 ? spec.lastKey : argc + spec.lastKey;
     const slotToShard = this.slotToShard;
@@ -446,5 +447,12 @@ export class Front implements OutputScheduler, ServerContext {
       if (slotToShard[keySlot(argv[i])] !== first) return -1;
     }
     return first;
+  }
+
+  /** The shard every key at `positions` lives on (shard 0 for none), or -1 when they are spread. */
+  private shardOfPositions(positions: readonly number[], argv: readonly Buffer[]): number {
+    if (positions.length === 0) return 0;
+    const first = this.slotToShard[keySlot(argv[positions[0]])];
+    return positions.every((at) => this.slotToShard[keySlot(argv[at])] === first) ? first : -1;
   }
 }
