@@ -5,9 +5,11 @@
  *
  *   Packed      a packed sequence (packed.ts): the small encoding (Redis's listpack)
  *   HashTable   [u8 tag, 3 bytes 0][u32 Dict header handle]: a dictionary of entries whose key is the
- *               element (hash field) and whose value is its value (hash-table.ts)
+ *               element (hash field) and whose value is its value (hash-table.ts); a large set's
+ *               members are its keys, with empty values
  *   Quicklist   a list's root: its node records, each node a packed sequence (list.ts)
  *   Skiplist    a sorted set's skiplist and member index (skiplist.ts)
+ *   Intset      a sorted array of integers (intset.ts): a small set whose members are all integers
  *
  * Freeing a collection frees every allocation it owns: a large hash's every field entry, its tables
  * and its root; a list's every node and its root.
@@ -17,12 +19,14 @@ import { packedFree } from './packed.js';
 import { hashTableFree } from './hash-table.js';
 import { listFree } from './list.js';
 import { SkipList } from './skiplist.js';
+import { intsetFree } from './intset.js';
 
 export const enum CollectionEncoding {
   Packed = 1,
   HashTable = 2,
   Quicklist = 3,
   Skiplist = 4,
+  Intset = 5,
 }
 
 export function collectionEncoding(arena: Arena, root: number): CollectionEncoding {
@@ -34,5 +38,6 @@ export function freeCollection(arena: Arena, root: number): void {
   if (encoding === CollectionEncoding.Packed) packedFree(arena, root);
   else if (encoding === CollectionEncoding.Quicklist) listFree(arena, root);
   else if (encoding === CollectionEncoding.Skiplist) new SkipList(arena, root).free();
+  else if (encoding === CollectionEncoding.Intset) intsetFree(arena, root);
   else hashTableFree(arena, root);
 }

@@ -11,6 +11,7 @@ export const COLLECTION_LIMIT_NAMES = [
   'list-max-listpack-size',
   'zset-max-listpack-entries',
   'zset-max-listpack-value',
+  'set-max-intset-entries',
 ] as const;
 
 export type CollectionLimitName = (typeof COLLECTION_LIMIT_NAMES)[number];
@@ -26,5 +27,6 @@ export function defaultCollectionLimits(): CollectionLimits {
     'list-max-listpack-size': -2,
     'zset-max-listpack-entries': 128,
     'zset-max-listpack-value': 64,
+    'set-max-intset-entries': 512,
   };
 }

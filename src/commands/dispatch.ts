@@ -22,6 +22,7 @@ import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { listCommands } from './lists.js';
 import { sortedSetCommands } from './sorted-sets.js';
+import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -33,6 +34,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...bitfieldCommands,
     ...lcsCommands,
     ...hashCommands,
+    ...setCommands,
     ...hyperLogLogCommands,
     ...listCommands,
     ...sortedSetCommands,

@@ -152,6 +152,7 @@ function valueEncoding(db: Database, entry: number): string {
   if (type === ValueType.Hash) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Packed ? 'listpack' : 'hashtable';
   if (type === ValueType.List) return 'quicklist';
   if (type === ValueType.ZSet) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Packed ? 'listpack' : 'skiplist';
+  if (type === ValueType.Set) return collectionEncoding(db.arena, db.collectionRoot(entry)) === CollectionEncoding.Intset ? 'intset' : 'hashtable';
   // Redis says "unknown" for an encoding it cannot name.
   return 'unknown';
 }

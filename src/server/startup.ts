@@ -35,6 +35,7 @@ const ACTED_ON = new Set([
   'zset-max-listpack-value',
   'hll-sparse-max-bytes',
   'list-max-listpack-size',
+  'set-max-intset-entries',
   'shards',
 ]);
 

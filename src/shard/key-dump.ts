@@ -14,6 +14,7 @@
  *                     a list is its elements head to tail, each as u32 length + bytes
  *                     a sorted set is its members in order, each as u32 length + bytes + f64 score,
  *                     with the encoding byte saying 1 for a skiplist (0: packed)
+ *                     a set is its members the same way (encoding byte 1 for a table, 0: intset)
  *
  * The type byte comes first so that a value can never be restored as another type: a type without a
  * codec here is refused on both sides (dumpKey returns undefined, restoreKey 0), and each collection
@@ -21,6 +22,7 @@
  */
 import { HashValue, type HashBytes } from '../collections/hash.js';
 import { SortedSetValue, memberBytes } from '../collections/zset.js';
+import { SetValue, memberReply } from '../collections/set.js';
 import { freeCollection } from '../collections/collection.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
 import { ListValue } from '../collections/list.js';
@@ -38,6 +40,7 @@ const NEVER_CONVERT: CollectionLimits = {
   'hll-sparse-max-bytes': Infinity,
   'zset-max-listpack-entries': Infinity,
   'zset-max-listpack-value': Infinity,
+  'set-max-intset-entries': Infinity,
 };
 const TABLE_ENCODING = 1;
 
@@ -73,6 +76,7 @@ export function dumpKey(db: Database, entry: number): Buffer | undefined {
   }
   if (type === ValueType.List) return dumpList(db, entry);
   if (type === ValueType.ZSet) return dumpSortedSet(db, entry);
+  if (type === ValueType.Set) return dumpSet(db, entry);
   if (type !== ValueType.Hash) return undefined;
   const hash = new HashValue(db.arena, db.collectionRoot(entry));
   let length = 0;
@@ -108,6 +112,38 @@ function restoreList(db: Database, bytes: Buffer): number {
     throw error;
   }
   return list.root;
+}
+
+function dumpSet(db: Database, entry: number): Buffer {
+  const set = new SetValue(db.arena, db.collectionRoot(entry));
+  const members: (Uint8Array | string)[] = [];
+  let length = 0;
+  set.forEach((member) => {
+    const item = memberReply(member);
+    members.push(item);
+    length += 4 + item.length;
+  });
+  const dump = dumpHeader(db, entry, set.isIntset ? 0 : TABLE_ENCODING, length);
+  let at = HEADER_BYTES;
+  for (const member of members) at = writeItem(dump, at, member);
+  return dump;
+}
+
+/** The set a dump's value holds, built in `db`'s arena (not yet any key's). */
+function restoreSet(db: Database, bytes: Buffer): number {
+  const set = SetValue.createIntset(db.arena);
+  try {
+    if (bytes[2] === TABLE_ENCODING) set.convertToTable();
+    for (let at = HEADER_BYTES; at < bytes.length; ) {
+      const length = bytes.readUInt32LE(at);
+      set.add(bytes.subarray(at + 4, at + 4 + length), NEVER_CONVERT);
+      at += 4 + length;
+    }
+  } catch (error) {
+    set.free();
+    throw error;
+  }
+  return set.root;
 }
 
 /** The hash a dump's value holds, built in `db`'s arena (not yet any key's). */
@@ -172,12 +208,12 @@ export function dumpType(dump: Uint8Array): ValueType | undefined {
  */
 export function restoreKey(db: Database, key: Uint8Array, dump: Uint8Array): number {
   const type = dumpType(dump);
-  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.List && type !== ValueType.ZSet) return 0;
+  if (type !== ValueType.String && type !== ValueType.Hash && type !== ValueType.List && type !== ValueType.ZSet && type !== ValueType.Set) return 0;
   const bytes = Buffer.from(dump.buffer, dump.byteOffset, dump.length);
   const at = bytes.readBigInt64LE(4);
   const expiry: ExpiryTime = at === -1n ? ExpiryChange.Clear : Number.isSafeInteger(Number(at)) ? Number(at) : at;
-  if (type === ValueType.Hash || type === ValueType.List || type === ValueType.ZSet) {
-    const root = type === ValueType.Hash ? restoreHash(db, bytes) : type === ValueType.List ? restoreList(db, bytes) : restoreSortedSet(db, bytes);
+  if (type === ValueType.Hash || type === ValueType.List || type === ValueType.ZSet || type === ValueType.Set) {
+    const root = type === ValueType.Hash ? restoreHash(db, bytes) : type === ValueType.List ? restoreList(db, bytes) : type === ValueType.ZSet ? restoreSortedSet(db, bytes) : restoreSet(db, bytes);
     try {
       return db.setCollection(key, type, root, expiry);
     } catch (error) {

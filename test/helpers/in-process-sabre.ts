@@ -44,8 +44,11 @@ export class InProcessSabre {
 const shown = (arg: Buffer): string => JSON.stringify(arg.length > 40 ? `${arg.toString('latin1', 0, 20)}…(${arg.length})` : arg.toString('latin1'));
 const replyText = (reply: Buffer): string => JSON.stringify(reply.length > 300 ? `${reply.toString('latin1', 0, 300)}…(${reply.length})` : reply.toString('latin1'));
 
-/** Whether two replies to `argv` count as the same (exact bytes, but for the clock: sameReply). */
-export type Agreement = (argv: readonly Buffer[], ours: Buffer, theirs: Buffer) => boolean;
+/**
+ * Whether two replies to `argv` count as the same (exact bytes, but for the clock: sameReply). `sabre`
+ * is the side that just answered, for a comparison that depends on its state (such as an encoding).
+ */
+export type Agreement = (argv: readonly Buffer[], ours: Buffer, theirs: Buffer, sabre: InProcessSabre) => boolean;
 
 const exactly: Agreement = (argv, ours, theirs) => sameReply(argv[0].toString('latin1').toLowerCase(), ours, theirs);
 
@@ -79,7 +82,7 @@ export async function differences(
     }
     const actual = sabre.run(argv);
     const theirs = expected[compared[next++]];
-    if (!agree(argv, actual, theirs) && mismatches.length < limit) {
+    if (!agree(argv, actual, theirs, sabre) && mismatches.length < limit) {
       mismatches.push(`${argv.map(shown).join(' ')}\n    sabre: ${replyText(actual)}\n    redis: ${replyText(theirs)}`);
     }
   }
