@@ -11,7 +11,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,14 +155,74 @@ async function populateMemory(): Promise<string> {
   }
 }
 
+const ELEMENTS = 1_000_000;
+const BATCH = 1000;
+
+/** One RESP command. */
+function encode(args: readonly string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`);
+}
+
+/** Sends the commands over one connection and waits for as many replies (each of these is one line). */
+function pipe(port: number, commands: readonly Buffer[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.concat(commands)));
+    let lines = 0;
+    socket.on('data', (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 0x0a) lines++;
+      if (lines >= commands.length) {
+        socket.destroy();
+        resolve();
+      }
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Commands building one collection of ELEMENTS small members, BATCH members per command. */
+const COLLECTIONS: [string, (from: number) => string[]][] = [
+  ['hash (HSET f:N v:N)', (from) => ['HSET', 'h', ...Array.from({ length: BATCH }, (_, i) => [`f:${from + i}`, `v:${from + i}`]).flat()]],
+  ['list (RPUSH m:N)', (from) => ['RPUSH', 'l', ...Array.from({ length: BATCH }, (_, i) => `m:${from + i}`)]],
+  ['set (SADD m:N)', (from) => ['SADD', 's', ...Array.from({ length: BATCH }, (_, i) => `m:${from + i}`)]],
+  ['sorted set (ZADD N m:N)', (from) => ['ZADD', 'z', ...Array.from({ length: BATCH }, (_, i) => [String(from + i), `m:${from + i}`]).flat()]],
+];
+
+async function collectionMemory(): Promise<string> {
+  const servers = await startServers();
+  try {
+    const rows: string[][] = [];
+    for (const [label, command] of COLLECTIONS) {
+      const commands = Array.from({ length: ELEMENTS / BATCH }, (_, batch) => encode(command(batch * BATCH)));
+      const perElement: string[] = [];
+      for (const [name, port] of [
+        ['sabre', servers.sabre],
+        ['Redis', servers.redis],
+      ] as const) {
+        progress(`${label}, ${ELEMENTS} elements: ${name}`);
+        const before = await memory(port);
+        await pipe(port, commands);
+        const after = await memory(port);
+        perElement.push(((after.used - before.used) / ELEMENTS).toFixed(1));
+        await run('redis-cli', ['-p', String(port), 'flushall']);
+      }
+      rows.push([label, perElement[0], perElement[1], `${(Number(perElement[0]) / Number(perElement[1])).toFixed(2)}×`]);
+    }
+    return markdownTable(['collection of 1M members', 'sabre B/member', 'Redis B/member', 'sabre / Redis'], rows);
+  } finally {
+    servers.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const speed = await throughput();
   const space = await populateMemory();
+  const collections = await collectionMemory();
   const { stdout: version } = await run('redis-server', ['--version']);
   const redis = version.trim().split(' ').slice(0, 3).join(' ');
   process.stdout.write(
     `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards: each shard gets its part at once (scatter.ts), with no shard held.\n\n` +
-      `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n`,
+      `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n\n` +
+      `## Memory per member of one 1M-member collection\n\n${collections}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n`,
   );
 }
 
