@@ -14,7 +14,6 @@ import {
   ERR_HASH_NOT_INTEGER,
   ERR_INCR_NAN,
   ERR_INCR_OVERFLOW,
-  ERR_INVALID_CURSOR,
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
   ERR_NOT_LONG,
@@ -26,8 +25,8 @@ import {
 } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
 import { addInt64, argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
+import { collectionScan } from './collection-scan.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from './long-double.js';
-import { parseScanCursor, parseScanOptions } from './scan.js';
 
 const LONG_MAX = 9223372036854775807n;
 
@@ -254,45 +253,30 @@ function copyOf(bytes: HashBytes): HashBytes {
 
 // ------------------------------------------------------------------ HSCAN
 
-const hscan: CommandHandler = (ctx, argv) => {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === undefined) return ctx.reply.error(ERR_INVALID_CURSOR);
-  const found = hashAt(ctx, argv[1]);
-  if (found === undefined) return;
-  if (found === null) {
-    ctx.reply.arrayHeader(2);
-    ctx.reply.bulk('0');
-    return ctx.reply.arrayHeader(0);
-  }
-  // Redis reads the options only once it has the hash, so a missing key hides a bad option.
-  const options = parseScanOptions(argv, 3, false);
-  if (typeof options === 'string') return ctx.reply.error(options);
-  const hash = found.hash;
-  let pairs: [HashBytes, HashBytes][] = [];
-  let next = 0;
-  if (hash.isPacked) {
-    // A packed hash is returned whole, with cursor 0, whatever the cursor and COUNT (as Redis does).
-    hash.forEach((field, value) => pairs.push([copyOf(field), copyOf(value)]));
-  } else {
-    const scanned: [Buffer, Buffer][] = [];
-    next = Number(cursor & 0xffffffffn);
-    // Redis's budget: ten buckets per COUNT, and COUNT counts fields and values alike.
-    let iterations = options.count * 10;
-    do {
-      next = hash.scanStep(next, scanned);
-    } while (next !== 0 && iterations-- !== 0 && scanned.length * 2 < options.count);
-    pairs = scanned;
-  }
-  const pattern = options.pattern;
-  const kept = pattern === undefined ? pairs : pairs.filter(([field]) => pattern.matches(typeof field === 'string' ? Buffer.from(field, 'latin1') : field));
-  ctx.reply.arrayHeader(2);
-  ctx.reply.bulk(String(next));
-  ctx.reply.arrayHeader(kept.length * 2);
-  for (const [field, value] of kept) {
-    ctx.reply.bulk(field);
-    ctx.reply.bulk(value);
-  }
-};
+const asBytes = (item: HashBytes): Uint8Array => (typeof item === 'string' ? Buffer.from(item, 'latin1') : item);
+
+const hscan = collectionScan<[HashBytes, HashBytes]>({
+  open: (ctx, key) => {
+    const found = hashAt(ctx, key);
+    if (found === null || found === undefined) return found;
+    const hash = found.hash;
+    return {
+      whole: () => {
+        if (!hash.isPacked) return undefined;
+        const pairs: [HashBytes, HashBytes][] = [];
+        hash.forEach((field, value) => pairs.push([copyOf(field), copyOf(value)]));
+        return pairs;
+      },
+      step: (cursor, into) => hash.scanStep(cursor, into as [Buffer, Buffer][]),
+    };
+  },
+  name: ([field]) => asBytes(field),
+  width: 2,
+  write: (reply, [field, value]) => {
+    reply.bulk(field);
+    reply.bulk(value);
+  },
+});
 
 export const hashCommands: Readonly<Record<string, CommandHandler>> = {
   hset: hsetGeneric(false),

@@ -11,7 +11,6 @@
  */
 import { SetValue, memberCopy, memberReply, type SetMember } from '../collections/set.js';
 import {
-  ERR_INVALID_CURSOR,
   ERR_NOT_INTEGER,
   ERR_NOT_LONG,
   ERR_NOT_POSITIVE,
@@ -20,7 +19,7 @@ import {
 } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
-import { parseScanCursor, parseScanOptions } from './scan.js';
+import { collectionScan } from './collection-scan.js';
 
 const LONG_MAX = 9223372036854775807n;
 /** Redis's SPOP_MOVE_STRATEGY_MUL: when at most 1/5 of the count stays, build the rest anew instead. */
@@ -386,42 +385,25 @@ const spop: CommandHandler = (ctx, argv) => {
 
 // ------------------------------------------------------------------ SSCAN
 
-const sscan: CommandHandler = (ctx, argv) => {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === undefined) return ctx.reply.error(ERR_INVALID_CURSOR);
-  const found = setAt(ctx, argv[1]);
-  if (found === undefined) return;
-  if (found === null) {
-    ctx.reply.arrayHeader(2);
-    ctx.reply.bulk('0');
-    return ctx.reply.arrayHeader(0);
-  }
-  // Redis reads the options only once it has the set, so a missing key hides a bad option.
-  const options = parseScanOptions(argv, 3, false);
-  if (typeof options === 'string') return ctx.reply.error(options);
-  const set = found.set;
-  const members: (Uint8Array | string)[] = [];
-  let next = 0;
-  if (set.isIntset) {
-    // An intset is returned whole, with cursor 0, whatever the cursor and COUNT (as Redis does).
-    set.forEach((member) => members.push(memberReply(member)));
-  } else {
-    const scanned: Buffer[] = [];
-    next = Number(cursor & 0xffffffffn);
-    // Redis's budget: ten buckets per COUNT.
-    let iterations = options.count * 10;
-    do {
-      next = set.scanStep(next, scanned);
-    } while (next !== 0 && iterations-- !== 0 && scanned.length < options.count);
-    members.push(...scanned);
-  }
-  const pattern = options.pattern;
-  const kept = pattern === undefined ? members : members.filter((member) => pattern.matches(typeof member === 'string' ? Buffer.from(member, 'latin1') : member));
-  ctx.reply.arrayHeader(2);
-  ctx.reply.bulk(String(next));
-  ctx.reply.arrayHeader(kept.length);
-  for (const member of kept) ctx.reply.bulk(member);
-};
+const sscan = collectionScan<Uint8Array | string>({
+  open: (ctx, key) => {
+    const found = setAt(ctx, key);
+    if (found === null || found === undefined) return found;
+    const set = found.set;
+    return {
+      whole: () => {
+        if (!set.isIntset) return undefined;
+        const members: (Uint8Array | string)[] = [];
+        set.forEach((member) => members.push(memberReply(member)));
+        return members;
+      },
+      step: (cursor, into) => set.scanStep(cursor, into as Buffer[]),
+    };
+  },
+  name: (member) => (typeof member === 'string' ? Buffer.from(member, 'latin1') : member),
+  width: 1,
+  write: (reply, member) => reply.bulk(member),
+});
 
 export const setCommands: Readonly<Record<string, CommandHandler>> = {
   sadd,

@@ -16,7 +16,6 @@ import { SortedSetValue, memberBytes, type MemberBytes } from '../collections/zs
 import { compareMembers } from '../collections/skiplist.js';
 import { freeCollection } from '../collections/collection.js';
 import {
-  ERR_INVALID_CURSOR,
   ERR_MIN_MAX_NOT_FLOAT,
   ERR_NOT_FLOAT,
   ERR_NOT_INTEGER,
@@ -29,7 +28,7 @@ import {
 import { formatDouble } from '../protocol/reply-writer.js';
 import { ValueType } from '../shard/entry.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
-import { parseScanCursor, parseScanOptions } from './scan.js';
+import { collectionScan } from './collection-scan.js';
 import { parseDouble, parseRangeDouble } from './strtod.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -799,43 +798,23 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
 
 // ------------------------------------------------------------------ ZSCAN
 
-const zscan: CommandHandler = (ctx, argv) => {
-  const cursor = parseScanCursor(argv[2]);
-  if (cursor === undefined) return ctx.reply.error(ERR_INVALID_CURSOR);
-  const found = zsetAt(ctx, argv[1]);
-  if (found === undefined) return;
-  if (found === null) {
-    ctx.reply.arrayHeader(2);
-    ctx.reply.bulk('0');
-    return ctx.reply.arrayHeader(0);
-  }
-  // Redis reads the options only once it has the set, so a missing key hides a bad option.
-  const options = parseScanOptions(argv, 3, false);
-  if (typeof options === 'string') return ctx.reply.error(options);
-  const zset = found.zset;
-  let pairs: [Buffer, number][] = [];
-  let next = 0;
-  if (zset.isPacked) {
-    // A packed set is returned whole, with cursor 0, whatever the cursor and COUNT (as Redis does).
-    pairs = copyRange(zset, 0, zset.length);
-  } else {
-    next = Number(cursor & 0xffffffffn);
-    // Redis's budget: ten buckets per COUNT, and COUNT counts members and scores alike.
-    let iterations = options.count * 10;
-    do {
-      next = zset.scanStep(next, pairs);
-    } while (next !== 0 && iterations-- !== 0 && pairs.length * 2 < options.count);
-  }
-  const pattern = options.pattern;
-  const kept = pattern === undefined ? pairs : pairs.filter(([member]) => pattern.matches(member));
-  ctx.reply.arrayHeader(2);
-  ctx.reply.bulk(String(next));
-  ctx.reply.arrayHeader(kept.length * 2);
-  for (const [member, score] of kept) {
-    ctx.reply.bulk(member);
-    ctx.reply.bulk(formatDouble(score));
-  }
-};
+const zscan = collectionScan<[Buffer, number]>({
+  open: (ctx, key) => {
+    const found = zsetAt(ctx, key);
+    if (found === null || found === undefined) return found;
+    const zset = found.zset;
+    return {
+      whole: () => (zset.isPacked ? copyRange(zset, 0, zset.length) : undefined),
+      step: (cursor, into) => zset.scanStep(cursor, into),
+    };
+  },
+  name: ([member]) => member,
+  width: 2,
+  write: (reply, [member, score]) => {
+    reply.bulk(member);
+    reply.bulk(formatDouble(score));
+  },
+});
 
 export const sortedSetCommands: Readonly<Record<string, CommandHandler>> = {
   zadd,
