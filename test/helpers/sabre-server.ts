@@ -3,6 +3,7 @@
  * a child process on a free port, and waits for its startup log line.
  */
 import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
@@ -74,4 +75,17 @@ export function sabreBesideRedis(args: readonly string[] = [], redisOptions: Sta
       return pair.redis;
     },
   };
+}
+
+/** ioredis clients of both servers, after FLUSHALL on both (theirs undefined where redis-server cannot run). */
+export async function connectBoth(servers: ServerPair): Promise<[Redis, Redis | undefined]> {
+  const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
+  await ours.connect();
+  let theirs: Redis | undefined;
+  if (servers.redis !== undefined) {
+    theirs = new Redis({ port: servers.redis.port, lazyConnect: true });
+    await theirs.connect();
+  }
+  await Promise.all([ours.flushall(), theirs?.flushall()]);
+  return [ours, theirs];
 }

@@ -7,27 +7,16 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { keyPerShard, shardOfKey } from '../helpers/keyspace.js';
-import { sabreBesideRedis } from '../helpers/sabre-server.js';
+import { connectBoth, sabreBesideRedis } from '../helpers/sabre-server.js';
 
 const SHARDS = 3;
 
 describe('hashes across three shards', () => {
   const servers = sabreBesideRedis(['--shards', String(SHARDS)]);
 
-  async function clients(): Promise<[Redis, Redis | undefined]> {
-    const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
-    await ours.connect();
-    let theirs: Redis | undefined;
-    if (servers.redis !== undefined) {
-      theirs = new Redis({ port: servers.redis.port, lazyConnect: true });
-      await theirs.connect();
-    }
-    await Promise.all([ours.flushall(), theirs?.flushall()]);
-    return [ours, theirs];
-  }
 
   it('moves and copies hashes between shards with fields, TTL and encoding', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const [a, c, d] = keyPerShard('h', SHARDS);
       expect(new Set([a, c, d].map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
@@ -60,7 +49,7 @@ describe('hashes across three shards', () => {
   });
 
   it('expires hashes and flushes them from every shard', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const keys = keyPerShard('e', SHARDS);
       for (const key of keys) {
@@ -82,7 +71,7 @@ describe('hashes across three shards', () => {
   });
 
   it('converts by the thresholds CONFIG SET gives every shard', async () => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       const keys = keyPerShard('c', SHARDS);
       for (const server of [client, redis]) {
@@ -118,7 +107,7 @@ describe('hashes across three shards', () => {
   });
 
   it('builds a 200k-field hash whose sampled reads match Redis', async (context) => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       if (redis === undefined) return context.skip();
       const FIELDS = 200_000;

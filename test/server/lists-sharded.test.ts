@@ -8,27 +8,16 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { keyPerShard, shardOfKey } from '../helpers/keyspace.js';
-import { sabreBesideRedis } from '../helpers/sabre-server.js';
+import { connectBoth, sabreBesideRedis } from '../helpers/sabre-server.js';
 
 const SHARDS = 3;
 
 describe('lists across three shards', () => {
   const servers = sabreBesideRedis(['--shards', String(SHARDS)]);
 
-  async function clients(): Promise<[Redis, Redis | undefined]> {
-    const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
-    await ours.connect();
-    let theirs: Redis | undefined;
-    if (servers.redis !== undefined) {
-      theirs = new Redis({ port: servers.redis.port, lazyConnect: true });
-      await theirs.connect();
-    }
-    await Promise.all([ours.flushall(), theirs?.flushall()]);
-    return [ours, theirs];
-  }
 
   it('moves and copies lists between shards with their elements and TTL', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const [a, c, d] = keyPerShard('l', SHARDS);
       expect(new Set([a, c, d].map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
@@ -53,7 +42,7 @@ describe('lists across three shards', () => {
   });
 
   it('runs LMPOP on the shard of its keys, and the two-key commands within a shard and across shards', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const [a, c] = keyPerShard('m', SHARDS).slice(1);
       await client.rpush(a, '1', '2', '3');
@@ -81,7 +70,7 @@ describe('lists across three shards', () => {
   });
 
   it('builds a 200k-element list whose sampled reads match Redis, with small nodes set by CONFIG SET', async (context) => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       if (redis === undefined) return context.skip();
       const ELEMENTS = 200_000;

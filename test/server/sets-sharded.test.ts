@@ -8,27 +8,16 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { keyPerShard, shardOfKey } from '../helpers/keyspace.js';
-import { sabreBesideRedis } from '../helpers/sabre-server.js';
+import { connectBoth, sabreBesideRedis } from '../helpers/sabre-server.js';
 
 const SHARDS = 3;
 
 describe('sets across three shards', () => {
   const servers = sabreBesideRedis(['--shards', String(SHARDS)]);
 
-  async function clients(): Promise<[Redis, Redis | undefined]> {
-    const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
-    await ours.connect();
-    let theirs: Redis | undefined;
-    if (servers.redis !== undefined) {
-      theirs = new Redis({ port: servers.redis.port, lazyConnect: true });
-      await theirs.connect();
-    }
-    await Promise.all([ours.flushall(), theirs?.flushall()]);
-    return [ours, theirs];
-  }
 
   it('moves and copies sets between shards with members, TTL and encoding', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const [a, c, d] = keyPerShard('s', SHARDS);
       expect(new Set([a, c, d].map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
@@ -57,7 +46,7 @@ describe('sets across three shards', () => {
   });
 
   it('runs the algebra on one shard and refuses it across shards', async () => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       const answers = async (server: Redis) => [
         await server.sadd('{t}a', '1', '2', '3', 'x'),
@@ -102,7 +91,7 @@ describe('sets across three shards', () => {
   });
 
   it('converts by the set-max-intset-entries CONFIG SET gives every shard', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const keys = keyPerShard('c', SHARDS);
       await client.config('SET', 'set-max-intset-entries', '3');
@@ -123,7 +112,7 @@ describe('sets across three shards', () => {
   });
 
   it('builds a 200k-member set whose sampled reads match Redis', async (context) => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       if (redis === undefined) return context.skip();
       const MEMBERS = 200_000;

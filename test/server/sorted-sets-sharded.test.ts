@@ -7,27 +7,16 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { keyPerShard, shardOfKey } from '../helpers/keyspace.js';
-import { sabreBesideRedis } from '../helpers/sabre-server.js';
+import { connectBoth, sabreBesideRedis } from '../helpers/sabre-server.js';
 
 const SHARDS = 3;
 
 describe('sorted sets across three shards', () => {
   const servers = sabreBesideRedis(['--shards', String(SHARDS)]);
 
-  async function clients(): Promise<[Redis, Redis | undefined]> {
-    const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
-    await ours.connect();
-    let theirs: Redis | undefined;
-    if (servers.redis !== undefined) {
-      theirs = new Redis({ port: servers.redis.port, lazyConnect: true });
-      await theirs.connect();
-    }
-    await Promise.all([ours.flushall(), theirs?.flushall()]);
-    return [ours, theirs];
-  }
 
   it('moves and copies sorted sets between shards with scores, TTL and encoding', async () => {
-    const [client] = await clients();
+    const [client] = await connectBoth(servers);
     try {
       const [a, c, d] = keyPerShard('z', SHARDS);
       expect(new Set([a, c, d].map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
@@ -58,7 +47,7 @@ describe('sorted sets across three shards', () => {
   });
 
   it('converts by the thresholds CONFIG SET gives every shard, and runs set operations within a shard', async () => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       const keys = keyPerShard('c', SHARDS);
       const answers = async (server: Redis) => {
@@ -104,7 +93,7 @@ describe('sorted sets across three shards', () => {
   });
 
   it('builds a 200k-member sorted set whose sampled reads match Redis', async (context) => {
-    const [client, redis] = await clients();
+    const [client, redis] = await connectBoth(servers);
     try {
       if (redis === undefined) return context.skip();
       const MEMBERS = 200_000;
