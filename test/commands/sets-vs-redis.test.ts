@@ -12,17 +12,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { b } from '../helpers/differential.js';
-import { parseReply } from '../helpers/keyspace.js';
+import { elements, parseReply, text } from '../helpers/keyspace.js';
 import { InProcessSabre, argvOf, differences, edgeCaseTests, redisPair, type Agreement, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
 import type { RespValue } from '../../src/protocol/reply-reader.js';
 
-const text = (value: RespValue): string => (value.type === 'bulk' && value.value !== null ? value.value.toString('latin1') : JSON.stringify(value));
 
-function elements(value: RespValue): RespValue[] {
-  if (value.type === 'set') return value.value;
-  return value.type === 'array' && value.value !== null ? value.value : [];
-}
 
 const multiset = (value: RespValue): string => JSON.stringify(elements(value).map(text).sort());
 

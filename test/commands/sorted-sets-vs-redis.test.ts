@@ -8,33 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { b, type RedisConnection } from '../helpers/differential.js';
-import { parseReply } from '../helpers/keyspace.js';
+import { elements, pairsOf, parseReply, randomPairsShape, text } from '../helpers/keyspace.js';
 import { InProcessSabre, argvOf, differences, edgeCaseTests, redisPair, type Agreement, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
-import type { RespValue } from '../../src/protocol/reply-reader.js';
 
-const text = (value: RespValue): string => (value.type === 'bulk' && value.value !== null ? value.value.toString('latin1') : JSON.stringify(value));
 
-function elements(value: RespValue): RespValue[] {
-  if (value.type === 'map') return value.value.flat();
-  if (value.type === 'set') return value.value;
-  return value.type === 'array' && value.value !== null ? value.value : [];
-}
 
-function pairsOf(items: readonly RespValue[]): string[] {
-  const pairs: string[] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) pairs.push(JSON.stringify([text(items[i]), text(items[i + 1])]));
-  return pairs.sort();
-}
 
-/** ZRANDMEMBER's reply reduced to what chance does not decide. */
-function randomShape(reply: RespValue, repeats: boolean, withScores: boolean): string {
-  if (reply.type !== 'array' || reply.value === null) return reply.type === 'bulk' ? (reply.value === null ? 'null' : 'bulk') : JSON.stringify(reply);
-  const nested = reply.value.length > 0 && reply.value[0].type === 'array';
-  const flat = reply.value.map(text);
-  const members = nested ? reply.value.map((pair) => text(elements(pair)[0])) : withScores ? flat.filter((_, i) => i % 2 === 0) : flat;
-  return JSON.stringify({ length: reply.value.length, nested, distinct: repeats || new Set(members).size === members.length });
-}
 
 const agree: Agreement = (argv, ours, theirs) => {
   if (ours.equals(theirs)) return true;
@@ -49,7 +29,7 @@ const agree: Agreement = (argv, ours, theirs) => {
   if (name === 'zrandmember') {
     const repeats = argv.length > 2 && argv[2][0] === 0x2d;
     const withScores = argv.length > 3;
-    return randomShape(a, repeats, withScores) === randomShape(c, repeats, withScores);
+    return randomPairsShape(a, repeats, withScores) === randomPairsShape(c, repeats, withScores);
   }
   return false;
 };

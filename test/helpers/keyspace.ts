@@ -70,3 +70,33 @@ export function keyPerShard(prefix: string, shards: number): string[] {
   }
   return keys;
 }
+
+/** A reply as text: a bulk string's bytes, anything else as JSON. */
+export const text = (value: RespValue): string => (value.type === 'bulk' && value.value !== null ? value.value.toString('latin1') : JSON.stringify(value));
+
+/** The elements of an array, set or map reply, flattened. */
+export function elements(value: RespValue): RespValue[] {
+  if (value.type === 'map') return value.value.flat();
+  if (value.type === 'set') return value.value;
+  return value.type === 'array' && value.value !== null ? value.value : [];
+}
+
+/** A flat field, value, field, value list as sorted JSON pairs, to compare where order is the hash table's. */
+export function pairsOf(items: readonly RespValue[]): string[] {
+  const pairs: string[] = [];
+  for (let i = 0; i + 1 < items.length; i += 2) pairs.push(JSON.stringify([text(items[i]), text(items[i + 1])]));
+  return pairs.sort();
+}
+
+/**
+ * HRANDFIELD's or ZRANDMEMBER's reply reduced to what chance does not decide: its length, whether it is
+ * nested (RESP3 pairs), and whether its names are distinct (with a negative count repeats are chance).
+ * RESP2 flattens WITHVALUES / WITHSCORES into name, value, name, value: only the even places are names.
+ */
+export function randomPairsShape(reply: RespValue, repeats: boolean, withValues: boolean): string {
+  if (reply.type !== 'array' || reply.value === null) return reply.type === 'bulk' ? (reply.value === null ? 'null' : 'bulk') : JSON.stringify(reply);
+  const nested = reply.value.length > 0 && reply.value[0].type === 'array';
+  const flat = reply.value.map(text);
+  const names = nested ? reply.value.map((pair) => text(elements(pair)[0])) : withValues ? flat.filter((_, i) => i % 2 === 0) : flat;
+  return JSON.stringify({ length: reply.value.length, nested, distinct: repeats || new Set(names).size === names.length });
+}
