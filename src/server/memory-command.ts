@@ -5,7 +5,9 @@
  *
  * How sabre's figures fill Redis's STATS fields: total.allocated is the bytes the arenas handed out
  * (INFO's used_memory), startup.allocated what they held once the empty databases existed, and each
- * db.N overhead the bytes of that database's key dictionary and volatile array. Replication backlog, AOF
+ * db.N overhead the bytes of that database's key dictionary and volatile array. overhead.total counts
+ * only the databases' growth beyond startup (their empty tables are in startup.allocated already), so
+ * dataset.bytes is exactly the sum of every key's MEMORY USAGE. Replication backlog, AOF
  * buffer, Lua and function caches do not exist in sabre, and client buffers live on the front's heap,
  * outside the arenas: their share of total.allocated is really 0.
  */
@@ -24,6 +26,8 @@ interface MemoryFigures {
   arena: ArenaStats;
   peak: number;
   startup: number;
+  /** What the databases' overheads have grown by since startup, over every database (empty ones too). */
+  overheadGrowth: number;
   rss: number;
   keys: number;
   databases: Map<number, { main: number; expires: number }>;
@@ -46,6 +50,10 @@ function figures(shards: readonly ShardStats[], notePeak: (used: number) => numb
     arena,
     peak: notePeak(arena.allocatedBytes),
     startup: shards.reduce((sum, shard) => sum + shard.startupAllocated, 0),
+    overheadGrowth: shards.reduce(
+      (sum, shard) => sum + shard.databases.reduce((own, db) => own + db.overheadMain + db.overheadExpires, 0) - shard.startupOverhead,
+      0,
+    ),
     rss: processRss(),
     keys,
     databases,
@@ -57,10 +65,9 @@ const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 function statsFields(f: MemoryFigures): StatsField[] {
   const total = f.arena.allocatedBytes;
   const report = fragmentation(f.arena, f.rss, total);
-  let overhead = f.startup;
+  const overhead = f.startup + f.overheadGrowth;
   const dbFields: StatsField[] = [];
   for (const [index, { main, expires }] of f.databases) {
-    overhead += main + expires;
     const fields = new Map([['overhead.hashtable.main', main], ['overhead.hashtable.expires', expires], ['overhead.hashtable.slot-to-keys', 0]]);
     dbFields.push({ name: `db.${index}`, kind: 'map', fields });
   }

@@ -22,6 +22,8 @@ export interface ShardStats {
   databases: { keys: number; expires: number; avgTtl: number; overheadMain: number; overheadExpires: number }[];
   /** The arena's allocated bytes once the shard had made its empty databases (MEMORY STATS startup.allocated). */
   startupAllocated: number;
+  /** The part of startupAllocated that is the databases' overhead, so that overheads are not counted twice. */
+  startupOverhead: number;
   expiredKeys: number;
   hits: number;
   misses: number;
@@ -47,6 +49,7 @@ export class Shard {
   /** Changed in place by ShardOp.SetLimits; every command reads it through its context. */
   readonly limits: CollectionLimits;
   private readonly startupAllocated: number;
+  private readonly startupOverhead: number;
   private readonly table = new CommandTable();
   private readonly writer = new ReplyWriter();
   private lastIdle = 0;
@@ -61,6 +64,7 @@ export class Shard {
     this.limits = { ...defaultCollectionLimits(), ...options.limits };
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
     this.startupAllocated = this.arena.stats().allocatedBytes;
+    this.startupOverhead = this.databases.reduce((sum, db) => sum + db.overhead().main + db.overhead().expires, 0);
   }
 
   /**
@@ -100,6 +104,7 @@ export class Shard {
     return {
       databases,
       startupAllocated: this.startupAllocated,
+      startupOverhead: this.startupOverhead,
       expiredKeys: sum((db) => db.expiredKeys),
       hits: sum((db) => db.hits),
       misses: sum((db) => db.misses),
