@@ -12,14 +12,15 @@
  *   Intset      a sorted array of integers (intset.ts): a small set whose members are all integers
  *
  * Freeing a collection frees every allocation it owns: a large hash's every field entry, its tables
- * and its root; a list's every node and its root.
+ * and its root; a list's every node and its root. Its usage (MEMORY USAGE) is the sum of the bytes the
+ * arena handed out for those same allocations, found by the same walk.
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
-import { packedFree } from './packed.js';
-import { hashTableFree } from './hash-table.js';
-import { listFree } from './list.js';
+import { packedFree, packedUsage } from './packed.js';
+import { hashTableFree, hashTableUsage } from './hash-table.js';
+import { listFree, listUsage } from './list.js';
 import { SkipList } from './skiplist.js';
-import { intsetFree } from './intset.js';
+import { intsetFree, intsetUsage } from './intset.js';
 
 export const enum CollectionEncoding {
   Packed = 1,
@@ -40,4 +41,14 @@ export function freeCollection(arena: Arena, root: number): void {
   else if (encoding === CollectionEncoding.Skiplist) new SkipList(arena, root).free();
   else if (encoding === CollectionEncoding.Intset) intsetFree(arena, root);
   else hashTableFree(arena, root);
+}
+
+/** Bytes the arena handed out for every allocation the collection owns. */
+export function collectionUsage(arena: Arena, root: number): number {
+  const encoding = collectionEncoding(arena, root);
+  if (encoding === CollectionEncoding.Packed) return packedUsage(arena, root);
+  if (encoding === CollectionEncoding.Quicklist) return listUsage(arena, root);
+  if (encoding === CollectionEncoding.Skiplist) return new SkipList(arena, root).usage();
+  if (encoding === CollectionEncoding.Intset) return intsetUsage(arena, root);
+  return hashTableUsage(arena, root);
 }

@@ -12,7 +12,7 @@
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { Dict } from '../shard/dict.js';
 import { ValueType } from '../shard/entry.js';
-import { entryStringBytes, freeStringEntry, newEntry } from '../shard/entry-store.js';
+import { entryStringBytes, freeStringEntry, newEntry, stringEntryUsage } from '../shard/entry-store.js';
 import { hashKey } from '../shard/hash.js';
 import { readWord } from '../shard/arena-words.js';
 import { CollectionEncoding } from './collection.js';
@@ -81,4 +81,12 @@ export function hashTableFree(arena: Arena, root: number): void {
   dict.forEach((entry) => freeStringEntry(arena, entry));
   dict.destroy();
   arena.free(root, ROOT_BYTES);
+}
+
+/** Bytes the arena handed out for the table: every entry (long values included), its tables and its root. */
+export function hashTableUsage(arena: Arena, root: number): number {
+  const dict = hashTableDict(arena, root);
+  let bytes = dict.allocatedBytes() + arena.usableSize(ROOT_BYTES);
+  dict.forEach((entry) => (bytes += stringEntryUsage(arena, entry)));
+  return bytes;
 }

@@ -64,6 +64,11 @@ export function intsetFree(arena: Arena, handle: number): void {
   arena.free(handle, intsetBytes(arena, handle));
 }
 
+/** Bytes the arena handed out for the intset. */
+export function intsetUsage(arena: Arena, handle: number): number {
+  return arena.usableSize(intsetBytes(arena, handle));
+}
+
 /** Element `index` (0 ≤ index < count). */
 export function intsetGet(arena: Arena, handle: number, index: number): IntsetValue {
   const width = widthAt(arena, handle);

@@ -36,6 +36,7 @@ import {
   packedDeleteAt,
   packedElementEquals,
   packedFree,
+  packedUsage,
   packedInsertAt,
   packedInteger,
   packedOffsetOf,
@@ -421,6 +422,15 @@ export function listFree(arena: Arena, root: number): void {
   const w = byteOffsetOf(root) >>> 2;
   for (let node = 0; node < words[w + R_NODES]; node++) packedFree(arena, words[w + R_FIRST_RECORD + 2 * node]);
   arena.free(root, ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
+}
+
+/** Bytes the arena handed out for the list: every node and the root's record array. */
+export function listUsage(arena: Arena, root: number): number {
+  const words = arena.u32[segmentOf(root)];
+  const w = byteOffsetOf(root) >>> 2;
+  let bytes = arena.usableSize(ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
+  for (let node = 0; node < words[w + R_NODES]; node++) bytes += packedUsage(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  return bytes;
 }
 
 /** The element count of the node records (for tests of the layout's invariants). */

@@ -135,6 +135,11 @@ export function packedFree(arena: Arena, handle: number): void {
   arena.free(handle, packedTotalBytes(arena, handle));
 }
 
+/** Bytes the arena handed out for the sequence (its size class slot or pages). */
+export function packedUsage(arena: Arena, handle: number): number {
+  return arena.usableSize(packedTotalBytes(arena, handle));
+}
+
 // ---------------------------------------------------------------- reading
 
 /** Fills `into` with the element at `offset` and returns the offset of the next one. */

@@ -28,7 +28,7 @@
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { Dict } from '../shard/dict.js';
 import { E_KEY_LENGTH, E_VALUE, ValueType, keyOffset } from '../shard/entry.js';
-import { entryFlags, entryKeyBytes, freeEntryShell, newEntry } from '../shard/entry-store.js';
+import { entryFlags, entryKeyBytes, entryShellUsage, freeEntryShell, newEntry } from '../shard/entry-store.js';
 import { hashKey } from '../shard/hash.js';
 import { readWord, writeWord } from '../shard/arena-words.js';
 import { CollectionEncoding } from './collection.js';
@@ -346,5 +346,15 @@ export class SkipList {
     this.dict.destroy();
     arena.free(this.header, nodeBytes(MAX_LEVEL));
     arena.free(this.root, ROOT_BYTES);
+  }
+
+  /** Bytes the arena handed out for the skiplist: every node and member entry, the index's tables, header and root. */
+  usage(): number {
+    const arena = this.arena;
+    let bytes = this.dict.allocatedBytes() + arena.usableSize(nodeBytes(MAX_LEVEL)) + arena.usableSize(ROOT_BYTES);
+    for (let node = this.forward(this.header, 0); node !== 0; node = this.forward(node, 0)) {
+      bytes += entryShellUsage(arena, readWord(arena, node, N_MEMBER)) + arena.usableSize(nodeBytes(readWord(arena, node, N_LEVEL)));
+    }
+    return bytes;
   }
 }

@@ -21,6 +21,7 @@ import { hyperLogLogCommands } from './hyperloglog.js';
 import { internalKeyspaceCommands, keyspaceCommands } from './keyspace.js';
 import { lcsCommands } from './lcs.js';
 import { listCommands } from './lists.js';
+import { memoryCommands } from './memory.js';
 import { sortedSetCommands } from './sorted-sets.js';
 import { setCommands } from './sets.js';
 import { stringCommands } from './strings.js';
@@ -38,6 +39,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...hyperLogLogCommands,
     ...listCommands,
     ...sortedSetCommands,
+    ...memoryCommands,
   }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));

@@ -424,8 +424,13 @@ export class Front implements OutputScheduler, ServerContext {
       this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);
       return client.fill(position, reply);
     }
+    // The reply keeps the protocol of its own command, though a HELLO after it may have run meanwhile.
+    const protocol = writer.protocol;
     void later.then((write) => {
+      const current = writer.protocol;
+      writer.protocol = protocol;
       write(writer);
+      writer.protocol = current;
       const reply = writer.take();
       this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);
       client.fill(position, reply);

@@ -54,7 +54,7 @@ export function humanBytes(bytes: number): string {
   return `${value.toFixed(2)}${units[unit]}`;
 }
 
-function sumArenas(shards: readonly ShardStats[]): ArenaStats {
+export function sumArenas(shards: readonly ShardStats[]): ArenaStats {
   const total = { ...shards[0].arena };
   for (const key of ['requestedBytes', 'allocatedBytes', 'activeBytes', 'committedBytes', 'peakCommittedBytes', 'segments', 'liveAllocations'] as const) {
     total[key] = shards.reduce((sum, shard) => sum + shard.arena[key], 0);

@@ -1,5 +1,6 @@
 /**
- * Server commands the front answers: INFO TIME LASTSAVE SLOWLOG LATENCY MONITOR SHUTDOWN DEBUG, as Redis
+ * Server commands the front answers: INFO TIME LASTSAVE SLOWLOG LATENCY MONITOR SHUTDOWN DEBUG (and MEMORY,
+ * memory-command.ts), as Redis
  * 7.0 answers them. INFO and DEBUG reach the shards (their figures; DEBUG SLEEP and POPULATE run on
  * every shard with all of them held, as Redis's single thread would be busy; DEBUG OBJECT asks the
  * key's shard).
@@ -11,6 +12,7 @@ import { ShardOp } from '../shard/frames.js';
 import type { ConnectionHandler } from './connection-commands.js';
 import { container, helpLines } from './subcommands.js';
 import { infoText, requestedSections } from './info.js';
+import { memory } from './memory-command.js';
 
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
 export const ERR_DEBUG_NOT_ALLOWED =
@@ -146,4 +148,4 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
   writer.error(`ERR unknown subcommand or wrong number of arguments for '${argText(argv[1])}'. Try DEBUG HELP.`);
 };
 
-export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug };
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug, memory };

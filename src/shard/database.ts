@@ -43,8 +43,8 @@ import {
   lruClock,
 } from './entry.js';
 import { hashKey } from './hash.js';
-import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryStringBytes, freeEntryShell, freeStringEntry, newEntry } from './entry-store.js';
-import { freeCollection } from '../collections/collection.js';
+import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryShellUsage, entryStringBytes, freeEntryShell, freeStringEntry, newEntry, stringEntryUsage } from './entry-store.js';
+import { collectionUsage, freeCollection } from '../collections/collection.js';
 
 const DB_DICT = 0;
 const DB_VOLATILE = 1;
@@ -219,6 +219,28 @@ export class Database {
     if (entry === 0) this.misses += this.countingReads;
     else this.hits += this.countingReads;
     return entry;
+  }
+
+  /**
+   * Bytes the arena handed out for `key` (MEMORY USAGE): its entry, and its external string value or
+   * every allocation of its collection; undefined when the key is absent. As Redis's MEMORY USAGE, it
+   * neither expires the key nor records the access.
+   */
+  usage(key: Uint8Array): number | undefined {
+    const entry = this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
+    if (entry === 0) return undefined;
+    if (this.type(entry) === ValueType.String) return stringEntryUsage(this.arena, entry);
+    return entryShellUsage(this.arena, entry) + collectionUsage(this.arena, this.word(entry, E_VALUE));
+  }
+
+  /**
+   * Bytes the arena handed out for this database's bookkeeping rather than its keys (MEMORY STATS):
+   * `main` its header and key dictionary's tables, `expires` its volatile array.
+   */
+  overhead(): { main: number; expires: number } {
+    const array = this.headerWord(DB_VOLATILE);
+    const expires = array === 0 ? 0 : this.arena.usableSize(this.headerWord(DB_VOLATILE_CAPACITY) * 4);
+    return { main: this.arena.usableSize(DB_HEADER_BYTES) + this.dictionary.allocatedBytes(), expires };
   }
 
   /** Deletes the key if it is present and expired, and says whether it did (Redis's expireIfNeeded). */

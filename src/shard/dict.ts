@@ -383,6 +383,13 @@ export class Dict {
   }
 
   /** Frees the tables and the header; the caller has freed (or still owns) the entries. */
+  /** Bytes the arena handed out for this dictionary's own header and tables (not its entries). */
+  allocatedBytes(): number {
+    const arena = this.arena;
+    const tables = arena.usableSize(4 << this.headerWord(H_SIZE_LOG0)) + (this.rehashing ? arena.usableSize(4 << this.headerWord(H_SIZE_LOG1)) : 0);
+    return arena.usableSize(HEADER_BYTES) + tables;
+  }
+
   destroy(): void {
     if (this.rehashing) this.arena.free(this.headerWord(H_TABLE1), 4 << this.headerWord(H_SIZE_LOG1));
     this.arena.free(this.headerWord(H_TABLE0), 4 << this.headerWord(H_SIZE_LOG0));

@@ -109,11 +109,27 @@ export function newEntry(arena: Arena, key: Uint8Array, hash: number, type: Valu
   return entry;
 }
 
-/** Frees an unlinked entry's own allocation, leaving an external value to whoever holds it now. */
-export function freeEntryShell(arena: Arena, entry: number): void {
+/** The size an entry's own allocation was made with (entry.ts's invariant). */
+function entryShellSize(arena: Arena, entry: number): number {
   const flags = entryFlags(arena, entry);
   const inlineLength = flags & EntryFlag.External ? 0 : readWord(arena, entry, E_VALUE);
-  arena.free(entry, entrySize(readWord(arena, entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0));
+  return entrySize(readWord(arena, entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0);
+}
+
+/** Frees an unlinked entry's own allocation, leaving an external value to whoever holds it now. */
+export function freeEntryShell(arena: Arena, entry: number): void {
+  arena.free(entry, entryShellSize(arena, entry));
+}
+
+/** Bytes the arena handed out for the entry's own allocation (its size class slot or pages). */
+export function entryShellUsage(arena: Arena, entry: number): number {
+  return arena.usableSize(entryShellSize(arena, entry));
+}
+
+/** Bytes the arena handed out for an entry holding a string value, external value included. */
+export function stringEntryUsage(arena: Arena, entry: number): number {
+  const external = entryFlags(arena, entry) & EntryFlag.External;
+  return entryShellUsage(arena, entry) + (external ? arena.usableSize(EXTERNAL_HEADER_BYTES + readWord(arena, readWord(arena, entry, E_VALUE), 1)) : 0);
 }
 
 /** Frees an unlinked entry holding a string value, external value included. */

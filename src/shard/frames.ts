@@ -34,6 +34,8 @@ export const ShardOp = {
   Populate: SHARD_OP_BASE + 2,
   /** CONFIG SET of encoding thresholds: {name: value} merged into the shard's CollectionLimits. */
   SetLimits: SHARD_OP_BASE + 3,
+  /** MEMORY PURGE: releases the arena's empty segments now; answers how many it released. */
+  Purge: SHARD_OP_BASE + 4,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -65,6 +65,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Sleep) result = sleep((args as { millis: number }).millis);
   else if (operation === ShardOp.Populate) result = populate(shard, args as PopulateArgs);
   else if (operation === ShardOp.SetLimits) Object.assign(shard.limits, args as Partial<CollectionLimits>);
+  else if (operation === ShardOp.Purge) result = shard.arena.purge();
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

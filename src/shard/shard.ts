@@ -18,7 +18,12 @@ import { defaultCollectionLimits, type CollectionLimits } from '../collections/l
 export const DATABASES = 16;
 
 export interface ShardStats {
-  databases: { keys: number; expires: number; avgTtl: number }[];
+  /** Per database; overheads are the bytes of its bookkeeping (Database.overhead) for MEMORY STATS. */
+  databases: { keys: number; expires: number; avgTtl: number; overheadMain: number; overheadExpires: number }[];
+  /** The arena's allocated bytes once the shard had made its empty databases (MEMORY STATS startup.allocated). */
+  startupAllocated: number;
+  /** The part of startupAllocated that is the databases' overhead, so that overheads are not counted twice. */
+  startupOverhead: number;
   expiredKeys: number;
   hits: number;
   misses: number;
@@ -43,6 +48,8 @@ export class Shard {
   readonly databases: Database[];
   /** Changed in place by ShardOp.SetLimits; every command reads it through its context. */
   readonly limits: CollectionLimits;
+  private readonly startupAllocated: number;
+  private readonly startupOverhead: number;
   private readonly table = new CommandTable();
   private readonly writer = new ReplyWriter();
   private lastIdle = 0;
@@ -56,6 +63,8 @@ export class Shard {
     this.arena = new Arena(options.arena);
     this.limits = { ...defaultCollectionLimits(), ...options.limits };
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
+    this.startupAllocated = this.arena.stats().allocatedBytes;
+    this.startupOverhead = this.databases.reduce((sum, db) => sum + db.overhead().main + db.overhead().expires, 0);
   }
 
   /**
@@ -87,10 +96,15 @@ export class Shard {
 
   /** What INFO and DBSIZE-like figures need from this shard, read now. */
   stats(): ShardStats {
-    const databases = this.databases.map((db) => ({ keys: db.size, expires: db.volatileCount, avgTtl: Math.round(db.avgTtl) }));
+    const databases = this.databases.map((db) => {
+      const overhead = db.overhead();
+      return { keys: db.size, expires: db.volatileCount, avgTtl: Math.round(db.avgTtl), overheadMain: overhead.main, overheadExpires: overhead.expires };
+    });
     const sum = (pick: (db: Database) => number) => this.databases.reduce((total, db) => total + pick(db), 0);
     return {
       databases,
+      startupAllocated: this.startupAllocated,
+      startupOverhead: this.startupOverhead,
       expiredKeys: sum((db) => db.expiredKeys),
       hits: sum((db) => db.hits),
       misses: sum((db) => db.misses),
