@@ -23,6 +23,7 @@ const names = `
   zpopmin zpopmax zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan
   sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
   sunion sunionstore sdiff sdiffstore sscan
+  sort sort_ro
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -23,6 +23,7 @@ import { lcsCommands } from './lcs.js';
 import { listCommands } from './lists.js';
 import { sortedSetCommands } from './sorted-sets.js';
 import { setCommands } from './sets.js';
+import { sortCommands } from './sort.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -38,6 +39,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...hyperLogLogCommands,
     ...listCommands,
     ...sortedSetCommands,
+    ...sortCommands,
   }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
