@@ -65,7 +65,7 @@ function findKeys(spec: KeySpec, begin: number, argv: readonly Buffer[]): number
  */
 const SORT_OPTION_ARGUMENTS = new Map([['limit', 2], ['get', 1], ['by', 1]]);
 
-function sortStoreKey(argv: readonly Buffer[]): number | undefined {
+export function sortStoreKey(argv: readonly Buffer[]): number | undefined {
   let store: number | undefined;
   for (let i = 2; i < argv.length; i++) {
     const word = argv[i].toString('latin1').toLowerCase();

@@ -6,7 +6,8 @@
  * weights' parsing and error, and the stored list follow Redis 7.0. ALPHA compares bytes (strcoll in the
  * C locale). BY and GET patterns name other keys: they are looked up in the database the command runs
  * on, that is the sorted key's shard only (Redis Cluster refuses such patterns outright; sabre answers
- * them from the keys that share the sorted key's shard, so hash-tagged keys work).
+ * them from the keys that share the sorted key's shard, so hash-tagged keys work). A STORE destination
+ * on another shard is written there by the front (server/sort-store.ts) from this shard's result.
  */
 import { HashValue } from '../collections/hash.js';
 import { ListValue } from '../collections/list.js';
@@ -15,6 +16,7 @@ import { SortedSetValue, memberBytes as zsetMemberBytes } from '../collections/z
 import { freeCollection } from '../collections/collection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
+import { listDump } from '../shard/key-dump.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { parseSortDouble } from './strtod.js';
 
@@ -130,7 +132,11 @@ function limitRange(options: SortOptions, length: number): [number, number] {
   return [Number(first), Number(end)];
 }
 
-function sortGeneric(readonly: boolean): CommandHandler {
+/**
+ * SORT (`readonly` false) or SORT_RO. With `dumpInstead`, a STORE is not written here but replied as the
+ * stored list's key dump (empty for no list): the front writes it on the destination's shard.
+ */
+function sortGeneric(readonly: boolean, dumpInstead: boolean): CommandHandler {
   return (ctx, argv) => {
     const options = parseOptions(ctx, argv, readonly);
     if (options === undefined) return;
@@ -187,18 +193,25 @@ function sortGeneric(readonly: boolean): CommandHandler {
       }
       return;
     }
-    storeList(ctx, options.store, selected, options.gets);
+    const items = storedItems(ctx, selected, options.gets);
+    if (dumpInstead) return ctx.reply.bulk(items.length === 0 ? Buffer.alloc(0) : listDump(items));
+    storeList(ctx, options.store, items);
     ctx.reply.integer(outputs);
   };
 }
 
-/** STORE: the output as a list at `key` (replacing it and its TTL), or no key when the output is empty. */
-function storeList(ctx: ExecutionContext, key: Buffer, selected: readonly Sortable[], gets: readonly Buffer[]): void {
+/** What STORE puts in the list: the elements, or what each GET finds for them ("" for nothing). */
+function storedItems(ctx: ExecutionContext, selected: readonly Sortable[], gets: readonly Buffer[]): Buffer[] {
   const items: Buffer[] = [];
   for (const { element } of selected) {
     if (gets.length === 0) items.push(element);
     for (const pattern of gets) items.push(lookupByPattern(ctx, pattern, element) ?? Buffer.alloc(0));
   }
+  return items;
+}
+
+/** STORE: the items as a list at `key` (replacing it and its TTL), or no key when there are none. */
+function storeList(ctx: ExecutionContext, key: Buffer, items: readonly Buffer[]): void {
   if (items.length === 0) {
     ctx.db.delete(key);
     return;
@@ -215,6 +228,13 @@ function storeList(ctx: ExecutionContext, key: Buffer, selected: readonly Sortab
 }
 
 export const sortCommands: Readonly<Record<string, CommandHandler>> = {
-  sort: sortGeneric(false),
-  sort_ro: sortGeneric(true),
+  sort: sortGeneric(false, false),
+  sort_ro: sortGeneric(true, false),
+};
+
+/** `_sabre.sort-dump key …SORT's options`: SORT … STORE whose destination is on another shard (see sortGeneric). */
+export const INTERNAL_SORT_DUMP = '_sabre.sort-dump';
+
+export const internalSortCommands: Readonly<Record<string, CommandHandler>> = {
+  [INTERNAL_SORT_DUMP]: sortGeneric(false, true),
 };
