@@ -108,6 +108,14 @@ function elementsOf(ctx: ExecutionContext, entry: number, type: ValueType): Buff
   return elements;
 }
 
+/** Redis's SORT converts the sorted set it reads to a skiplist, whatever its size (OBJECT ENCODING shows it). */
+function convertToSkiplist(ctx: ExecutionContext, entry: number): void {
+  const zset = new SortedSetValue(ctx.db.arena, ctx.db.collectionRoot(entry));
+  if (!zset.isPacked) return;
+  zset.convertToSkiplist();
+  ctx.db.setCollectionRoot(entry, zset.root);
+}
+
 /** Redis's sortCompare, before DESC inverts it. */
 function comparator(alpha: boolean, byPattern: boolean): (a: Sortable, b: Sortable) => number {
   if (!alpha) return (a, b) => (a.score > b.score ? 1 : a.score < b.score ? -1 : Buffer.compare(a.element, b.element));
@@ -153,6 +161,7 @@ function sortGeneric(readonly: boolean, dumpInstead: boolean): CommandHandler {
       alpha = true;
       by = undefined;
     }
+    if (type === ValueType.ZSet) convertToSkiplist(ctx, entry);
     let elements = entry === 0 ? [] : elementsOf(ctx, entry, type);
     let [start, end] = limitRange(options, elements.length);
     if (dontSort && type !== ValueType.Set) {
