@@ -4,7 +4,8 @@
  * BY nosort and no STORE, and ALPHA BY ties among set or sorted-set elements).
  */
 import { describe, expect, it } from 'vitest';
-import { edgeCaseTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
+import { argvOf, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
+import type { Random } from '../helpers/random.js';
 import { commandKeys } from '../../src/commands/key-specs.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { b } from '../helpers/differential.js';
@@ -49,6 +50,39 @@ describe('SORT against a real redis-server 7', () => {
     ],
   };
   edgeCaseTests(pair, cases);
+
+  // Only what Redis orders deterministically: sets stay intsets, and ALPHA BY (whose ties keep the
+  // input order only in glibc's stable qsort, not in the partial sort LIMIT uses) sorts lists alone.
+  function sortCommand(random: Random): () => Buffer[] {
+    // Mostly numbers, so numeric sorts mostly succeed; now and then a word makes them fail.
+    const element = () => (random.next() < 0.04 ? random.pick(['a', 'b', 'x1']) : random.pick(['1', '2', '10', '-3', '2.5', '07', '7', '0']));
+    const number = () => random.pick(['1', '2', '10', '-3', '7', '0', '100']);
+    const weight = () => (random.next() < 0.05 ? 'x' : random.pick(['1', '5', '-2', '3.5', '', '0', '5']));
+    const suffix = () => random.pick(['1', '2', '10', '-3', '7', 'a', 'b', '07']);
+    const limit = () => (random.next() < 0.4 ? ['LIMIT', String(random.int(-1, 4)), String(random.int(-1, 4))] : []);
+    const gets = () => Array.from({ length: random.int(0, 2) }, () => ['GET', random.pick(['#', 'o_*', 'h_*->g', 'nope_*'])]).flat();
+    return () => {
+      switch (random.int(0, 12)) {
+        case 0: return argvOf(['RPUSH', 'l', element(), element()]);
+        case 1: return argvOf(['SADD', 'si', number(), number()]);
+        case 2: return argvOf(['ZADD', 'z', number(), element()]);
+        case 3: return argvOf(['SET', `w_${suffix()}`, weight()]);
+        case 4: return argvOf(['SET', `o_${suffix()}`, element()]);
+        case 5: return argvOf(['HSET', `h_${suffix()}`, random.pick(['f', 'g']), weight()]);
+        case 6: return argvOf(random.next() < 0.5 ? ['LTRIM', 'l', '-8', '-1'] : ['ZREMRANGEBYRANK', 'z', '0', '-9']);
+        case 7: {
+          const by = random.pick([[], ['BY', 'w_*'], ['BY', 'h_*->f'], ['BY', 'nosort']]);
+          return argvOf(['SORT', random.pick(['l', 'si', 'z']), ...by, ...limit(), ...gets(), ...(random.next() < 0.5 ? ['DESC'] : [])]);
+        }
+        case 8: return argvOf(['SORT', random.pick(['l', 'si', 'z']), 'ALPHA', ...limit(), ...gets(), ...(random.next() < 0.5 ? ['DESC'] : [])]);
+        case 9: return argvOf(['SORT', 'l', 'BY', random.pick(['o_*', 'h_*->g']), 'ALPHA', ...gets(), ...(random.next() < 0.5 ? ['DESC'] : [])]);
+        case 10: return argvOf(['SORT', random.pick(['l', 'si', 'z']), ...random.pick([[], ['BY', 'w_*'], ['BY', 'nosort'], ['ALPHA']]), ...limit(), ...gets(), 'STORE', 'd']);
+        case 11: return argvOf(['LRANGE', 'd', '0', '-1']);
+        default: return argvOf(['SORT_RO', random.pick(['l', 'si', 'z']), 'BY', 'w_*', ...limit(), ...gets()]);
+      }
+    };
+  }
+  randomSequenceTests(pair, [[1, 2], [2, 3], [3, 2]], sortCommand, 5);
 
   it('finds the STORE destination as Redis does for COMMAND GETKEYS and routing', () => {
     const sort = new CommandTable().get('sort');
