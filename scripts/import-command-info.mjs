@@ -24,6 +24,7 @@ const names = `
   sadd srem scard sismember smismember smembers srandmember spop smove sinter sintercard sinterstore
   sunion sunionstore sdiff sdiffstore sscan
   memory
+  sort sort_ro
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -24,6 +24,7 @@ import { listCommands } from './lists.js';
 import { memoryCommands } from './memory.js';
 import { sortedSetCommands } from './sorted-sets.js';
 import { setCommands } from './sets.js';
+import { internalSortCommands, sortCommands } from './sort.js';
 import { stringCommands } from './strings.js';
 
 const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
@@ -40,9 +41,10 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...listCommands,
     ...sortedSetCommands,
     ...memoryCommands,
+    ...sortCommands,
   }),
 );
-const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries(internalKeyspaceCommands));
+const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries({ ...internalKeyspaceCommands, ...internalSortCommands }));
 
 /** Runs the command `spec` (looked up from argv[0] by the caller; undefined when the table has no such name). */
 export function execute(spec: CommandSpec | undefined, ctx: ExecutionContext, argv: readonly Buffer[]): void {

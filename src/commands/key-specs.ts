@@ -60,6 +60,23 @@ function findKeys(spec: KeySpec, begin: number, argv: readonly Buffer[]): number
 }
 
 /**
+ * SORT's STORE destination, which its key spec leaves 'unknown' (Redis's sortGetKeys finds it instead):
+ * the last STORE followed by an argument, skipping the arguments of LIMIT, GET and BY.
+ */
+const SORT_OPTION_ARGUMENTS = new Map([['limit', 2], ['get', 1], ['by', 1]]);
+
+export function sortStoreKey(argv: readonly Buffer[]): number | undefined {
+  let store: number | undefined;
+  for (let i = 2; i < argv.length; i++) {
+    const word = argv[i].toString('latin1').toLowerCase();
+    const skip = SORT_OPTION_ARGUMENTS.get(word);
+    if (skip !== undefined) i += skip;
+    else if (word === 'store' && i + 1 < argv.length) store = i + 1;
+  }
+  return store;
+}
+
+/**
  * Every key of the command, in argv order, each once (a key both read and written counts as written),
  * or undefined when a key count is invalid (the command itself then answers its own error).
  */
@@ -73,5 +90,7 @@ export function commandKeys(spec: CommandSpec, argv: readonly Buffer[]): KeyPosi
     if (found === undefined) return undefined;
     for (const index of found) byIndex.set(index, (byIndex.get(index) ?? false) || written);
   }
+  const store = spec.name === 'sort' ? sortStoreKey(argv) : undefined;
+  if (store !== undefined) byIndex.set(store, true);
   return [...byIndex].sort(([a], [b]) => a - b).map(([index, written]) => ({ index, written }));
 }

@@ -2,7 +2,7 @@
  * The sorted set commands (Redis's t_zset.c): ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK
  * ZCOUNT ZLEXCOUNT ZRANGE ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX ZREVRANGE
  * ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP ZRANDMEMBER ZUNION ZINTER ZDIFF
- * ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN.
+ * ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN. The ZUNION family also takes plain sets as inputs.
  *
  * The value lives in shard memory (collections/zset.ts: packed while small, a skiplist when large). Every
  * range — by rank, score or lex — is turned into an interval of ascending ranks [start, end) first, so
@@ -14,6 +14,7 @@
  */
 import { SortedSetValue, memberBytes, type MemberBytes } from '../collections/zset.js';
 import { compareMembers } from '../collections/skiplist.js';
+import { SetValue, memberBytes as setMemberBytes } from '../collections/set.js';
 import { freeCollection } from '../collections/collection.js';
 import {
   ERR_MIN_MAX_NOT_FLOAT,
@@ -699,7 +700,25 @@ interface Source {
 }
 
 /**
- * Redis's zunionInterDiffGenericCommand: `numKeysIndex` names the numkeys argument; `store` is the
+ * The elements of the sorted set or plain set at `key` (a set's members score 1, as Redis 7.0 takes
+ * them), [] when missing, or undefined after replying WRONGTYPE for any other type.
+ */
+function scoredElementsAt(ctx: ExecutionContext, key: Uint8Array): [Buffer, number][] | undefined {
+  const entry = ctx.db.lookup(key);
+  if (entry === 0) return [];
+  const type = ctx.db.type(entry);
+  if (type === ValueType.ZSet) {
+    const zset = new SortedSetValue(ctx.db.arena, ctx.db.collectionRoot(entry));
+    return copyRange(zset, 0, zset.length);
+  }
+  if (type !== ValueType.Set) return void ctx.reply.error(WRONGTYPE);
+  const elements: [Buffer, number][] = [];
+  new SetValue(ctx.db.arena, ctx.db.collectionRoot(entry)).forEach((member) => elements.push([Buffer.from(setMemberBytes(member)), 1]));
+  return elements;
+}
+
+/**
+ * Redis's zunionInterDiffGenericCommand (inputs may be plain sets): `numKeysIndex` names the numkeys argument; `store` is the
  * destination key (the STORE forms), and `cardinalityOnly` ZINTERCARD.
  */
 function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinalityOnly: boolean): CommandHandler {
@@ -712,9 +731,8 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
     const sources: Source[] = [];
     let j = numKeysIndex + 1;
     for (let i = 0; i < numKeys; i++, j++) {
-      const found = zsetAt(ctx, argv[j]);
-      if (found === undefined) return;
-      const elements = found === null ? [] : copyRange(found.zset, 0, found.zset.length);
+      const elements = scoredElementsAt(ctx, argv[j]);
+      if (elements === undefined) return;
       sources.push({ elements, weight: 1, scores: new Map(elements.map(([member, score]) => [member.toString('latin1'), score])) });
     }
     let how = Aggregate.Sum;

@@ -6,6 +6,7 @@
  *   parseDouble       getDoubleFromObject: the whole text, non-empty, no leading space, not NaN, no
  *                     overflow and no underflow to zero
  *   parseRangeDouble  zslParseRange: the whole text, not NaN (so "" reads as 0 and " 1" as 1)
+ *   parseSortDouble   SORT's weights: as zslParseRange, and no overflow or underflow to zero either
  */
 
 interface Strtod {
@@ -52,5 +53,12 @@ export function parseDouble(text: string): number | undefined {
 export function parseRangeDouble(text: string): number | undefined {
   const parsed = strtod(text);
   if (parsed.consumed !== text.length || Number.isNaN(parsed.value)) return undefined;
+  return parsed.value;
+}
+
+/** A SORT weight as sortCommandGeneric reads it (strtod, then the rest empty, no ERANGE, not NaN), or undefined. */
+export function parseSortDouble(text: string): number | undefined {
+  const parsed = strtod(text);
+  if (parsed.consumed !== text.length || parsed.overflow || parsed.underflowToZero || Number.isNaN(parsed.value)) return undefined;
   return parsed.value;
 }

@@ -39,6 +39,7 @@ import { admitConnection } from './admission.js';
 import type { ShardPool } from './shard-pool.js';
 import type { ListenAddress } from './startup.js';
 import { Slowlog } from './slowlog.js';
+import { sortStoreBody } from './sort-store.js';
 
 const ERR_CROSS_SHARD =
   "ERR this command's keys live on different shards, which sabre does not support for it yet; use {hash tags} to keep them together, or --shards 1";
@@ -351,7 +352,7 @@ export class Front implements OutputScheduler, ServerContext {
     }
     const scatter = scatterPlan(spec.name, this.canonical(spec, argv), this.shardOfKey);
     if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
-    const body = multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
+    const body = spec.name === 'sort' ? sortStoreBody(argv, this.shardOfKey) : multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
     if (body !== undefined) return this.submit(client, spec, body, position);
     const keys = commandKeys(spec, argv) ?? [];
     if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) {

@@ -45,12 +45,16 @@ const NEVER_CONVERT: CollectionLimits = {
 const TABLE_ENCODING = 1;
 
 function dumpHeader(db: Database, entry: number, encoding: number, valueLength: number): Buffer {
+  return newDump(db.type(entry), encoding, db.expireAt(entry), valueLength);
+}
+
+function newDump(type: ValueType, encoding: number, expireAt: ExpiryTime, valueLength: number): Buffer {
   const dump = Buffer.allocUnsafe(HEADER_BYTES + valueLength);
   dump[0] = DUMP_FORMAT;
-  dump[1] = db.type(entry);
+  dump[1] = type;
   dump[2] = encoding;
   dump[3] = 0;
-  dump.writeBigInt64LE(BigInt(db.expireAt(entry)), 4);
+  dump.writeBigInt64LE(BigInt(expireAt), 4);
   return dump;
 }
 
@@ -94,6 +98,16 @@ function dumpList(db: Database, entry: number): Buffer {
   const dump = dumpHeader(db, entry, 0, length);
   let at = HEADER_BYTES;
   list.forEach((item) => (at = writeItem(dump, at, item)));
+  return dump;
+}
+
+/** The dump of a new list of `items` without expiry, made without a key (SORT's STORE into another shard). */
+export function listDump(items: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const item of items) length += 4 + item.length;
+  const dump = newDump(ValueType.List, 0, -1, length);
+  let at = HEADER_BYTES;
+  for (const item of items) at = writeItem(dump, at, item);
   return dump;
 }
 
