@@ -52,8 +52,17 @@ async function waitForPing(port: number): Promise<void> {
 }
 
 /** One redis-benchmark run, read from its --csv output. */
-async function benchmark(port: number, test: string, pipeline: number, requests: number): Promise<Result> {
-  const args = ['-p', String(port), '-t', test, '-n', String(requests), '-r', '100000', '-c', '50', '-P', String(pipeline), '--csv'];
+/** A redis-benchmark test: one of its built-in names (-t), or a command of our own with its label. */
+type Test = string | { label: string; command: string[] };
+
+const ZRANGE_KEY = 'bench:zset';
+/** ZRANGE over a 1000-member sorted set (populated before the runs): the first 10 with scores. */
+const ZRANGE: Test = { label: 'zrange_10', command: ['ZRANGE', ZRANGE_KEY, '0', '9', 'WITHSCORES'] };
+
+async function benchmark(port: number, test: Test, pipeline: number, requests: number): Promise<Result> {
+  const what = typeof test === 'string' ? ['-t', test] : [];
+  const command = typeof test === 'string' ? [] : test.command;
+  const args = ['-p', String(port), ...what, '-n', String(requests), '-r', '100000', '-c', '50', '-P', String(pipeline), '--csv', ...command];
   const { stdout } = await run('redis-benchmark', args, {
     maxBuffer: 1 << 20,
   });
@@ -101,15 +110,19 @@ async function throughput(): Promise<string> {
   const servers = await startServers();
   try {
     const rows: string[][] = [];
+    const members = Array.from({ length: 1000 }, (_, i) => [String(i), `member:${i}`]).flat();
+    for (const port of [servers.sabre, servers.redis]) await run('redis-cli', ['-p', String(port), 'ZADD', ZRANGE_KEY, ...members]);
+    const tests: Test[] = ['set', 'get', 'incr', 'mset', 'hset', 'lpush', 'lpop', 'lrange_100', 'sadd', 'zadd', ZRANGE];
     for (const pipeline of [1, 16]) {
-      for (const test of ['set', 'get', 'incr', 'mset', 'hset', 'lpush', 'lpop', 'lrange_100', 'sadd', 'zadd']) {
+      for (const test of tests) {
+        const label = typeof test === 'string' ? test : test.label;
         const requests = pipeline === 1 ? 100_000 : 500_000;
-        progress(`${test} -P ${pipeline}: sabre`);
+        progress(`${label} -P ${pipeline}: sabre`);
         const ours = await benchmark(servers.sabre, test, pipeline, requests);
-        progress(`${test} -P ${pipeline}: redis`);
+        progress(`${label} -P ${pipeline}: redis`);
         const theirs = await benchmark(servers.redis, test, pipeline, requests);
         rows.push([
-          test.toUpperCase(),
+          label.toUpperCase(),
           String(pipeline),
           `${Math.round(ours.rps).toLocaleString('en-US')}`,
           `${Math.round(theirs.rps).toLocaleString('en-US')}`,
