@@ -83,11 +83,6 @@ export class Client {
     return this.writer.protocol;
   }
 
-  /** Whether every reserved reply has been written out. */
-  get drained(): boolean {
-    return this.head === this.next && this.outStart === this.outEnd;
-  }
-
   /** Reserves the next reply position. */
   reserve(): number {
     if (this.next - this.head === this.slots.length) this.growSlots();
@@ -148,11 +143,6 @@ export class Client {
   /** Runs deferred commands until one of them starts waiting (for a transaction or a pause) again. */
   releaseDeferred(): void {
     while (this.waitingTransactions === 0 && !this.paused && this.deferred.length > 0) this.deferred.shift()!();
-  }
-
-  /** Commands parsed and waiting to run (a transaction or a pause holds them). */
-  get deferredCount(): number {
-    return this.deferred.length;
   }
 
   /** Output bytes buffered and not yet handed to the socket, plus what the socket still holds. */

@@ -7,7 +7,6 @@ import { argText } from '../commands/context.js';
 import { rewriteConfigFile } from '../config/config-rewrite.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import { isLoopback } from './admission.js';
-import type { ConnectionContext } from './connection-commands.js';
 import { container, writeHelp } from './subcommands.js';
 
 function latin1(text: string): Buffer {

@@ -13,8 +13,8 @@ import { INTERNAL_KEY_DUMP, INTERNAL_KEY_RESTORE } from '../commands/keyspace.js
 import type { KeyPosition } from '../commands/key-specs.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
 import type { Shard } from '../shard/shard.js';
-import { bulkPayload, type TransactionBody } from './keyspace-fanout.js';
-import type { ShardCall } from './multi-shard.js';
+import { bulkPayload } from './keyspace-fanout.js';
+import type { ShardCall, TransactionBody } from './multi-shard.js';
 
 const DUMP = Buffer.from(INTERNAL_KEY_DUMP);
 const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);

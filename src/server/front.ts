@@ -20,7 +20,7 @@ import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
-import { COLLECTION_LIMIT_NAMES, type CollectionLimits } from '../collections/limits.js';
+import { COLLECTION_LIMIT_NAMES, collectionLimits } from '../collections/limits.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -29,17 +29,16 @@ import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
-import { ShardScheduler, multiShardBody, type ShardCall } from './multi-shard.js';
+import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-shard.js';
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
 import type { Config } from '../config/config.js';
 import { admitConnection } from './admission.js';
-import type { ShardPool } from './shard-pool.js';
+import type { ReplySink, ShardPool } from './shard-pool.js';
 import type { ListenAddress } from './startup.js';
 import { Slowlog } from './slowlog.js';
-import { sortStoreBody } from './sort-store.js';
 
 const ERR_CROSS_SHARD =
   "ERR this command's keys live on different shards, which sabre does not support for it yet; use {hash tags} to keep them together, or --shards 1";
@@ -51,12 +50,6 @@ const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
 
 /** Commands CLIENT PAUSE WRITE holds: those that may change data. */
 const PAUSED_BY_WRITE = CommandFlag.write | CommandFlag.may_replicate;
-
-
-/** The configured encoding thresholds, for the shards' start. */
-export function collectionLimits(config: Config): CollectionLimits {
-  return Object.fromEntries(COLLECTION_LIMIT_NAMES.map((name) => [name, config.number(name)])) as CollectionLimits;
-}
 
 export interface FrontOptions {
   port: number;
@@ -171,10 +164,6 @@ export class Front implements OutputScheduler, ServerContext {
 
   // ---------------------------------------------------------------- ServerContext
 
-  get shardCount(): number {
-    return this.pool.size;
-  }
-
   clients(): Iterable<Client> {
     return this.connected;
   }
@@ -204,9 +193,10 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   pause(until: number, writesOnly: boolean): void {
-    // A longer or stricter pause wins over the current one, as in Redis.
+    // The later end and the stricter kind win over a pause in force, as in Redis.
+    const inForce = this.pausedUntil > Date.now();
+    this.pauseWritesOnly = inForce ? this.pauseWritesOnly && writesOnly : writesOnly;
     if (until > this.pausedUntil) this.pausedUntil = until;
-    this.pauseWritesOnly = this.pausedUntil > Date.now() && this.pauseWritesOnly && writesOnly ? true : writesOnly;
     clearTimeout(this.pauseTimer);
     this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pausedUntil - Date.now()));
   }
@@ -240,7 +230,7 @@ export class Front implements OutputScheduler, ServerContext {
     const { db, protocol } = client;
     return new Promise((resolve) => {
       const sink = { fill: (_: number, reply: Uint8Array) => resolve(Buffer.from(reply)) };
-      this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, -1, argv, sink, 0));
+      this.sendToShard(shard, db, protocol, -1, argv, sink, 0);
     });
   }
 
@@ -334,33 +324,37 @@ export class Front implements OutputScheduler, ServerContext {
     client.lastCommand = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
     const local = FRONT_COMMANDS.get(spec.name);
-    if (local !== undefined) return this.executeLocally(client, spec, local, argv, position);
+    if (local !== undefined) return this.executeLocally(client, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
-    if (shard < 0 || spec.firstKey === 0) {
-      const keyspace = this.keyspace.body(spec, this.canonical(spec, argv));
-      if (keyspace !== undefined) return this.submit(client, spec, keyspace, position);
-    }
-    if (shard >= 0) {
-      const { db, protocol } = client;
-      const command = spec.index;
-      if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, command, argv, client, position);
-      else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, command, argv, client, position));
-      return;
-    }
+    if (shard >= 0 && spec.firstKey !== 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
+    // Every path from here passes argv on to shards by name.
+    const named = this.canonical(spec, argv);
+    const keyspace = this.keyspace.body(spec, named);
+    if (keyspace !== undefined) return this.submit(client, spec, keyspace, position);
+    if (shard >= 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
       return this.refuse(client, position, wrongArity(spec.name), spec.name);
     }
-    const scatter = scatterPlan(spec.name, this.canonical(spec, argv), this.shardOfKey);
+    const scatter = scatterPlan(spec.name, named, this.shardOfKey);
     if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
-    const body = spec.name === 'sort' ? sortStoreBody(argv, this.shardOfKey) : multiShardBody(spec.name, this.canonical(spec, argv), this.shardOfKey);
+    const body = multiShardBody(spec.name, named, this.shardOfKey);
     if (body !== undefined) return this.submit(client, spec, body, position);
     const keys = commandKeys(spec, argv) ?? [];
     if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) {
       writer.error(ERR_CROSS_SHARD);
       return client.fill(position, writer.take());
     }
-    const command = { argv: this.canonical(spec, argv), keys, db: client.db, protocol: client.protocol };
+    const command = { argv: named, keys, db: client.db, protocol: client.protocol };
     this.submit(client, spec, crossShardBody(command, this.shardOfKey, this.scratchShard()), position);
+  }
+
+  /**
+   * Hands a request to a shard, or holds it behind the transaction that holds the shard. Hot path: the
+   * check comes first so that the usual send allocates no closure.
+   */
+  private sendToShard(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Buffer[], sink: ReplySink, position: number): void {
+    if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, command, argv, sink, position);
+    else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, command, argv, sink, position));
   }
 
   /** The shard engine cross-shard commands run on (cross-shard.ts), made when first needed. */
@@ -373,27 +367,24 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** Sends a one-step command's parts to their shards at once and answers when all have replied (scatter.ts). */
   private scatter(client: Client, spec: CommandSpec, plan: ScatterPlan, position: number): void {
-    const started = performance.now();
-    this.stats.startedAcrossShards(spec.index);
-    const gather = new Gather(plan, (reply) => {
-      this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
-      client.fill(position, reply);
-    });
+    const gather = new Gather(plan, this.acrossShards(client, spec, position));
     const { db, protocol } = client;
-    plan.parts.forEach(({ shard, argv }, part) => {
-      if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, -1, argv, gather, part);
-      else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, -1, argv, gather, part));
-    });
+    plan.parts.forEach(({ shard, argv }, part) => this.sendToShard(shard, db, protocol, -1, argv, gather, part));
   }
 
-  /** Runs a command as a transaction over several shards; it counts as one command in the stats. */
-  private submit(client: Client, spec: CommandSpec, body: { shards: ReadonlySet<number>; run: (call: ShardCall) => Promise<Buffer> }, position: number): void {
+  /** Runs a command as a transaction over several shards. */
+  private submit(client: Client, spec: CommandSpec, body: TransactionBody, position: number): void {
+    this.scheduler.submit(client, body.shards, body.run, this.acrossShards(client, spec, position));
+  }
+
+  /** Counts a command run across shards as one command, and answers it with the reply it ends with. */
+  private acrossShards(client: Client, spec: CommandSpec, position: number): (reply: Buffer) => void {
     const started = performance.now();
     this.stats.startedAcrossShards(spec.index);
-    this.scheduler.submit(client, body.shards, body.run, (reply) => {
+    return (reply) => {
       this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
       client.fill(position, reply);
-    });
+    };
   }
 
   /**
@@ -415,7 +406,7 @@ export class Front implements OutputScheduler, ServerContext {
     client.fill(position, reply);
   }
 
-  private executeLocally(client: Client, spec: CommandSpec, handler: ConnectionHandler, argv: Buffer[], position: number): void {
+  private executeLocally(client: Client, handler: ConnectionHandler, argv: Buffer[], position: number): void {
     const writer = client.writer;
     const name = client.lastCommand;
     const started = performance.now();
@@ -474,5 +465,4 @@ export class Front implements OutputScheduler, ServerContext {
     const first = this.shardOfKey(keys[0]);
     return keys.every((key) => this.shardOfKey(key) === first) ? first : -1;
   }
-
 }

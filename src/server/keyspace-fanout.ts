@@ -37,13 +37,8 @@ import { parseScanCursor, parseScanOptions } from '../commands/scan.js';
 import { keyPositions, type CommandSpec } from '../commands/table.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY } from '../protocol/errors.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { sumIntegers, type ShardCall } from './multi-shard.js';
+import { sumIntegers, type TransactionBody } from './multi-shard.js';
 
-/** What ShardScheduler.submit runs: the shards to hold, and the steps that make the reply. */
-export interface TransactionBody {
-  shards: ReadonlySet<number>;
-  run: (call: ShardCall) => Promise<Buffer>;
-}
 
 const MINUS = 0x2d;
 const DOLLAR = 0x24;

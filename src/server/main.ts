@@ -8,7 +8,8 @@
 import type { Config } from '../config/config.js';
 import { ConfigFileError, loadConfig, parseCommandLine } from '../config/config-file.js';
 import { SERVER_VERSION } from '../version.js';
-import { Front, collectionLimits } from './front.js';
+import { collectionLimits } from '../collections/limits.js';
+import { Front } from './front.js';
 import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
 import { listenAddresses, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';

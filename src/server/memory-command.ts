@@ -15,7 +15,6 @@ import { fragmentation, processRss, type ArenaStats } from 'native-free-alloc';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { ShardOp } from '../shard/frames.js';
 import type { ShardStats } from '../shard/shard.js';
-import type { ConnectionHandler } from './connection-commands.js';
 import { humanBytes, sumArenas } from './info.js';
 import { container, helpLines } from './subcommands.js';
 

@@ -16,10 +16,17 @@
  * `client.waitingTransactions`), which keeps each client's commands in the order it sent them.
  */
 import type { Client } from './client.js';
+import { sortStoreBody } from './sort-store.js';
 import type { ShardPool } from './shard-pool.js';
 
 /** Sends argv to a shard and resolves with the reply bytes (a copy). */
 export type ShardCall = (shard: number, argv: readonly Buffer[]) => Promise<Buffer>;
+
+/** What ShardScheduler.submit runs: the shards to hold, and the steps that make the reply. */
+export interface TransactionBody {
+  shards: ReadonlySet<number>;
+  run: (call: ShardCall) => Promise<Buffer>;
+}
 
 interface Transaction {
   shards: ReadonlySet<number>;
@@ -130,14 +137,12 @@ export function sumIntegers(replies: readonly Buffer[]): Buffer {
 }
 
 /**
- * The transaction body for MSETNX across shards (undefined for any other command): it checks every
- * key, then sets, with the shards held in between. `shardOf` gives a key's shard.
+ * The transaction body of a multi-step command across shards, or undefined for any other command:
+ * MSETNX checks every key, then sets, with the shards held in between; SORT … STORE sorts on the
+ * sorted key's shard and writes on the destination's (sort-store.ts). `shardOf` gives a key's shard.
  */
-export function multiShardBody(
-  name: string,
-  argv: readonly Buffer[],
-  shardOf: (key: Buffer) => number,
-): { shards: Set<number>; run: (call: ShardCall) => Promise<Buffer> } | undefined {
+export function multiShardBody(name: string, argv: readonly Buffer[], shardOf: (key: Buffer) => number): TransactionBody | undefined {
+  if (name === 'sort') return sortStoreBody(argv, shardOf);
   if (name === 'msetnx') {
     const keys: Buffer[] = [];
     for (let i = 1; i < argv.length; i += 2) keys.push(argv[i]);

@@ -11,7 +11,6 @@ import type { Slowlog } from './slowlog.js';
 
 export interface ServerContext {
   readonly port: number;
-  readonly shardCount: number;
   readonly stats: ServerStats;
   readonly slowlog: Slowlog;
   /** Connected clients, in connection order. */

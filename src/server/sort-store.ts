@@ -8,7 +8,7 @@ import { INTERNAL_KEY_RESTORE } from '../commands/keyspace.js';
 import { sortStoreKey } from '../commands/key-specs.js';
 import { INTERNAL_SORT_DUMP } from '../commands/sort.js';
 import { bulkPayload } from './keyspace-fanout.js';
-import type { ShardCall } from './multi-shard.js';
+import type { TransactionBody } from './multi-shard.js';
 
 const SORT_DUMP = Buffer.from(INTERNAL_SORT_DUMP);
 const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
@@ -19,7 +19,7 @@ const AS_MOVED = Buffer.from('RENAME');
 const ZERO = Buffer.from(':0\r\n');
 
 /** The transaction for `argv` (a SORT naming keys on two shards), or undefined when it has no STORE. */
-export function sortStoreBody(argv: readonly Buffer[], shardOf: (key: Buffer) => number): { shards: Set<number>; run: (call: ShardCall) => Promise<Buffer> } | undefined {
+export function sortStoreBody(argv: readonly Buffer[], shardOf: (key: Buffer) => number): TransactionBody | undefined {
   const storeAt = sortStoreKey(argv);
   if (storeAt === undefined) return undefined;
   const source = shardOf(argv[1]);
