@@ -36,7 +36,7 @@ import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
 import type { Config } from '../config/config.js';
 import { admitConnection } from './admission.js';
-import type { ReplySink, ShardPool } from './shard-pool.js';
+import { copyingSink, type ReplySink, type ShardPool } from './shard-pool.js';
 import type { ListenAddress } from './startup.js';
 import { Slowlog } from './slowlog.js';
 
@@ -47,6 +47,9 @@ const ERR_CROSS_SHARD =
 const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
   Object.entries({ ...connectionCommands, ...serverCommands, client: clientCommand, command: commandCommand }),
 );
+
+/** The longest delay setTimeout takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Commands CLIENT PAUSE WRITE holds: those that may change data. */
 const PAUSED_BY_WRITE = CommandFlag.write | CommandFlag.may_replicate;
@@ -197,8 +200,15 @@ export class Front implements OutputScheduler, ServerContext {
     const inForce = this.pausedUntil > Date.now();
     this.pauseWritesOnly = inForce ? this.pauseWritesOnly && writesOnly : writesOnly;
     if (until > this.pausedUntil) this.pausedUntil = until;
+    this.armPauseTimer();
+  }
+
+  /** Ends the pause when it is due; a timer waits at most 2^31 − 1 ms, so a long pause re-arms it. */
+  private armPauseTimer(): void {
     clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.unpause(), Math.max(0, this.pausedUntil - Date.now()));
+    const left = this.pausedUntil - Date.now();
+    if (left <= 0) return this.unpause();
+    this.pauseTimer = setTimeout(() => this.armPauseTimer(), Math.min(left, MAX_TIMER_MS));
   }
 
   unpause(): void {
@@ -228,10 +238,7 @@ export class Front implements OutputScheduler, ServerContext {
   onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {
     const shard = this.shardOfKey(key);
     const { db, protocol } = client;
-    return new Promise((resolve) => {
-      const sink = { fill: (_: number, reply: Uint8Array) => resolve(Buffer.from(reply)) };
-      this.sendToShard(shard, db, protocol, -1, argv, sink, 0);
-    });
+    return new Promise((resolve) => this.sendToShard(shard, db, protocol, -1, argv, copyingSink(resolve), 0));
   }
 
   debugAllowed(client: Client): boolean {

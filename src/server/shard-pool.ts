@@ -34,6 +34,11 @@ export interface ReplySink {
   fill(position: number, reply: Uint8Array): void;
 }
 
+/** A sink for one request that takes a copy of its reply (the reply's bytes are only lent). */
+export function copyingSink(receive: (reply: Buffer) => void): ReplySink {
+  return { fill: (_, reply) => receive(Buffer.from(reply)) };
+}
+
 /**
  * Sees every executed command with its shard-measured execution time, before its sink does (the front
  * keeps commandstats and the slowlog with it). `command` is the CommandSpec.index sent, or −1.
@@ -174,7 +179,7 @@ export class ShardPool {
   operation(shard: number, operation: number, args: unknown): Promise<unknown> {
     const argv = [Buffer.from(JSON.stringify(args ?? null))];
     return new Promise((resolve) =>
-      this.send(shard, 0, 2, operation, argv, { fill: (_, reply) => resolve(JSON.parse(Buffer.from(reply).toString('utf8'))) }, 0),
+      this.send(shard, 0, 2, operation, argv, copyingSink((reply) => resolve(JSON.parse(reply.toString('utf8')))), 0),
     );
   }
 
@@ -185,7 +190,7 @@ export class ShardPool {
 
   /** Sends argv and resolves with a copy of the reply. */
   call(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Promise<Buffer> {
-    return new Promise((resolve) => this.send(shard, db, protocol, -1, argv, { fill: (_, reply) => resolve(Buffer.from(reply)) }, 0));
+    return new Promise((resolve) => this.send(shard, db, protocol, -1, argv, copyingSink(resolve), 0));
   }
 
   private scheduleCommit(): void {
