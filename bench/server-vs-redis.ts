@@ -8,6 +8,8 @@
  *
  * Then memory: fresh servers each get DEBUG POPULATE 1000000 (keys key:N, values value:N), and INFO
  * memory before and after gives used_memory and RSS per key, read from each server's own counters.
+ * Last, one 1M-member collection per type: used_memory per member, then the stall DEL and UNLINK of it
+ * cause (deletionStall).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { markdownTable } from './report.js';
 import { progress } from './progress.js';
 
@@ -200,12 +203,49 @@ const COLLECTIONS: [string, (from: number) => string[]][] = [
   ['sorted set (ZADD N m:N)', (from) => ['ZADD', 'z', ...Array.from({ length: BATCH }, (_, i) => [String(from + i), `m:${from + i}`]).flat()]],
 ];
 
-async function collectionMemory(): Promise<string> {
+interface Stall {
+  /** How long the deleting command took to answer. */
+  replyMs: number;
+  /** The longest another client waited for a command on the same key's shard until everything was freed. */
+  worstProbeMs: number;
+}
+
+/**
+ * Deletes `key` with `verb` while a second client sends EXISTS on the same key (so the same shard)
+ * back to back, until INFO reports no background free pending: the stall a large deletion causes.
+ */
+async function deletionStall(port: number, key: string, verb: 'DEL' | 'UNLINK'): Promise<Stall> {
+  const [client, probe] = [new Redis(port, { lazyConnect: true }), new Redis(port, { lazyConnect: true })];
+  await Promise.all([client.connect(), probe.connect()]);
+  let probing = true;
+  let worstProbeMs = 0;
+  const probes = (async () => {
+    while (probing) {
+      const started = performance.now();
+      await probe.exists(key);
+      worstProbeMs = Math.max(worstProbeMs, performance.now() - started);
+    }
+  })();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const started = performance.now();
+  await client.call(verb, key);
+  const replyMs = performance.now() - started;
+  while (/^lazyfree_pending_objects:([1-9]\d*)/m.test(await client.info('memory'))) await new Promise((resolve) => setTimeout(resolve, 5));
+  probing = false;
+  await probes;
+  client.disconnect();
+  probe.disconnect();
+  return { replyMs, worstProbeMs };
+}
+
+async function collectionMemory(): Promise<{ memory: string; deletion: string }> {
   const servers = await startServers();
   try {
     const rows: string[][] = [];
+    const deletions: string[][] = [];
     for (const [label, command] of COLLECTIONS) {
       const commands = Array.from({ length: ELEMENTS / BATCH }, (_, batch) => encode(command(batch * BATCH)));
+      const key = command(0)[1];
       const perElement: string[] = [];
       for (const [name, port] of [
         ['sabre', servers.sabre],
@@ -216,11 +256,20 @@ async function collectionMemory(): Promise<string> {
         await pipe(port, commands);
         const after = await memory(port);
         perElement.push(((after.used - before.used) / ELEMENTS).toFixed(1));
-        await run('redis-cli', ['-p', String(port), 'flushall']);
+        const stalls: Stall[] = [];
+        for (const verb of ['DEL', 'UNLINK'] as const) {
+          if (verb === 'UNLINK') await pipe(port, commands);
+          progress(`${label}: ${verb} on ${name}`);
+          stalls.push(await deletionStall(port, key, verb));
+        }
+        deletions.push([label, name, ...stalls.map(({ replyMs, worstProbeMs }) => `${replyMs.toFixed(1)} / ${worstProbeMs.toFixed(1)}`)]);
       }
       rows.push([label, perElement[0], perElement[1], `${(Number(perElement[0]) / Number(perElement[1])).toFixed(2)}×`]);
     }
-    return markdownTable(['collection of 1M members', 'sabre B/member', 'Redis B/member', 'sabre / Redis'], rows);
+    return {
+      memory: markdownTable(['collection of 1M members', 'sabre B/member', 'Redis B/member', 'sabre / Redis'], rows),
+      deletion: markdownTable(['collection of 1M members', 'server', 'DEL: reply / worst other ms', 'UNLINK: reply / worst other ms'], deletions),
+    };
   } finally {
     servers.stop();
   }
@@ -235,7 +284,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards: each shard gets its part at once (scatter.ts), with no shard held.\n\n` +
       `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n\n` +
-      `## Memory per member of one 1M-member collection\n\n${collections}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n`,
+      `## Memory per member of one 1M-member collection\n\n${collections.memory}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n\n` +
+      `## Deleting a 1M-member collection\n\n${collections.deletion}\n\nHow long DEL or UNLINK of the collection takes to answer, and the longest another client waits meanwhile for EXISTS on the same key (on sabre, the same shard), sent back to back until INFO shows no background free pending.\n`,
   );
 }
 

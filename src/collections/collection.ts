@@ -17,8 +17,8 @@
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { packedFree, packedUsage } from './packed.js';
-import { hashTableFree, hashTableUsage } from './hash-table.js';
-import { listFree, listUsage } from './list.js';
+import { hashTableDict, hashTableFreeSlice, hashTableUsage } from './hash-table.js';
+import { listFreeSlice, listNodeCount, listUsage } from './list.js';
 import { SkipList } from './skiplist.js';
 import { intsetFree, intsetUsage } from './intset.js';
 
@@ -35,12 +35,35 @@ export function collectionEncoding(arena: Arena, root: number): CollectionEncodi
 }
 
 export function freeCollection(arena: Arena, root: number): void {
+  freeCollectionSlice(arena, root, 0, Infinity);
+}
+
+/**
+ * Frees part of a collection, about `budget` of its allocations, from `cursor` (0 at first, then what
+ * the previous call returned); returns the cursor to resume from, or -1 once every allocation, root
+ * included, is freed. In between, the collection is half freed: only its owner may call this, and only
+ * for a collection nothing else can reach any more (background freeing, shard/lazy-free.ts).
+ */
+export function freeCollectionSlice(arena: Arena, root: number, cursor: number, budget: number): number {
   const encoding = collectionEncoding(arena, root);
+  if (encoding === CollectionEncoding.Quicklist) return listFreeSlice(arena, root, cursor, budget);
+  if (encoding === CollectionEncoding.Skiplist) return new SkipList(arena, root).freeSlice(cursor, budget);
+  if (encoding === CollectionEncoding.HashTable) return hashTableFreeSlice(arena, root, cursor, budget);
   if (encoding === CollectionEncoding.Packed) packedFree(arena, root);
-  else if (encoding === CollectionEncoding.Quicklist) listFree(arena, root);
-  else if (encoding === CollectionEncoding.Skiplist) new SkipList(arena, root).free();
-  else if (encoding === CollectionEncoding.Intset) intsetFree(arena, root);
-  else hashTableFree(arena, root);
+  else intsetFree(arena, root);
+  return -1;
+}
+
+/**
+ * The work of freeing a collection, counted as Redis's lazyfreeGetFreeEffort counts it: a list's
+ * nodes, a table's or skiplist's elements, 1 for a single-allocation encoding.
+ */
+export function collectionFreeEffort(arena: Arena, root: number): number {
+  const encoding = collectionEncoding(arena, root);
+  if (encoding === CollectionEncoding.Quicklist) return listNodeCount(arena, root);
+  if (encoding === CollectionEncoding.Skiplist) return new SkipList(arena, root).length;
+  if (encoding === CollectionEncoding.HashTable) return hashTableDict(arena, root).size;
+  return 1;
 }
 
 /** Bytes the arena handed out for every allocation the collection owns. */

@@ -75,12 +75,17 @@ export function hashTableValue(arena: Arena, entry: number): Uint8Array {
   return entryStringBytes(arena, entry);
 }
 
-export function hashTableFree(arena: Arena, root: number): void {
+/**
+ * Frees the table's field entries bucket by bucket from `from` for about `budget` buckets and entries,
+ * then its tables and root; returns the bucket to resume from, or -1 once all is freed.
+ */
+export function hashTableFreeSlice(arena: Arena, root: number, from: number, budget: number): number {
   const dict = hashTableDict(arena, root);
-  // forEach reads each entry's link before visiting it, so the visit may free the entry.
-  dict.forEach((entry) => freeStringEntry(arena, entry));
+  const next = dict.visitBuckets(from, budget, (entry) => freeStringEntry(arena, entry));
+  if (next >= 0) return next;
   dict.destroy();
   arena.free(root, ROOT_BYTES);
+  return -1;
 }
 
 /** Bytes the arena handed out for the table: every entry (long values included), its tables and its root. */

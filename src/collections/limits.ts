@@ -1,11 +1,8 @@
 /**
  * The configuration parameters that decide when a collection (or a HyperLogLog) changes encoding, under
  * Redis's names.
- * A shard keeps one CollectionLimits for all its databases; the server passes the configured values
- * when it starts the shards and sends every shard the new ones on CONFIG SET (ShardOp.SetLimits).
+ * A shard keeps one CollectionLimits for all its databases (shard/settings.ts keeps it up to date).
  */
-import type { Config } from '../config/config.js';
-
 export const COLLECTION_LIMIT_NAMES = [
   'hash-max-listpack-entries',
   'hash-max-listpack-value',
@@ -31,9 +28,4 @@ export function defaultCollectionLimits(): CollectionLimits {
     'zset-max-listpack-value': 64,
     'set-max-intset-entries': 512,
   };
-}
-
-/** The configured thresholds, for the shards' start. */
-export function collectionLimits(config: Config): CollectionLimits {
-  return Object.fromEntries(COLLECTION_LIMIT_NAMES.map((name) => [name, config.number(name)])) as CollectionLimits;
 }

@@ -416,12 +416,24 @@ export class ListValue {
   }
 }
 
-/** Frees a list's nodes and root. */
-export function listFree(arena: Arena, root: number): void {
+/**
+ * Frees up to `budget` of a list's nodes from node `from`, and the root after the last; returns the
+ * node to resume from, or -1 once all is freed (collection.ts's freeCollectionSlice).
+ */
+export function listFreeSlice(arena: Arena, root: number, from: number, budget: number): number {
   const words = arena.u32[segmentOf(root)];
   const w = byteOffsetOf(root) >>> 2;
-  for (let node = 0; node < words[w + R_NODES]; node++) packedFree(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  const nodes = words[w + R_NODES];
+  const end = Math.min(nodes, from + budget);
+  for (let node = from; node < end; node++) packedFree(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  if (end < nodes) return end;
   arena.free(root, ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
+  return -1;
+}
+
+/** How many nodes the list has: the work of freeing it. */
+export function listNodeCount(arena: Arena, root: number): number {
+  return arena.u32[segmentOf(root)][(byteOffsetOf(root) >>> 2) + R_NODES];
 }
 
 /** Bytes the arena handed out for the list: every node and the root's record array. */

@@ -333,11 +333,16 @@ export class SkipList {
     for (let node = this.forward(this.header, 0); node !== 0; node = this.forward(node, 0)) visit(this.member(node), this.score(node));
   }
 
-  /** Frees every node, entry and the index. */
-  free(): void {
+  /**
+   * Frees up to `budget` nodes with their member entries, in order from `from` (0: the first node, else
+   * the node a previous call returned), then the index, header and root; returns the node to resume
+   * from, or -1 once all is freed.
+   */
+  freeSlice(from: number, budget: number): number {
     const arena = this.arena;
-    let node = this.forward(this.header, 0);
-    while (node !== 0) {
+    let node = from === 0 ? this.forward(this.header, 0) : from;
+    for (let freed = 0; node !== 0; freed++) {
+      if (freed >= budget) return node;
       const next = this.forward(node, 0);
       freeEntryShell(arena, readWord(arena, node, N_MEMBER));
       arena.free(node, nodeBytes(readWord(arena, node, N_LEVEL)));
@@ -346,6 +351,7 @@ export class SkipList {
     this.dict.destroy();
     arena.free(this.header, nodeBytes(MAX_LEVEL));
     arena.free(this.root, ROOT_BYTES);
+    return -1;
   }
 
   /** Bytes the arena handed out for the skiplist: every node and member entry, the index's tables, header and root. */

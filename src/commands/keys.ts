@@ -18,11 +18,16 @@ export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
 };
 
 /** DEL and UNLINK (freeing is cheap for strings; large collections will free in the background). */
-const del: CommandHandler = (ctx, argv) => {
+/** DEL frees large values in the background only under lazyfree-lazy-user-del; UNLINK always does. */
+function deleteKeys(ctx: ExecutionContext, argv: readonly Buffer[], lazy: boolean | number): void {
   let deleted = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i])) deleted++;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i], lazy)) deleted++;
   ctx.reply.integer(deleted);
-};
+}
+
+const del: CommandHandler = (ctx, argv) => deleteKeys(ctx, argv, ctx.db.lazyFree.settings['lazyfree-lazy-user-del']);
+
+const unlink: CommandHandler = (ctx, argv) => deleteKeys(ctx, argv, true);
 
 /** EXISTS only inspects the keys; TOUCH records an access to each, as Redis's LRU sees it. */
 const exists: CommandHandler = (ctx, argv) => {
@@ -122,7 +127,7 @@ const persist: CommandHandler = (ctx, argv) => {
 
 export const keyCommands: Readonly<Record<string, CommandHandler>> = {
   del,
-  unlink: del,
+  unlink,
   exists,
   touch,
   type,

@@ -212,22 +212,29 @@ const objectHelp: CommandHandler = (ctx) => {
 
 // ------------------------------------------------------------------ FLUSHDB FLUSHALL SWAPDB
 
-/** FLUSHDB and FLUSHALL take SYNC or ASYNC; both free at once here (strings are cheap to free). */
-function flushArgumentsValid(ctx: ExecutionContext, argv: readonly Buffer[]): boolean {
-  if (argv.length === 1 || (argv.length === 2 && (isKeyword(argv[1], 'SYNC') || isKeyword(argv[1], 'ASYNC')))) return true;
+/**
+ * FLUSHDB and FLUSHALL take SYNC or ASYNC; without either, lazyfree-lazy-user-flush decides. Returns
+ * whether to free in the background, or undefined after answering a syntax error.
+ */
+function flushIsLazy(ctx: ExecutionContext, argv: readonly Buffer[]): boolean | number | undefined {
+  if (argv.length === 1) return ctx.db.lazyFree.settings['lazyfree-lazy-user-flush'];
+  if (argv.length === 2 && isKeyword(argv[1], 'ASYNC')) return true;
+  if (argv.length === 2 && isKeyword(argv[1], 'SYNC')) return false;
   ctx.reply.error(ERR_SYNTAX);
-  return false;
+  return undefined;
 }
 
 const flushdb: CommandHandler = (ctx, argv) => {
-  if (!flushArgumentsValid(ctx, argv)) return;
-  ctx.db.flush();
+  const lazy = flushIsLazy(ctx, argv);
+  if (lazy === undefined) return;
+  ctx.db.flush(lazy);
   ctx.reply.ok();
 };
 
 const flushall: CommandHandler = (ctx, argv) => {
-  if (!flushArgumentsValid(ctx, argv)) return;
-  for (const db of ctx.databases) db.flush();
+  const lazy = flushIsLazy(ctx, argv);
+  if (lazy === undefined) return;
+  for (const db of ctx.databases) db.flush(lazy);
   ctx.reply.ok();
 };
 

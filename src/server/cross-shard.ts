@@ -69,6 +69,8 @@ export function crossShardBody(command: CrossShardCommand, shardOf: (key: Buffer
         return reply;
       } finally {
         db.flush();
+        // The scratch shard has no idle loop: whatever a lazyfree setting queued is freed now.
+        scratch.lazyFree.drain();
       }
     },
   };

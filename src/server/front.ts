@@ -20,7 +20,7 @@ import { unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
-import { COLLECTION_LIMIT_NAMES, collectionLimits } from '../collections/limits.js';
+import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -114,12 +114,13 @@ export class Front implements OutputScheduler, ServerContext {
       this.slowlog.maxLength = value;
       this.slowlog.trim();
     });
-    // Every shard converts collections by the same thresholds: a change goes to all of them, in order
-    // with the commands already sent.
-    for (const name of COLLECTION_LIMIT_NAMES) {
+    // Every shard converts collections by the same thresholds and frees by the same lazyfree rules: a
+    // change goes to all of them, in order with the commands already sent.
+    for (const name of SHARD_SETTING_NAMES) {
       config.onChange(name, () => {
-        for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.SetLimits, { [name]: config.number(name) });
-        if (this.scratch !== undefined) this.scratch.limits[name] = config.number(name);
+        const settings = shardSettings(config, [name]);
+        for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.Configure, settings);
+        this.scratch?.configure(settings);
         return undefined;
       });
     }
@@ -366,7 +367,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** The shard engine cross-shard commands run on (cross-shard.ts), made when first needed. */
   private scratchShard(): Shard {
-    this.scratch ??= new Shard({ databases: this.options.config.number('databases'), limits: collectionLimits(this.options.config) });
+    this.scratch ??= new Shard({ databases: this.options.config.number('databases'), settings: shardSettings(this.options.config) });
     return this.scratch;
   }
 

@@ -8,7 +8,7 @@
 import type { Config } from '../config/config.js';
 import { ConfigFileError, loadConfig, parseCommandLine } from '../config/config-file.js';
 import { SERVER_VERSION } from '../version.js';
-import { collectionLimits } from '../collections/limits.js';
+import { shardSettings } from '../shard/settings.js';
 import { Front } from './front.js';
 import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   refuseRuntimeChanges(config);
   const shards = config.number('shards');
   let stopping = false;
-  const pool = ShardPool.start({ shards, shard: { databases: config.number('databases'), limits: collectionLimits(config) } }, (shard, code) => {
+  const pool = ShardPool.start({ shards, shard: { databases: config.number('databases'), settings: shardSettings(config) } }, (shard, code) => {
     if (stopping) return;
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);

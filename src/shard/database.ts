@@ -43,8 +43,9 @@ import {
   lruClock,
 } from './entry.js';
 import { hashKey } from './hash.js';
-import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryShellUsage, entryStringBytes, freeEntryShell, freeStringEntry, newEntry, stringEntryUsage } from './entry-store.js';
-import { collectionUsage, freeCollection } from '../collections/collection.js';
+import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryShellUsage, entryStringBytes, freeEntryShell, newEntry, stringEntryUsage } from './entry-store.js';
+import { collectionUsage } from '../collections/collection.js';
+import { LazyFree } from './lazy-free.js';
 
 const DB_DICT = 0;
 const DB_VOLATILE = 1;
@@ -96,9 +97,13 @@ export class Database {
   readonly arena: Arena;
   private readonly now: () => number;
 
-  constructor(arena: Arena, now: () => number = Date.now) {
+  /** Where deleted values go to be freed, now or in the background; shared by the shard's databases. */
+  readonly lazyFree: LazyFree;
+
+  constructor(arena: Arena, now: () => number = Date.now, lazyFree: LazyFree = new LazyFree(arena)) {
     this.arena = arena;
     this.now = now;
+    this.lazyFree = lazyFree;
     this.dictionary = new Dict(arena);
     this.header = arena.alloc(DB_HEADER_BYTES);
     arena.beforeWrite(this.header, 0, DB_HEADER_BYTES);
@@ -211,8 +216,7 @@ export class Database {
   lookupNoTouch(bytes: Uint8Array, start = 0, length = bytes.length): number {
     const entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
     if (entry !== 0 && this.isExpired(entry)) {
-      this.deleteFound(entry);
-      this.expiredKeys++;
+      this.deleteExpired(entry);
       this.misses += this.countingReads;
       return 0;
     }
@@ -247,8 +251,7 @@ export class Database {
   expireIfNeeded(key: Uint8Array): boolean {
     const entry = this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
     if (entry === 0 || !this.isExpired(entry)) return false;
-    this.deleteFound(entry);
-    this.expiredKeys++;
+    this.deleteExpired(entry);
     return true;
   }
 
@@ -286,8 +289,7 @@ export class Database {
     let old = this.dict.find(key, 0, key.length, hash);
     if (old !== 0 && this.flags(old) & EntryFlag.HasExpire && this.expireAt(old) <= this.now()) {
       // An expired key is gone before the write, as Redis's lookupKeyWrite makes it: KEEPTTL keeps nothing.
-      this.deleteFound(old);
-      this.expiredKeys++;
+      this.deleteExpired(old);
       old = 0;
     }
     let expiry = expireAt;
@@ -308,17 +310,11 @@ export class Database {
       if (oldHadExpire && hasExpire) this.replaceVolatile(old, entry);
       else if (oldHadExpire) this.removeVolatile(old);
       else if (hasExpire) this.addVolatile(entry);
-      this.freeEntry(old);
+      this.lazyFree.freeEntry(old, this.lazyFree.settings['lazyfree-lazy-server-del']);
     }
     return entry;
   }
 
-  /** Frees an entry that is no longer linked, and its value (a collection with everything it holds). */
-  private freeEntry(entry: number): void {
-    if (this.type(entry) === ValueType.String) return freeStringEntry(this.arena, entry);
-    freeCollection(this.arena, this.word(entry, E_VALUE));
-    freeEntryShell(this.arena, entry);
-  }
 
   /**
    * Makes the string value of `entry` (a live string key found by lookup()) `length` bytes long, keeping
@@ -376,19 +372,29 @@ export class Database {
     if (moved !== value) this.setWord(entry, E_VALUE, moved);
   }
 
-  /** Deletes the key if present. Returns whether it was (an expired key counts as absent). */
-  delete(key: Uint8Array): boolean {
+  /**
+   * Deletes the key if present. Returns whether it was (an expired key counts as absent). A large value
+   * is freed in the background when `lazy` (UNLINK, lazyfree-lazy-user-del); by default as Redis's
+   * dbDelete frees it, lazily only under lazyfree-lazy-server-del.
+   */
+  delete(key: Uint8Array, lazy: boolean | number = this.lazyFree.settings['lazyfree-lazy-server-del']): boolean {
     const entry = this.lookup(key);
     if (entry === 0) return false;
-    this.deleteFound(entry);
+    this.deleteFound(entry, lazy);
     return true;
   }
 
   /** Deletes the entry the dictionary found last. */
-  private deleteFound(entry: number): void {
+  private deleteFound(entry: number, lazy: boolean | number): void {
     this.dict.unlinkFound(entry);
     if (this.flags(entry) & EntryFlag.HasExpire) this.removeVolatile(entry);
-    this.freeEntry(entry);
+    this.lazyFree.freeEntry(entry, lazy);
+  }
+
+  /** Deletes an expired key the dictionary found last, lazily under lazyfree-lazy-expire. */
+  private deleteExpired(entry: number): void {
+    this.deleteFound(entry, this.lazyFree.settings['lazyfree-lazy-expire']);
+    this.expiredKeys++;
   }
 
   /**
@@ -466,7 +472,7 @@ export class Database {
     const moved = this.cloneEntry(entry, newKey, newHash, hasExpire);
     if (hasExpire) this.writeExpiry(moved, this.expireAt(entry));
     const replaced = target.dict.find(newKey, 0, newKey.length, newHash);
-    if (replaced !== 0) target.deleteFound(replaced);
+    if (replaced !== 0) target.deleteFound(replaced, this.lazyFree.settings['lazyfree-lazy-server-del']);
     // Found again: the deletion may have used this very dictionary and moved the remembered link.
     this.dict.find(key, 0, key.length, keyHash);
     this.dict.unlinkFound(entry);
@@ -541,8 +547,7 @@ export class Database {
           // Find it again through the dictionary so that its link is known for unlinking.
           const key = this.keyBytes(entry);
           const found = this.dict.find(key, 0, key.length, this.word(entry, E_HASH));
-          this.deleteFound(found);
-          this.expiredKeys++;
+          this.deleteExpired(found);
           expired++;
           stale++;
         } else {
@@ -559,13 +564,23 @@ export class Database {
     return { sampled, expired };
   }
 
-  /** Deletes every key (FLUSHDB) and leaves an empty database. */
-  flush(): void {
-    // forEach reads each entry's link before visiting it, so the visit may free the entry.
-    this.dictionary.forEach((entry) => this.freeEntry(entry));
-    this.dictionary.destroy();
+  /**
+   * Deletes every key (FLUSHDB) and leaves an empty database. With `lazy` the old dictionary and its
+   * values are freed in the background (FLUSHDB ASYNC): the database is empty at once either way.
+   */
+  flush(lazy: boolean | number = false): void {
+    const old = this.dictionary;
     const array = this.headerWord(DB_VOLATILE);
-    if (array !== 0) this.arena.free(array, this.headerWord(DB_VOLATILE_CAPACITY) * 4);
+    const arrayBytes = this.headerWord(DB_VOLATILE_CAPACITY) * 4;
+    const freeArray = () => {
+      if (array !== 0) this.arena.free(array, arrayBytes);
+    };
+    if (lazy && old.size > 0) this.lazyFree.freeDictionary(old, freeArray);
+    else {
+      old.forEach((entry) => this.lazyFree.freeEntry(entry, false));
+      old.destroy();
+      freeArray();
+    }
     this.dictionary = new Dict(this.arena);
     this.setHeader(DB_DICT, this.dictionary.header);
     this.setHeader(DB_VOLATILE, 0);

@@ -345,21 +345,37 @@ export class Dict {
 
   /** Calls `visit` for every entry, in no particular order (tests, snapshot walks, FLUSHDB). */
   forEach(visit: (entry: number) => void): void {
-    const tables = this.rehashing ? [H_TABLE0, H_TABLE1] : [H_TABLE0];
-    for (const field of tables) {
-      const table = this.headerWord(field);
-      const size = 1 << this.headerWord(field === H_TABLE0 ? H_SIZE_LOG0 : H_SIZE_LOG1);
-      const words = this.arena.u32[segmentOf(table)];
-      const base = byteOffsetOf(table) >>> 2;
-      for (let bucket = 0; bucket < size; bucket++) {
-        let entry = words[base + bucket];
-        while (entry !== 0) {
-          const next = this.arena.u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT];
-          visit(entry);
-          entry = next;
-        }
+    this.visitBuckets(0, Infinity, visit);
+  }
+
+  /**
+   * Visits entries bucket by bucket from `position` (table 0's buckets, then table 1's) until `budget`
+   * buckets and entries have been passed; returns the position to resume from, or -1 once every bucket
+   * is done. A visit may free its entry (its link is read first). Resuming is only valid while nothing
+   * else changes the dictionary: it serves walks over a dictionary no one else can reach any more
+   * (background freeing, lazy-free.ts).
+   */
+  visitBuckets(position: number, budget: number, visit: (entry: number) => void): number {
+    const u32 = this.arena.u32;
+    const size0 = 1 << this.headerWord(H_SIZE_LOG0);
+    const end = this.rehashing ? size0 + (1 << this.headerWord(H_SIZE_LOG1)) : size0;
+    const table0 = this.headerWord(H_TABLE0);
+    const table1 = this.headerWord(H_TABLE1);
+    let spent = 0;
+    for (; position < end; position++) {
+      if (spent >= budget) return position;
+      const table = position < size0 ? table0 : table1;
+      const bucket = position < size0 ? position : position - size0;
+      let entry = u32[segmentOf(table)][(byteOffsetOf(table) >>> 2) + bucket];
+      spent++;
+      while (entry !== 0) {
+        const next = u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT];
+        visit(entry);
+        entry = next;
+        spent++;
       }
     }
+    return -1;
   }
 
   /**
@@ -382,7 +398,6 @@ export class Dict {
     }
   }
 
-  /** Frees the tables and the header; the caller has freed (or still owns) the entries. */
   /** Bytes the arena handed out for this dictionary's own header and tables (not its entries). */
   allocatedBytes(): number {
     const arena = this.arena;
@@ -390,6 +405,7 @@ export class Dict {
     return arena.usableSize(HEADER_BYTES) + tables;
   }
 
+  /** Frees the tables and the header; the caller has freed (or still owns) the entries. */
   destroy(): void {
     if (this.rehashing) this.arena.free(this.headerWord(H_TABLE1), 4 << this.headerWord(H_SIZE_LOG1));
     this.arena.free(this.headerWord(H_TABLE0), 4 << this.headerWord(H_SIZE_LOG0));

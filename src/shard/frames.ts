@@ -32,8 +32,8 @@ export const ShardOp = {
   Sleep: SHARD_OP_BASE + 1,
   /** DEBUG POPULATE {db, count, prefix, size, shard, shards}: the keys of this shard's slots. */
   Populate: SHARD_OP_BASE + 2,
-  /** CONFIG SET of encoding thresholds: {name: value} merged into the shard's CollectionLimits. */
-  SetLimits: SHARD_OP_BASE + 3,
+  /** CONFIG SET of parameters shards follow: {name: value} (settings.ts). */
+  Configure: SHARD_OP_BASE + 3,
   /** MEMORY PURGE: releases the arena's empty segments now; answers how many it released. */
   Purge: SHARD_OP_BASE + 4,
 } as const;

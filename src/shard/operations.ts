@@ -3,10 +3,10 @@
  * one JSON argument and answers JSON.
  */
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
-import type { CollectionLimits } from '../collections/limits.js';
 import { ExpiryChange } from './database.js';
 import { ShardOp } from './frames.js';
 import type { Shard } from './shard.js';
+import type { ShardSettings } from './settings.js';
 
 interface PopulateArgs {
   db: number;
@@ -64,7 +64,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   if (operation === ShardOp.Stats) result = shard.stats();
   else if (operation === ShardOp.Sleep) result = sleep((args as { millis: number }).millis);
   else if (operation === ShardOp.Populate) result = populate(shard, args as PopulateArgs);
-  else if (operation === ShardOp.SetLimits) Object.assign(shard.limits, args as Partial<CollectionLimits>);
+  else if (operation === ShardOp.Configure) shard.configure(args as Partial<ShardSettings>);
   else if (operation === ShardOp.Purge) result = shard.arena.purge();
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));

@@ -5,7 +5,8 @@
  *
  * Idle work, as Redis's serverCron does it: active expiry on every database and a slice of incremental
  * rehashing, within a time budget, whenever the worker has had no request for a while or at least every
- * IDLE_PERIOD_MS under load.
+ * IDLE_PERIOD_MS under load. Values deleted lazily (UNLINK, FLUSHALL ASYNC) are freed in slices
+ * between batches of requests, and without pause while there are none (lazy-free.ts).
  */
 import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
 import { execute } from '../commands/dispatch.js';
@@ -14,6 +15,8 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
+import { LazyFree } from './lazy-free.js';
+import { applyShardSettings, type ShardSettings } from './settings.js';
 
 export const DATABASES = 16;
 
@@ -27,6 +30,8 @@ export interface ShardStats {
   expiredKeys: number;
   hits: number;
   misses: number;
+  lazyfreePendingObjects: number;
+  lazyfreedObjects: number;
   arena: ArenaStats;
 }
 /** Redis runs its cron at hz 10. */
@@ -39,15 +44,17 @@ const REHASH_BUDGET_MS = 1;
 export interface ShardOptions {
   arena?: ArenaOptions;
   databases?: number;
-  /** The configured encoding thresholds; Redis's defaults for any left out. */
-  limits?: Partial<CollectionLimits>;
+  /** The configured encoding thresholds and lazyfree switches; Redis's defaults for any left out. */
+  settings?: Partial<ShardSettings>;
 }
 
 export class Shard {
   readonly arena: Arena;
   readonly databases: Database[];
-  /** Changed in place by ShardOp.SetLimits; every command reads it through its context. */
-  readonly limits: CollectionLimits;
+  /** Changed in place by configure(); every command reads it through its context. */
+  readonly limits: CollectionLimits = defaultCollectionLimits();
+  /** Values deleted lazily wait here; idle() frees them a slice at a time. */
+  readonly lazyFree: LazyFree;
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -61,8 +68,9 @@ export class Shard {
 
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
-    this.limits = { ...defaultCollectionLimits(), ...options.limits };
-    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now));
+    this.lazyFree = new LazyFree(this.arena);
+    this.configure(options.settings ?? {});
+    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now, this.lazyFree));
     this.startupAllocated = this.arena.stats().allocatedBytes;
     this.startupOverhead = this.databases.reduce((sum, db) => sum + db.overhead().main + db.overhead().expires, 0);
   }
@@ -94,6 +102,11 @@ export class Shard {
     return writer.written();
   }
 
+  /** Takes new values of configuration parameters (ShardOp.Configure). */
+  configure(settings: Partial<ShardSettings>): void {
+    applyShardSettings(settings, this.limits, this.lazyFree.settings);
+  }
+
   /** What INFO and DBSIZE-like figures need from this shard, read now. */
   stats(): ShardStats {
     const databases = this.databases.map((db) => {
@@ -108,12 +121,18 @@ export class Shard {
       expiredKeys: sum((db) => db.expiredKeys),
       hits: sum((db) => db.hits),
       misses: sum((db) => db.misses),
+      lazyfreePendingObjects: this.lazyFree.pendingObjects,
+      lazyfreedObjects: this.lazyFree.freedObjects,
       arena: this.arena.stats(),
     };
   }
 
-  /** Periodic work; returns quickly when it ran less than IDLE_PERIOD_MS ago. */
+  /**
+   * Spare-time work: a slice of background freeing whenever some is queued, and the periodic work at
+   * most every IDLE_PERIOD_MS.
+   */
   idle(now = performance.now()): void {
+    if (this.lazyFree.pending) this.lazyFree.run();
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
     this.now = Date.now();

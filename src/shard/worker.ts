@@ -31,7 +31,8 @@ function serve(data: ShardWorkerData): void {
   const assembler = new FrameAssembler();
   const maxReply = channel.maxReplyLength;
   for (;;) {
-    const state = channel.waitForWork(IDLE_PERIOD_MS);
+    // Queued background frees turn the wait into a poll: the shard frees while no request is waiting.
+    const state = channel.waitForWork(shard.lazyFree.pending ? 0 : IDLE_PERIOD_MS);
     if (state === 'closed') break;
     for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
       const id = frameId(incoming);

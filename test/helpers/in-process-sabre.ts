@@ -31,6 +31,8 @@ export class InProcessSabre {
 
   run(argv: readonly Buffer[]): Buffer {
     execute(this.table.lookup(argv[0]), { db: this.db, reply: this.reply, now: Date.now(), databases: [this.db], dbIndex: 0, limits: this.limits }, argv);
+    // No idle loop here: what UNLINK or FLUSHDB ASYNC left for the background is freed at once.
+    this.db.lazyFree.drain();
     return this.reply.take();
   }
 
