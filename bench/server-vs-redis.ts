@@ -275,18 +275,30 @@ async function collectionMemory(): Promise<{ memory: string; deletion: string }>
   }
 }
 
+/** The report's sections, each run on fresh servers; `npm run bench:server -- collections` runs one. */
+const SECTIONS: Record<string, (redis: string) => Promise<string>> = {
+  throughput: async (redis) =>
+    `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${await throughput()}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards: each shard gets its part at once (scatter.ts), with no shard held.\n`,
+  memory: async () =>
+    `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${await populateMemory()}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n`,
+  collections: async () => {
+    const collections = await collectionMemory();
+    return (
+      `## Memory per member of one 1M-member collection\n\n${collections.memory}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n\n` +
+      `## Deleting a 1M-member collection\n\n${collections.deletion}\n\nHow long DEL or UNLINK of the collection takes to answer, and the longest another client waits meanwhile for EXISTS on the same key (on sabre, the same shard), sent back to back until INFO shows no background free pending.\n`
+    );
+  },
+};
+
 async function main(): Promise<void> {
-  const speed = await throughput();
-  const space = await populateMemory();
-  const collections = await collectionMemory();
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
   const { stdout: version } = await run('redis-server', ['--version']);
   const redis = version.trim().split(' ').slice(0, 3).join(' ');
-  process.stdout.write(
-    `## sabre vs redis-server (redis-benchmark -c 50 -r 100000)\n\n${speed}\n\nsabre with its default shards (one per core); ${redis}; both on this machine, alternating per test. MSET writes 10 keys per call, which spread over sabre's shards: each shard gets its part at once (scatter.ts), with no shard held.\n\n` +
-      `## Memory for DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}\n\n${space}\n\nPer key = (after − before) / keys, from each server's INFO memory. sabre's used_memory is its allocators' allocated bytes; RSS is the whole process (front, shard threads, V8 heaps).\n\n` +
-      `## Memory per member of one 1M-member collection\n\n${collections.memory}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n\n` +
-      `## Deleting a 1M-member collection\n\n${collections.deletion}\n\nHow long DEL or UNLINK of the collection takes to answer, and the longest another client waits meanwhile for EXISTS on the same key (on sabre, the same shard), sent back to back until INFO shows no background free pending.\n`,
-  );
+  const reports: string[] = [];
+  for (const name of chosen.length > 0 ? chosen : Object.keys(SECTIONS)) reports.push(await SECTIONS[name](redis));
+  process.stdout.write(reports.join('\n'));
 }
 
 await main();

@@ -18,8 +18,11 @@ import { entryType, freeEntryShell, freeStringEntry } from './entry-store.js';
 
 /** Values whose freeing costs no more than this are freed at once (Redis's LAZYFREE_THRESHOLD). */
 const LAZYFREE_THRESHOLD = 64;
-/** Allocations one slice frees: a few hundred microseconds, short next to any request's latency budget. */
-export const LAZYFREE_SLICE = 4096;
+/**
+ * Allocations one slice frees: a few hundred microseconds (a sorted set's node and member entry cost
+ * about 0.3 µs together), short next to any request's latency budget.
+ */
+export const LAZYFREE_SLICE = 1024;
 
 /** When Redis 7.0 frees lazily without being asked to, by its lazyfree-lazy-* parameters. */
 export interface LazyFreeSettings {

@@ -58,6 +58,8 @@ function serve(data: ShardWorkerData): void {
         for (const out of frame(id, whole, maxReply)) channel.reply(out);
       }
     }
+    // Replies go out before any spare-time work, so a slice of background freeing never delays them.
+    channel.flush();
     shard.idle();
   }
   // What is left, for whoever started the worker (tests check that idle expiry ran).
