@@ -70,9 +70,24 @@ function digitCount(n: number): number {
   return count;
 }
 
+/** The most one reply may hold unless a writer is told otherwise; past it the command fails instead. */
+export const DEFAULT_MAX_REPLY_BYTES = 1 << 30;
+
+/**
+ * A reply grew past its writer's limit: SRANDMEMBER with a count of -2^62 would otherwise build replies
+ * until Node refuses the Buffer and the thread dies. Redis would try to send it all; sabre answers an error.
+ */
+export class ReplyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`ERR the reply would exceed sabre's reply size limit of ${limit} bytes`);
+  }
+}
+
 export class ReplyWriter {
   /** RESP version of the connection: 2 until HELLO 3. */
   protocol: ProtocolVersion = 2;
+  /** The largest reply this writer builds; a write past it throws ReplyTooLargeError. */
+  maxBytes = DEFAULT_MAX_REPLY_BYTES;
 
   private buffer: Buffer;
   private length = 0;
@@ -369,6 +384,7 @@ export class ReplyWriter {
   }
 
   private grow(bytes: number): void {
+    if (this.length + bytes > this.maxBytes) throw new ReplyTooLargeError(this.maxBytes);
     const grown = Buffer.allocUnsafeSlow(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;

@@ -11,7 +11,7 @@
 import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
 import { execute } from '../commands/dispatch.js';
 import { CommandFlag, CommandTable } from '../commands/table.js';
-import { ReplyWriter } from '../protocol/reply-writer.js';
+import { ReplyTooLargeError, ReplyWriter } from '../protocol/reply-writer.js';
 import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
@@ -44,6 +44,8 @@ const REHASH_BUDGET_MS = 1;
 export interface ShardOptions {
   arena?: ArenaOptions;
   databases?: number;
+  /** The largest reply a command may build (DEFAULT_MAX_REPLY_BYTES unless set). */
+  maxReplyBytes?: number;
   /** The configured encoding thresholds and lazyfree switches; Redis's defaults for any left out. */
   settings?: Partial<ShardSettings>;
 }
@@ -69,6 +71,7 @@ export class Shard {
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
     this.lazyFree = new LazyFree(this.arena);
+    if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
     this.configure(options.settings ?? {});
     this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now, this.lazyFree));
     this.startupAllocated = this.arena.stats().allocatedBytes;
@@ -93,10 +96,16 @@ export class Shard {
         execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits }, argv);
       } catch (error) {
         // The arena refused memory: the write paths allocate before they change anything, so the data
-        // is as it was; the client gets Redis's out-of-memory error instead of any partial reply.
-        if (!(error instanceof AllocatorError)) throw error;
-        writer.clear();
-        writer.error(OOM);
+        // is as it was; the client gets Redis's out-of-memory error instead of any partial reply. A
+        // reply past the writer's limit is refused likewise: reads change nothing, but a pop (LPOP,
+        // SPOP, ZPOPMIN with a count over a gigabyte of elements) has removed what it had written.
+        if (error instanceof AllocatorError) {
+          writer.clear();
+          writer.error(OOM);
+        } else if (error instanceof ReplyTooLargeError) {
+          writer.clear();
+          writer.error(error.message);
+        } else throw error;
       }
     }
     return writer.written();

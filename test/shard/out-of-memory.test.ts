@@ -33,3 +33,16 @@ describe('a shard out of memory', () => {
     checkArena(shard.arena);
   });
 });
+
+describe('a reply past the shard writer limit', () => {
+  it('answers an error instead of growing without bound, and the shard keeps serving', () => {
+    const shard = new Shard({ maxReplyBytes: 1 << 20 });
+    const run = (...args: string[]) => shard.execute(0, 2, args.map(b)).toString();
+    expect(run('SADD', 's', 'a', 'b', 'c')).toBe(':3\r\n');
+    expect(run('SRANDMEMBER', 's', '-9223372036854775807')).toBe("-ERR the reply would exceed sabre's reply size limit of 1048576 bytes\r\n");
+    expect(run('SRANDMEMBER', 's', '-1000')).toMatch(/^\*1000\r\n/);
+    expect(run('HSET', 'h', 'f', 'v')).toBe(':1\r\n');
+    expect(run('HRANDFIELD', 'h', '-1000000')).toMatch(/^-ERR the reply would exceed/);
+    expect(run('SCARD', 's')).toBe(':3\r\n');
+  });
+});
