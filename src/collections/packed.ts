@@ -158,22 +158,8 @@ export function readElement(arena: Arena, handle: number, offset: number, into: 
   if (head < LONG_STRING) return stringAt(into, at + 2, ((head & 0x1f) << 8) | u8[at + 1], offset + 2);
   if (head === LONG_STRING) return stringAt(into, at + 5, (u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16) | (u8[at + 4] << 24)) >>> 0, offset + 5);
   into.isInteger = true;
-  if (head === INT16) {
-    into.integer = ((u8[at + 1] | (u8[at + 2] << 8)) << 16) >> 16;
-    return offset + 3;
-  }
-  if (head === INT24) {
-    into.integer = ((u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16)) << 8) >> 8;
-    return offset + 4;
-  }
-  if (head === INT32) {
-    into.integer = u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16) | (u8[at + 4] << 24);
-    return offset + 5;
-  }
-  const low = (u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16) | (u8[at + 4] << 24)) >>> 0;
-  const high = u8[at + 5] | (u8[at + 6] << 8) | (u8[at + 7] << 16) | (u8[at + 8] << 24);
-  into.integer = high * TWO_POW_32 + low;
-  return offset + 9;
+  into.integer = integerAt(u8, at, head);
+  return offset + (head === INT16 ? 3 : head === INT24 ? 4 : head === INT32 ? 5 : 9);
 }
 
 function stringAt(into: PackedElement, at: number, length: number, headerEnd: number): number {
@@ -205,30 +191,65 @@ export function packedRandomIndex(arena: Arena, handle: number, random: () => nu
 /**
  * The offset of the first element equal to `needle` (whose packedInteger is `needleInteger`) among the
  * elements at indexes 0, stride, 2·stride, …, or -1. Hash fields are stride 2 (field, value, …).
+ *
+ * Hot path: a small hash's every HGET and HSET walks here, linearly as a listpack lookup does. The
+ * walk reads element headers straight from the segment's bytes instead of through readElement (no
+ * object writes, no call per element), and since integer-looking text is always stored as an integer,
+ * an integer needle only compares against integer elements and a text needle only against text of its
+ * own length.
  */
 export function packedFind(arena: Arena, handle: number, needle: Uint8Array, needleInteger: number, stride = 1): number {
   const u8 = arena.u8[segmentOf(handle)];
-  const end = packedTotalBytes(arena, handle);
-  const element = skipped;
-  let offset = PACKED_FIRST;
-  while (offset < end) {
-    const match = offset;
-    offset = readElement(arena, handle, offset, element);
-    if (element.isInteger) {
-      if (element.integer === needleInteger) return match;
-    } else if (element.length === needle.length && Number.isNaN(needleInteger)) {
-      let same = true;
-      for (let i = 0; i < needle.length; i++) {
-        if (u8[element.at + i] !== needle[i]) {
-          same = false;
-          break;
-        }
+  const base = byteOffsetOf(handle);
+  const end = base + packedTotalBytes(arena, handle);
+  const integerNeedle = !Number.isNaN(needleInteger);
+  const needleLength = needle.length;
+  let at = base + PACKED_FIRST;
+  let phase = 0;
+  while (at < end) {
+    const head = u8[at];
+    let size: number;
+    if (head <= SMALL_INT_MAX) {
+      if (phase === 0 && integerNeedle && head === needleInteger) return at - base;
+      size = 1;
+    } else if (head <= LONG_STRING) {
+      let header: number;
+      let length: number;
+      if (head < SHORT_STRING) {
+        header = 1;
+        length = head & TINY_STRING_MAX;
+      } else if (head < LONG_STRING) {
+        header = 2;
+        length = ((head & 0x1f) << 8) | u8[at + 1];
+      } else {
+        header = 5;
+        length = (u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16) | (u8[at + 4] << 24)) >>> 0;
       }
-      if (same) return match;
+      if (phase === 0 && !integerNeedle && length === needleLength && sameBytes(u8, at + header, needle)) return at - base;
+      size = header + length;
+    } else {
+      size = head === INT16 ? 3 : head === INT24 ? 4 : head === INT32 ? 5 : 9;
+      if (phase === 0 && integerNeedle && integerAt(u8, at, head) === needleInteger) return at - base;
     }
-    for (let s = 1; s < stride && offset < end; s++) offset = readElement(arena, handle, offset, element);
+    at += size;
+    if (++phase === stride) phase = 0;
   }
   return -1;
+}
+
+function sameBytes(u8: Uint8Array, at: number, needle: Uint8Array): boolean {
+  for (let i = 0; i < needle.length; i++) if (u8[at + i] !== needle[i]) return false;
+  return true;
+}
+
+/** The value of the multi-byte integer element at `at`, whose header byte is `head`. */
+function integerAt(u8: Uint8Array, at: number, head: number): number {
+  if (head === INT16) return ((u8[at + 1] | (u8[at + 2] << 8)) << 16) >> 16;
+  if (head === INT24) return ((u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16)) << 8) >> 8;
+  const low = u8[at + 1] | (u8[at + 2] << 8) | (u8[at + 3] << 16) | (u8[at + 4] << 24);
+  if (head === INT32) return low;
+  const high = u8[at + 5] | (u8[at + 6] << 8) | (u8[at + 7] << 16) | (u8[at + 8] << 24);
+  return high * TWO_POW_32 + (low >>> 0);
 }
 
 // ---------------------------------------------------------------- writing
