@@ -46,6 +46,7 @@ import { hashKey } from './hash.js';
 import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryShellUsage, entryStringBytes, freeEntryShell, newEntry, stringEntryUsage } from './entry-store.js';
 import { collectionUsage } from '../collections/collection.js';
 import { LazyFree } from './lazy-free.js';
+import { KeyspaceSignals, NotifyType } from './keyspace-signals.js';
 
 const DB_DICT = 0;
 const DB_VOLATILE = 1;
@@ -77,6 +78,13 @@ export interface ExpireCycleResult {
   expired: number;
 }
 
+/** What a shard's databases share, and which one this is. */
+export interface DatabaseShared {
+  lazyFree?: LazyFree;
+  signals?: KeyspaceSignals;
+  index?: number;
+}
+
 export class Database {
   readonly header: number;
   private dictionary: Dict;
@@ -99,11 +107,17 @@ export class Database {
 
   /** Where deleted values go to be freed, now or in the background; shared by the shard's databases. */
   readonly lazyFree: LazyFree;
+  /** Where changes are signalled (WATCH, notifications, dirty); shared by the shard's databases. */
+  readonly signals: KeyspaceSignals;
+  /** This database's number (SELECT's), which notifications and watches name. */
+  readonly index: number;
 
-  constructor(arena: Arena, now: () => number = Date.now, lazyFree: LazyFree = new LazyFree(arena)) {
+  constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
     this.arena = arena;
     this.now = now;
-    this.lazyFree = lazyFree;
+    this.lazyFree = shared.lazyFree ?? new LazyFree(arena);
+    this.signals = shared.signals ?? new KeyspaceSignals();
+    this.index = shared.index ?? 0;
     this.dictionary = new Dict(arena);
     this.header = arena.alloc(DB_HEADER_BYTES);
     arena.beforeWrite(this.header, 0, DB_HEADER_BYTES);
@@ -255,6 +269,24 @@ export class Database {
     return true;
   }
 
+  // ---------------------------------------------------------------- signals
+
+  /**
+   * A command changed `key`: Redis's signalModifiedKey, notifyKeyspaceEvent(type, event) and
+   * `server.dirty += dirty` together, as nearly every write makes them.
+   */
+  changed(key: Uint8Array, type: NotifyType, event: string, dirty = 1): void {
+    const signals = this.signals;
+    signals.dirty += dirty;
+    signals.modified(this.index, key);
+    if (signals.notify !== 0) signals.event(type, event, key, this.index);
+  }
+
+  /** A notification beyond the one changed() made (LMOVE's push after its pop, a `del` of an emptied key). */
+  notify(type: NotifyType, event: string, key: Uint8Array): void {
+    if (this.signals.notify !== 0) this.signals.event(type, event, key, this.index);
+  }
+
   // ---------------------------------------------------------------- writes
 
   /**
@@ -391,10 +423,18 @@ export class Database {
     this.lazyFree.freeEntry(entry, lazy);
   }
 
-  /** Deletes an expired key the dictionary found last, lazily under lazyfree-lazy-expire. */
+  /**
+   * Deletes an expired key the dictionary found last, lazily under lazyfree-lazy-expire, and tells
+   * watchers and subscribers, as Redis's deleteExpiredKeyAndPropagate does.
+   */
   private deleteExpired(entry: number): void {
+    const signals = this.signals;
+    const key = signals.notify !== 0 || signals.watching ? Buffer.from(this.keyBytes(entry)) : undefined;
     this.deleteFound(entry, this.lazyFree.settings['lazyfree-lazy-expire']);
     this.expiredKeys++;
+    if (key === undefined) return;
+    signals.modified(this.index, key);
+    this.notify(NotifyType.Expired, 'expired', key);
   }
 
   /**

@@ -16,6 +16,7 @@ import { ERR_DB_INDEX_OUT_OF_RANGE, OOM } from '../protocol/errors.js';
 import { Database } from './database.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
 import { LazyFree } from './lazy-free.js';
+import { KeyspaceSignals } from './keyspace-signals.js';
 import { applyShardSettings, type ShardSettings } from './settings.js';
 
 export const DATABASES = 16;
@@ -30,6 +31,8 @@ export interface ShardStats {
   expiredKeys: number;
   hits: number;
   misses: number;
+  /** Redis's server.dirty: changes since the shard started. */
+  dirty: number;
   lazyfreePendingObjects: number;
   lazyfreedObjects: number;
   arena: ArenaStats;
@@ -57,6 +60,8 @@ export class Shard {
   readonly limits: CollectionLimits = defaultCollectionLimits();
   /** Values deleted lazily wait here; idle() frees them a slice at a time. */
   readonly lazyFree: LazyFree;
+  /** What writes signal: watched keys' versions, notifications, the dirty count. */
+  readonly signals = new KeyspaceSignals();
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -73,7 +78,10 @@ export class Shard {
     this.lazyFree = new LazyFree(this.arena);
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
     this.configure(options.settings ?? {});
-    this.databases = Array.from({ length: options.databases ?? DATABASES }, () => new Database(this.arena, () => this.now, this.lazyFree));
+    this.databases = Array.from(
+      { length: options.databases ?? DATABASES },
+      (_, index) => new Database(this.arena, () => this.now, { lazyFree: this.lazyFree, signals: this.signals, index }),
+    );
     this.startupAllocated = this.arena.stats().allocatedBytes;
     this.startupOverhead = this.databases.reduce((sum, db) => sum + db.overhead().main + db.overhead().expires, 0);
   }
@@ -91,6 +99,8 @@ export class Shard {
     else {
       const spec = command >= 0 ? this.table.at(command) : this.table.lookup(argv[0]);
       database.countingReads = spec !== undefined && (spec.flags & CommandFlag.readonly) !== 0 ? 1 : 0;
+      // The events of one command at a time: whoever runs the shard takes them after the command.
+      this.signals.events.length = 0;
       try {
         const now = (this.now = Date.now());
         execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits }, argv);
@@ -113,7 +123,7 @@ export class Shard {
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */
   configure(settings: Partial<ShardSettings>): void {
-    applyShardSettings(settings, this.limits, this.lazyFree.settings);
+    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals });
   }
 
   /** What INFO and DBSIZE-like figures need from this shard, read now. */
@@ -130,6 +140,7 @@ export class Shard {
       expiredKeys: sum((db) => db.expiredKeys),
       hits: sum((db) => db.hits),
       misses: sum((db) => db.misses),
+      dirty: this.signals.dirty,
       lazyfreePendingObjects: this.lazyFree.pendingObjects,
       lazyfreedObjects: this.lazyFree.freedObjects,
       arena: this.arena.stats(),
