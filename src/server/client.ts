@@ -12,10 +12,12 @@
  * chunk of input that made them. A write per reply costs a syscall each, which is what held a pipelining
  * front back (41% of its time, profiled).
  *
- * Frames outside the reply order (Pub/Sub messages, MONITOR's feed) go out through `push`. One pushed
- * while replies are pending waits behind the replies reserved before it, so a client never sees a
- * message ahead of the reply to a command it sent earlier (its SUBSCRIBE's confirmation, say), which is
- * the order Redis, executing one command at a time, always produces.
+ * Frames outside the reply order (Pub/Sub messages, MONITOR's feed) go out through `push`, placed as
+ * Redis places them: after the replies of the client's commands that have run, before those of commands
+ * not yet run (`runningPosition`, kept by the front). A frame pushed while earlier replies are pending
+ * waits for them, so a client never sees a message ahead of the reply to a command it sent before (its
+ * SUBSCRIBE's confirmation, say); one pushed to a client that is running a command (PUBLISH to itself)
+ * goes before that command's reply.
  *
  * Output buffer limits (client-output-buffer-limit) are checked at each flush, once per task, against
  * what the client holds unsent: the buffer, the socket's queue and held pushes.
@@ -68,6 +70,8 @@ export class Client {
   noEvict = false;
   /** Held by CLIENT PAUSE: commands wait in `deferred` until the pause ends. */
   paused = false;
+  /** The first position whose command has not run yet, or the one running now (see push). */
+  runningPosition = 0;
   /** Its channels, patterns and shard channels; undefined while it has none (see pubsub.ts). */
   pubsub: ClientSubscriptions | undefined = undefined;
   readonly address: string;
@@ -185,15 +189,17 @@ export class Client {
   }
 
   /**
-   * Writes a frame outside the reply order (a Pub/Sub message, MONITOR's feed): at once when no reply is
-   * pending, else after the replies reserved so far. `bytes` must not change afterwards (one frame may go
-   * to many clients). A closing client takes no more, as Redis adds nothing to one it will close.
+   * Writes a frame outside the reply order (a Pub/Sub message, MONITOR's feed), before the reply at
+   * `runningPosition`: at once when every reply before it is out, else once they are. `bytes` must not
+   * change afterwards (one frame may go to many clients). A closing client takes no more, as Redis adds
+   * nothing to one it will close.
    */
   push(bytes: Uint8Array): void {
     if (this.closing) return;
-    if (this.head === this.next) this.append(bytes);
+    const before = this.runningPosition;
+    if (before <= this.head) this.append(bytes);
     else {
-      this.held.push({ before: this.next, bytes });
+      this.held.push({ before, bytes });
       this.heldBytes += bytes.length;
     }
     if (!this.dirty) this.scheduler.markDirty(this);

@@ -344,7 +344,18 @@ export class Front implements OutputScheduler, ServerContext {
     else client.inOrder(() => this.execute(client, argv, position));
   }
 
+  /**
+   * Runs one command of the client, its earlier ones having run. While it runs, frames pushed to the
+   * client (a message it publishes to itself) go before its reply, as in Redis; once it has been answered
+   * or handed to a shard, after. A command held by CLIENT PAUSE has not run: pushes go before it.
+   */
   private execute(client: Client, argv: Buffer[], position: number): void {
+    client.runningPosition = position;
+    this.run(client, argv, position);
+    client.runningPosition = client.paused ? position : position + 1;
+  }
+
+  private run(client: Client, argv: Buffer[], position: number): void {
     const writer = client.writer;
     const spec = this.table.lookup(argv[0]);
     if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));

@@ -55,24 +55,42 @@ describe('pushed frames and the reply order', () => {
     expect(written()).toBe('r0;m1;');
   });
 
-  it('wait behind the replies reserved before them, early-filled ones included', () => {
+  // The front sets runningPosition as it runs each command (front.ts execute); these tests play its part.
+  it('wait behind the replies of commands that have run, early-filled ones included', () => {
     const { client, written } = fakeClient();
-    const slow = client.reserve(); // a command still at its shard (GET)
+    const slow = client.reserve(); // a command handed to its shard (GET)
+    client.runningPosition = slow + 1;
     const subscribe = client.reserve(); // answered at once by the front
     client.fill(subscribe, bytes('confirm;'));
+    client.runningPosition = subscribe + 1;
     client.push(bytes('m1;'));
     const later = client.reserve();
+    client.fill(later, bytes('ping;'));
+    client.runningPosition = later + 1;
     client.push(bytes('m2;'));
     expect(written()).toBe('');
     client.fill(slow, bytes('get;'));
-    expect(written()).toBe('get;confirm;m1;');
-    client.fill(later, bytes('ping;'));
     expect(written()).toBe('get;confirm;m1;ping;m2;');
+  });
+
+  it('go before the reply of the command running (PUBLISH to itself) and of commands not yet run', () => {
+    const { client, written } = fakeClient();
+    const slow = client.reserve();
+    client.runningPosition = slow + 1;
+    const held = client.reserve(); // parsed, not run (CLIENT PAUSE)
+    client.push(bytes('m1;'));
+    client.fill(slow, bytes('get;'));
+    expect(written()).toBe('get;m1;');
+    client.runningPosition = held;
+    client.push(bytes('self;'));
+    client.fill(held, bytes(':1;'));
+    expect(written()).toBe('get;m1;self;:1;');
   });
 
   it('count in the output bytes while held, and are dropped once the client is closing', () => {
     const { client, written } = fakeClient();
     const pending = client.reserve();
+    client.runningPosition = pending + 1;
     client.push(bytes('12345'));
     expect(client.outputBytes).toBe(5);
     client.closing = true;
