@@ -87,7 +87,7 @@ export class Client {
   private out: Buffer = Buffer.alloc(0);
   private outStart = 0;
   private outEnd = 0;
-  /** Pushed frames waiting for the replies reserved before them: `before` is the first position after. */
+  /** Pushed frames waiting for the replies of positions before `before`, oldest first. */
   private readonly held: { before: number; bytes: Uint8Array }[] = [];
   private heldBytes = 0;
   private readonly softLimit: SoftLimitState = { since: 0 };
