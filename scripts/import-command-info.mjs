@@ -25,6 +25,7 @@ const names = `
   sunion sunionstore sdiff sdiffstore sscan
   memory
   sort sort_ro
+  subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

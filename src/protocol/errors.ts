@@ -92,6 +92,18 @@ export function unknownSubcommand(subcommand: Uint8Array, container: string): Bu
   return oneLine(parts);
 }
 
+/**
+ * Redis's addReplySubcommandSyntaxError: `ERR unknown subcommand or wrong number of arguments for 'foo'.
+ * Try DEBUG HELP.` (the subcommand as typed, the command upper-cased).
+ */
+export function subcommandSyntaxError(subcommand: Uint8Array, container: string): Buffer {
+  const parts: number[] = [];
+  pushAscii(parts, "ERR unknown subcommand or wrong number of arguments for '");
+  pushCString(parts, subcommand, 128);
+  pushAscii(parts, `'. Try ${container.toUpperCase()} HELP.`);
+  return oneLine(parts);
+}
+
 const QUOTE = 0x27;
 const SPACE = 0x20;
 const CR = 0x0d;

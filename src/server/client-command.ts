@@ -16,7 +16,8 @@ const ERR_TIMEOUT = 'ERR timeout is not an integer or out of range';
 /** One CLIENT LIST line, with Redis 7.0's fields in Redis's order. */
 export function describeClient(client: Client, now: number): string {
   const handle = (client.socket as unknown as { _handle?: { fd?: number } })._handle;
-  const flags = client.monitoring ? 'O' : 'N';
+  const flags = `${client.monitoring ? 'O' : ''}${client.pubsub !== undefined ? 'P' : ''}` || 'N';
+  const subscriptions = client.pubsub;
   const fields: [string, string | number][] = [
     ['id', client.id],
     ['addr', client.address],
@@ -27,9 +28,9 @@ export function describeClient(client: Client, now: number): string {
     ['idle', Math.floor((now - client.lastActivity) / 1000)],
     ['flags', flags],
     ['db', client.db],
-    ['sub', 0],
-    ['psub', 0],
-    ['ssub', 0],
+    ['sub', subscriptions?.channels.size ?? 0],
+    ['psub', subscriptions?.patterns.size ?? 0],
+    ['ssub', subscriptions?.shardChannels.size ?? 0],
     ['multi', -1],
     ['qbuf', client.parser.bufferedBytes],
     ['qbuf-free', 0],
@@ -48,6 +49,11 @@ export function describeClient(client: Client, now: number): string {
     ['resp', client.protocol],
   ];
   return fields.map(([key, value]) => `${key}=${value}`).join(' ');
+}
+
+/** Redis's client type, as CLIENT LIST TYPE and CLIENT KILL TYPE name it (MONITOR clients count as normal). */
+function clientType(client: Client): string {
+  return client.pubsub !== undefined ? 'pubsub' : 'normal';
 }
 
 function validName(name: string): boolean {
@@ -76,7 +82,7 @@ function killFilter(argv: readonly Buffer[], self: Client): ((client: Client) =>
     else if (option === 'type') {
       const type = value.toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return `ERR Unknown client type '${value}'`;
-      tests.push(() => type === 'normal');
+      tests.push((client) => clientType(client) === type);
     } else if (option === 'skipme') {
       const answer = value.toLowerCase();
       if (answer !== 'yes' && answer !== 'no') return ERR_SYNTAX;
@@ -104,7 +110,7 @@ export const clientCommand: ConnectionHandler = container({
       if (option === 'type' && argv.length === 4) {
         const type = argText(argv[3]).toLowerCase();
         if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) return writer.error(`ERR Unknown client type '${argText(argv[3])}'`);
-        wanted = () => type === 'normal';
+        wanted = (client) => clientType(client) === type;
       } else if (option === 'id' && argv.length > 3) {
         const ids = new Set<number>();
         for (let i = 3; i < argv.length; i++) {

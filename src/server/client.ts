@@ -11,10 +11,22 @@
  * client dirty, and the front's flush writes every dirty client once, after the batch of replies or the
  * chunk of input that made them. A write per reply costs a syscall each, which is what held a pipelining
  * front back (41% of its time, profiled).
+ *
+ * Frames outside the reply order (Pub/Sub messages, MONITOR's feed) go out through `push`, placed as
+ * Redis places them: after the replies of the client's commands that have run, before those of commands
+ * not yet run (`runningPosition`, kept by the front). A frame pushed while earlier replies are pending
+ * waits for them, so a client never sees a message ahead of the reply to a command it sent before (its
+ * SUBSCRIBE's confirmation, say); one pushed to a client that is running a command (PUBLISH to itself)
+ * goes before that command's reply.
+ *
+ * Output buffer limits (client-output-buffer-limit) are checked at each flush, once per task, against
+ * what the client holds unsent: the buffer, the socket's queue and held pushes.
  */
 import type { Socket } from 'node:net';
 import { RequestParser, type RequestParserLimits } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
+import { outputLimitExceeded, type OutputLimits, type SoftLimitState } from './output-limits.js';
+import type { ClientSubscriptions } from './pubsub.js';
 
 /** Output buffers are handed to the socket as they fill, so each must be big enough to amortise a write. */
 const OUTPUT_CHUNK_BYTES = 16 * 1024;
@@ -28,6 +40,10 @@ export interface OutputScheduler {
   markDirty(client: Client): void;
   /** Bytes handed to a socket (INFO's total_net_output_bytes). */
   countOutput(bytes: number): void;
+  /** The limits of every client class, kept current by CONFIG SET. */
+  readonly outputLimits: OutputLimits;
+  /** A client passed its class's output limit: the scheduler closes it. */
+  outputLimitReached(client: Client): void;
 }
 
 export class Client {
@@ -54,6 +70,10 @@ export class Client {
   noEvict = false;
   /** Held by CLIENT PAUSE: commands wait in `deferred` until the pause ends. */
   paused = false;
+  /** The first position whose command has not run yet, or the one running now (see push). */
+  runningPosition = 0;
+  /** Its channels, patterns and shard channels; undefined while it has none (see pubsub.ts). */
+  pubsub: ClientSubscriptions | undefined = undefined;
   readonly address: string;
   readonly localAddress: string;
 
@@ -67,6 +87,10 @@ export class Client {
   private out: Buffer = Buffer.alloc(0);
   private outStart = 0;
   private outEnd = 0;
+  /** Pushed frames waiting for the replies of positions before `before`, oldest first. */
+  private readonly held: { before: number; bytes: Uint8Array }[] = [];
+  private heldBytes = 0;
+  private readonly softLimit: SoftLimitState = { since: 0 };
 
   constructor(
     readonly id: number,
@@ -106,12 +130,14 @@ export class Client {
     }
     if (this.silent[position & mask] === 0) this.append(reply);
     let head = this.head + 1;
+    if (this.held.length !== 0) this.releaseHeld(head);
     while (head < this.next) {
       const early = this.slots[head & mask];
       if (early === undefined) break;
       this.slots[head & mask] = undefined;
       this.append(early);
       head++;
+      if (this.held.length !== 0) this.releaseHeld(head);
     }
     this.head = head;
     if (!this.dirty) this.scheduler.markDirty(this);
@@ -121,6 +147,7 @@ export class Client {
   flush(): void {
     this.dirty = false;
     this.flushBuffered();
+    if (!this.closing && this.overOutputLimit()) return this.scheduler.outputLimitReached(this);
     if (this.closing && this.head === this.next && !this.ended) {
       // Redis closes the connection outright once the last reply is out: it reads nothing more.
       this.ended = true;
@@ -147,7 +174,7 @@ export class Client {
 
   /** Output bytes buffered and not yet handed to the socket, plus what the socket still holds. */
   get outputBytes(): number {
-    return this.outEnd - this.outStart + this.socket.writableLength;
+    return this.outEnd - this.outStart + this.socket.writableLength + this.heldBytes;
   }
 
   /** Replies reserved and not yet written out. */
@@ -161,10 +188,53 @@ export class Client {
     this.socket.destroy();
   }
 
-  /** Writes bytes outside the reply order (MONITOR's feed); they leave with the next flush. */
+  /**
+   * Writes a frame outside the reply order (a Pub/Sub message, MONITOR's feed), before the reply at
+   * `runningPosition`: at once when every reply before it is out, else once they are. `bytes` must not
+   * change afterwards (one frame may go to many clients). A closing client takes no more, as Redis adds
+   * nothing to one it will close.
+   */
   push(bytes: Uint8Array): void {
-    this.append(bytes);
+    if (this.closing) return;
+    const before = this.runningPosition;
+    if (before <= this.head) this.append(bytes);
+    else {
+      this.held.push({ before, bytes });
+      this.heldBytes += bytes.length;
+    }
     if (!this.dirty) this.scheduler.markDirty(this);
+  }
+
+  /**
+   * RESET's part on the connection's own state: database 0, RESP2, no name, replies on, no MONITOR.
+   * The front drops the client from its registries (monitors, Pub/Sub) first; other per-client state
+   * RESET must clear belongs here.
+   */
+  reset(): void {
+    this.db = 0;
+    this.writer.protocol = 2;
+    this.name = '';
+    this.replyMode = 'on';
+    this.monitoring = false;
+  }
+
+  private releaseHeld(head: number): void {
+    const held = this.held;
+    let released = 0;
+    while (released < held.length && held[released].before <= head) {
+      const bytes = held[released++].bytes;
+      this.heldBytes -= bytes.length;
+      this.append(bytes);
+    }
+    held.splice(0, released);
+  }
+
+  /** Whether the output held for this client breaks its class's limit (pubsub while subscribed, else normal). */
+  private overOutputLimit(): boolean {
+    const limits = this.scheduler.outputLimits;
+    const limit = this.pubsub !== undefined ? limits.pubsub : limits.normal;
+    if (limit.hard === 0 && limit.soft === 0) return false;
+    return outputLimitExceeded(limit, this.softLimit, this.outputBytes, Date.now());
   }
 
   private append(reply: Uint8Array): void {

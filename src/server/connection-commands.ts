@@ -1,6 +1,6 @@
 /**
  * Commands the front answers itself because they concern the connection rather than any key (PING ECHO
- * SELECT QUIT HELLO, and CONFIG from config-command.ts), and the context and handler type every
+ * SELECT QUIT HELLO RESET, and CONFIG from config-command.ts), and the context and handler type every
  * front-answered command family shares. Replies and errors follow Redis 7.0.
  */
 import { argText, parseInt64 } from '../commands/context.js';
@@ -38,8 +38,13 @@ export interface ConnectionContext {
 export type ConnectionHandler = (ctx: ConnectionContext) => void | Promise<(writer: ReplyWriter) => void>;
 
 
-const ping: ConnectionHandler = ({ writer, argv }) => {
-  if (argv.length === 1) writer.pong();
+const ping: ConnectionHandler = ({ client, writer, argv }) => {
+  // A RESP2 client in subscribed mode can only read arrays: Redis answers ["pong", argument or ""].
+  if (client.pubsub !== undefined && client.protocol === 2) {
+    writer.arrayHeader(2);
+    writer.bulk('pong');
+    writer.bulk(argv.length === 1 ? '' : argv[1]);
+  } else if (argv.length === 1) writer.pong();
   else writer.bulk(argv[1]);
 };
 
@@ -56,6 +61,13 @@ const select: ConnectionHandler = ({ client, writer, argv, config }) => {
 const quit: ConnectionHandler = ({ client, writer }) => {
   client.closing = true;
   writer.ok();
+};
+
+/** RESET: the connection as it was when it opened, answered with +RESET (in RESP2, even with replies off). */
+const reset: ConnectionHandler = ({ client, writer, server, position }) => {
+  server.resetClient(client);
+  client.unsilence(position);
+  writer.simple('RESET');
 };
 
 /** HELLO [protover [AUTH user pass] [SETNAME name]]: switches RESP version and describes the server. */
@@ -93,4 +105,4 @@ const hello: ConnectionHandler = ({ client, writer, argv }) => {
   writer.arrayHeader(0);
 };
 
-export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello, config: configCommand };
+export const connectionCommands: Record<string, ConnectionHandler> = { ping, echo, select, quit, hello, reset, config: configCommand };

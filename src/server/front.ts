@@ -22,11 +22,14 @@ import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
 import { Client, type OutputScheduler } from './client.js';
-import { clientCommand } from './client-command.js';
+import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
 import { connectionCommands, type ConnectionHandler } from './connection-commands.js';
 import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
+import { followOutputLimits, type OutputLimits } from './output-limits.js';
+import { PubSub } from './pubsub.js';
+import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
 import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-shard.js';
@@ -45,8 +48,11 @@ const ERR_CROSS_SHARD =
 
 /** Every command the front answers itself, by name. */
 const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
-  Object.entries({ ...connectionCommands, ...serverCommands, client: clientCommand, command: commandCommand }),
+  Object.entries({ ...connectionCommands, ...serverCommands, ...pubsubCommands, client: clientCommand, command: commandCommand }),
 );
+
+/** What a RESP2 client may run while subscribed (Redis compares the command itself, so renamed ones too). */
+const SUBSCRIBED_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /** The longest delay setTimeout takes; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -87,6 +93,8 @@ export class Front implements OutputScheduler, ServerContext {
   private readonly parserLimits: RequestParserLimits;
   readonly stats: ServerStats;
   readonly slowlog = new Slowlog();
+  readonly pubsub = new PubSub();
+  readonly outputLimits: OutputLimits;
 
   constructor(
     private readonly pool: ShardPool,
@@ -98,6 +106,7 @@ export class Front implements OutputScheduler, ServerContext {
     this.stats = new ServerStats(this.table.indexed().map((spec) => spec.name));
     for (const [from, to] of options.config.renames) this.table.rename(from, to);
     const config = options.config;
+    this.outputLimits = followOutputLimits(config);
     this.parserLimits = { protoMaxBulkLen: config.number('proto-max-bulk-len'), clientQueryBufferLimit: config.number('client-query-buffer-limit') };
     this.slowlog.slowerThan = config.number('slowlog-log-slower-than');
     this.slowlog.maxLength = config.number('slowlog-max-len');
@@ -187,6 +196,7 @@ export class Front implements OutputScheduler, ServerContext {
       configFile: this.options.config.file ?? '',
       hz: 10,
       stats: this.stats,
+      pubsub: { channels: this.pubsub.channelCount, patterns: this.pubsub.patternCount, shardChannels: this.pubsub.shardChannelCount },
       shardStats,
       notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
     };
@@ -220,6 +230,12 @@ export class Front implements OutputScheduler, ServerContext {
       client.paused = false;
       client.releaseDeferred();
     }
+  }
+
+  resetClient(client: Client): void {
+    this.monitors.delete(client);
+    this.pubsub.removeClient(client);
+    client.reset();
   }
 
   monitor(client: Client): void {
@@ -273,6 +289,11 @@ export class Front implements OutputScheduler, ServerContext {
     this.stats.netOutputBytes += bytes;
   }
 
+  outputLimitReached(client: Client): void {
+    this.options.logger.warn(`Client ${describeClient(client, Date.now())} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    client.kill();
+  }
+
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
     const dirty = this.dirty;
@@ -290,6 +311,7 @@ export class Front implements OutputScheduler, ServerContext {
     socket.on('close', () => {
       this.connected.delete(client);
       this.monitors.delete(client);
+      this.pubsub.removeClient(client);
     });
     socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
   }
@@ -323,13 +345,25 @@ export class Front implements OutputScheduler, ServerContext {
     else client.inOrder(() => this.execute(client, argv, position));
   }
 
+  /**
+   * Runs one command of the client, its earlier ones having run. While it runs, frames pushed to the
+   * client (a message it publishes to itself) go before its reply, as in Redis; once it has been answered
+   * or handed to a shard, after. A command held by CLIENT PAUSE has not run: pushes go before it.
+   */
   private execute(client: Client, argv: Buffer[], position: number): void {
+    client.runningPosition = position;
+    this.run(client, argv, position);
+    client.runningPosition = client.paused ? position : position + 1;
+  }
+
+  private run(client: Client, argv: Buffer[], position: number): void {
     const writer = client.writer;
     const spec = this.table.lookup(argv[0]);
     if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));
     if (!arityMatches(spec, argv.length)) return this.refuse(client, position, wrongArity(spec.name), spec.name);
-    if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     client.lastCommand = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
+    if (client.pubsub !== undefined && client.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name) && this.refuseWhileSubscribed(client, spec, argv, position)) return;
+    if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
@@ -435,6 +469,21 @@ export class Front implements OutputScheduler, ServerContext {
       this.stats.executedLocally(name, (performance.now() - started) * 1000, reply);
       client.fill(position, reply);
     });
+  }
+
+  /**
+   * RESP2's subscribed mode refuses all but the subscription commands, PING, QUIT and RESET. An unknown
+   * subcommand passes on, to be answered as unknown: Redis finds that out before this check.
+   */
+  private refuseWhileSubscribed(client: Client, spec: CommandSpec, argv: Buffer[], position: number): boolean {
+    if (spec.subcommands !== undefined && spec.subcommands.get(argText(argv[1]).toLowerCase()) === undefined) return false;
+    this.refuse(
+      client,
+      position,
+      `ERR Can't execute '${client.lastCommand}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      spec.name,
+    );
+    return true;
   }
 
   /** Holds a command during CLIENT PAUSE (all commands, or writes only); returns whether it did. */

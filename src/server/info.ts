@@ -31,6 +31,8 @@ export interface InfoFacts {
   configFile: string;
   hz: number;
   stats: ServerStats;
+  /** Channels, distinct patterns and shard channels with subscribers. */
+  pubsub: { channels: number; patterns: number; shardChannels: number };
   shardStats: readonly ShardStats[];
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
@@ -174,8 +176,9 @@ const SECTIONS: Record<string, Section> = {
       ['evicted_keys', 0],
       ['keyspace_hits', shard((s) => s.hits)],
       ['keyspace_misses', shard((s) => s.misses)],
-      ['pubsub_channels', 0],
-      ['pubsub_patterns', 0],
+      ['pubsub_channels', facts.pubsub.channels],
+      ['pubsub_patterns', facts.pubsub.patterns],
+      ['pubsubshard_channels', facts.pubsub.shardChannels],
       ['total_error_replies', stats.totalErrorReplies],
     ];
   },

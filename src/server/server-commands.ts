@@ -6,7 +6,7 @@
  * key's shard).
  */
 import { argText, parseInt64 } from '../commands/context.js';
-import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX, subcommandSyntaxError } from '../protocol/errors.js';
 import { INTERNAL_DEBUG_OBJECT } from '../commands/keyspace.js';
 import { ShardOp } from '../shard/frames.js';
 import type { ConnectionHandler } from './connection-commands.js';
@@ -145,7 +145,7 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
   if (sub === 'object' && argv.length === 3) {
     return server.onKeyShard(client, argv[2], [DEBUG_OBJECT, argv[2]]).then((reply) => (w) => w.raw(reply));
   }
-  writer.error(`ERR unknown subcommand or wrong number of arguments for '${argText(argv[1])}'. Try DEBUG HELP.`);
+  writer.error(subcommandSyntaxError(argv[1], 'debug'));
 };
 
 export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug, memory };

@@ -6,6 +6,7 @@
 import type { ShardStats } from '../shard/shard.js';
 import type { Client } from './client.js';
 import type { InfoFacts } from './info.js';
+import type { PubSub } from './pubsub.js';
 import type { ServerStats } from './server-stats.js';
 import type { Slowlog } from './slowlog.js';
 
@@ -13,6 +14,8 @@ export interface ServerContext {
   readonly port: number;
   readonly stats: ServerStats;
   readonly slowlog: Slowlog;
+  /** The Pub/Sub registry: subscriptions and publishing. */
+  readonly pubsub: PubSub;
   /** Connected clients, in connection order. */
   clients(): Iterable<Client>;
   /** Every shard's figures, each read after the commands already sent to that shard. */
@@ -24,6 +27,8 @@ export interface ServerContext {
   /** CLIENT PAUSE: holds clients' commands (only writes when `writesOnly`) until `until` (ms since epoch). */
   pause(until: number, writesOnly: boolean): void;
   unpause(): void;
+  /** RESET: drops the client from every registry (monitors, Pub/Sub) and resets its own state. */
+  resetClient(client: Client): void;
   /** Starts MONITOR output for a client. */
   monitor(client: Client): void;
   /**

@@ -27,6 +27,7 @@ const ACTED_ON = new Set([
   'databases',
   'proto-max-bulk-len',
   'client-query-buffer-limit',
+  'client-output-buffer-limit',
   'slowlog-log-slower-than',
   'slowlog-max-len',
   'hash-max-listpack-entries',
