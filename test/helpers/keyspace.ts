@@ -3,6 +3,7 @@
  * order their keys by hash, which differs between sabre and Redis), a whole SCAN iteration, and keys
  * chosen to land on a given shard of a sabre started with --shards N.
  */
+import { expect } from 'vitest';
 import { keySlot, SLOT_COUNT } from '../../src/cluster/slot.js';
 import { ReplyReader, type RespValue } from '../../src/protocol/reply-reader.js';
 import type { RedisConnection } from './differential.js';
@@ -68,6 +69,16 @@ export function keyPerShard(prefix: string, shards: number): string[] {
     while (shardOfKey(`${prefix}${n}`, shards) !== shard) n++;
     keys.push(`${prefix}${n}`);
   }
+  return keys;
+}
+
+/** The three-shard sabre the sharded tests run against. */
+export const SHARDS = 3;
+
+/** keyPerShard for SHARDS shards, checked to be one key on each. */
+export function keysOnEveryShard(prefix: string): string[] {
+  const keys = keyPerShard(prefix, SHARDS);
+  expect(new Set(keys.map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
   return keys;
 }
 

@@ -89,3 +89,21 @@ export async function connectBoth(servers: ServerPair): Promise<[Redis, Redis | 
   await Promise.all([ours.flushall(), theirs?.flushall()]);
   return [ours, theirs];
 }
+
+/** Runs `body` with fresh clients of both servers (as connectBoth gives them), and disconnects them however it ends. */
+export async function withBoth(servers: ServerPair, body: (ours: Redis, theirs: Redis | undefined) => Promise<void>): Promise<void> {
+  const [ours, theirs] = await connectBoth(servers);
+  try {
+    await body(ours, theirs);
+  } finally {
+    ours.disconnect();
+    theirs?.disconnect();
+  }
+}
+
+/** What `answers` gives on sabre, once it is checked equal to what it gives on Redis (where redis-server runs). */
+export async function sameAnswers<T>(ours: Redis, theirs: Redis | undefined, answers: (server: Redis) => Promise<T>): Promise<T> {
+  const mine = await answers(ours);
+  if (theirs !== undefined) expect(mine).toEqual(await answers(theirs));
+  return mine;
+}
