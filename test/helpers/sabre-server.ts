@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { RedisConnection } from './differential.js';
 import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
 
 export interface RunningSabre {
@@ -73,6 +74,40 @@ export function sabreBesideRedis(args: readonly string[] = [], redisOptions: Sta
     },
     get redis() {
       return pair.redis;
+    },
+  };
+}
+
+/** A ServerPair with a raw RESP connection to each server, open for the whole suite (theirs undefined where redis-server cannot run). */
+export interface RawServerPair extends ServerPair {
+  readonly ours: RedisConnection;
+  readonly theirs: RedisConnection | undefined;
+}
+
+/** sabreBesideRedis, and a RedisConnection to each server opened before the suite's tests and closed after. */
+export function rawBesideRedis(args: readonly string[] = [], redisOptions: StartRedisOptions = {}): RawServerPair {
+  const servers = sabreBesideRedis(args, redisOptions);
+  const connections: { ours?: RedisConnection; theirs?: RedisConnection } = {};
+  beforeAll(async () => {
+    connections.ours = await RedisConnection.open(servers.sabre.port);
+    if (servers.redis !== undefined) connections.theirs = await RedisConnection.open(servers.redis.port);
+  });
+  afterAll(() => {
+    connections.ours?.close();
+    connections.theirs?.close();
+  });
+  return {
+    get sabre() {
+      return servers.sabre;
+    },
+    get redis() {
+      return servers.redis;
+    },
+    get ours() {
+      return connections.ours!;
+    },
+    get theirs() {
+      return connections.theirs;
     },
   };
 }
