@@ -111,3 +111,17 @@ export function randomPairsShape(reply: RespValue, repeats: boolean, withValues:
   const names = nested ? reply.value.map((pair) => text(elements(pair)[0])) : withValues ? flat.filter((_, i) => i % 2 === 0) : flat;
   return JSON.stringify({ length: reply.value.length, nested, distinct: repeats || new Set(names).size === names.length });
 }
+
+/** Two HSCAN or ZSCAN replies that each hold a whole collection (cursor 0): the same pairs, in any order. */
+export function sameWholeScan(ours: RespValue, theirs: RespValue): boolean {
+  const [cursorA, itemsA] = elements(ours);
+  const [cursorC, itemsC] = elements(theirs);
+  return text(cursorA) === '0' && text(cursorC) === '0' && JSON.stringify(pairsOf(elements(itemsA))) === JSON.stringify(pairsOf(elements(itemsC)));
+}
+
+/** Two HRANDFIELD or ZRANDMEMBER replies to `argv` with the same randomPairsShape. */
+export function sameRandomPairs(argv: readonly Buffer[], ours: RespValue, theirs: RespValue): boolean {
+  const repeats = argv.length > 2 && argv[2][0] === 0x2d;
+  const withValues = argv.length > 3;
+  return randomPairsShape(ours, repeats, withValues) === randomPairsShape(theirs, repeats, withValues);
+}

@@ -22,8 +22,10 @@ interface LargeCollection {
   readonly name: string;
   /** CONFIG SET pairs to apply on both servers before building, and their defaults to restore after. */
   readonly config?: readonly [parameter: string, value: string, initial: string][];
-  /** The command adding elements [from, to) to KEY. */
-  batch(from: number, to: number): [command: string, ...args: string[]];
+  /** The command adding the batch numbered `batch` to KEY. */
+  command(batch: number): string;
+  /** The arguments that add element `j`. */
+  element(j: number): string[];
   /** Deterministic queries and writes, answered identically by both servers. */
   ask(server: Redis): Promise<unknown[]>;
   /** The replies chance decides, reduced to what it does not. */
@@ -54,10 +56,8 @@ const COLLECTIONS: LargeCollection[] = [
     name: 'list (small nodes, list-max-listpack-size 5)',
     config: [['list-max-listpack-size', '5', '-2']],
     // Alternate ends, so that both pushes build the big list.
-    batch(from, to) {
-      const args = Array.from({ length: to - from }, (_, k) => listValue(from + k));
-      return [(from / BATCH) % 2 === 0 ? 'RPUSH' : 'LPUSH', KEY, ...args];
-    },
+    command: (batch) => (batch % 2 === 0 ? 'RPUSH' : 'LPUSH'),
+    element: (j) => [listValue(j)],
     async ask(server) {
       const indexes = spread(300, SIZE).map((i) => i - 50);
       const middle = SIZE / 2;
@@ -93,11 +93,8 @@ const COLLECTIONS: LargeCollection[] = [
   },
   {
     name: 'hash',
-    batch(from, to) {
-      const args: string[] = [];
-      for (let j = from; j < to; j++) args.push(`field:${j}`, hashValue(j));
-      return ['HSET', KEY, ...args];
-    },
+    command: () => 'HSET',
+    element: (j) => [`field:${j}`, hashValue(j)],
     async ask(server) {
       const sample = spread(500, SIZE).map((i) => `field:${i}`);
       return Promise.all([
@@ -127,9 +124,8 @@ const COLLECTIONS: LargeCollection[] = [
   },
   {
     name: 'set',
-    batch(from, to) {
-      return ['SADD', KEY, ...Array.from({ length: to - from }, (_, k) => setMember(from + k))];
-    },
+    command: () => 'SADD',
+    element: (j) => [setMember(j)],
     async ask(server) {
       const sample = spread(500, SIZE).map((i) => `member:${i}`);
       return Promise.all([
@@ -159,11 +155,8 @@ const COLLECTIONS: LargeCollection[] = [
   },
   {
     name: 'sorted set',
-    batch(from, to) {
-      const args: string[] = [];
-      for (let j = from; j < to; j++) args.push(zsetScore(j), `member:${j}`);
-      return ['ZADD', KEY, ...args];
-    },
+    command: () => 'ZADD',
+    element: (j) => [zsetScore(j), `member:${j}`],
     async ask(server) {
       const sample = spread(200, SIZE).map((i) => `member:${i}`);
       return Promise.all([
@@ -208,8 +201,9 @@ const COLLECTIONS: LargeCollection[] = [
 async function build(server: Redis, collection: LargeCollection): Promise<void> {
   const pipeline = server.pipeline();
   for (let from = 0; from < SIZE; from += BATCH) {
-    const [command, ...args] = collection.batch(from, Math.min(from + BATCH, SIZE));
-    pipeline.call(command, ...args);
+    const args: string[] = [];
+    for (let j = from; j < Math.min(from + BATCH, SIZE); j++) args.push(...collection.element(j));
+    pipeline.call(collection.command(from / BATCH), KEY, ...args);
   }
   const replies = (await pipeline.exec()) ?? [];
   for (const [error] of replies) expect(error).toBeNull();
