@@ -2,7 +2,8 @@
  * HSCAN, SSCAN and ZSCAN share Redis's SCAN-over-one-key rules: the cursor is checked first, a missing
  * key is an empty last page, the options are read only once the key is found (so a missing key hides a
  * bad option), a small encoding comes back whole with cursor 0 whatever the cursor and COUNT, and a
- * hash table is walked with a budget of ten buckets per COUNT until COUNT reply elements are gathered.
+ * hash table is walked with a budget of ten buckets per COUNT until COUNT items are gathered (a field
+ * with its value, or a member with its score, counts once, as in Redis 7.0).
  * MATCH filters by the element's name (a field, a member) after the walk, as Redis does.
  */
 import { ERR_INVALID_CURSOR } from '../protocol/errors.js';
@@ -49,7 +50,7 @@ export function collectionScan<T>(shape: CollectionScanShape<T>): CommandHandler
       let iterations = options.count * 10;
       do {
         next = found.step(next, items);
-      } while (next !== 0 && iterations-- !== 0 && items.length * shape.width < options.count);
+      } while (next !== 0 && iterations-- !== 0 && items.length < options.count);
     }
     const pattern = options.pattern;
     const kept = pattern === undefined ? items : items.filter((item) => pattern.matches(shape.name(item)));

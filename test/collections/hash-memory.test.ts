@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { argvOf, InProcessSabre } from '../helpers/in-process-sabre.js';
+import { expectEveryWayGivesBack, fillsOfSizes } from '../helpers/memory-given-back.js';
 
 function fill(sabre: InProcessSabre, key: string, fields: number): void {
   const args: string[] = [];
@@ -14,28 +15,7 @@ function fill(sabre: InProcessSabre, key: string, fields: number): void {
 
 describe('hash memory', () => {
   it('is all given back, whichever way the key goes', () => {
-    const sabre = new InProcessSabre();
-    const requested = () => sabre.arena.stats().requestedBytes;
-    const baseline = requested();
-    const ways: [string, string[][]][] = [
-      ['DEL', [['DEL', 'h']]],
-      ['UNLINK', [['UNLINK', 'h']]],
-      ['SET over it', [['SET', 'h', 'x'], ['DEL', 'h']]],
-      ['RENAME over it', [['SET', 'other', 'x'], ['RENAME', 'other', 'h'], ['DEL', 'h']]],
-      ['RENAME and DEL', [['RENAME', 'h', 'g'], ['DEL', 'g']]],
-      ['COPY and DEL both', [['COPY', 'h', 'g'], ['DEL', 'h', 'g']]],
-      ['FLUSHDB', [['FLUSHDB']]],
-      ['expiry', [['PEXPIREAT', 'h', '1'], ['EXISTS', 'h']]],
-    ];
-    for (const fields of [3, 2000]) {
-      for (const [way, commands] of ways) {
-        fill(sabre, 'h', fields);
-        expect(requested(), way).toBeGreaterThan(baseline);
-        for (const command of commands) sabre.run(argvOf(command));
-        expect(sabre.run(argvOf(['DBSIZE'])).toString(), way).toBe(':0\r\n');
-        expect(requested(), `${way} of ${fields} fields`).toBe(baseline);
-      }
-    }
+    expectEveryWayGivesBack('h', fillsOfSizes([3, 2000], 'fields', (sabre, count) => fill(sabre, 'h', count)), []);
   });
 
   it('deletes the key with its last field, and frees the fields HDEL removes', () => {

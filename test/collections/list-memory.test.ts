@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { argvOf, InProcessSabre } from '../helpers/in-process-sabre.js';
+import { expectEveryWayGivesBack, fillsOfSizes } from '../helpers/memory-given-back.js';
 
 function fill(sabre: InProcessSabre, key: string, elements: number): void {
   const args: string[] = [];
@@ -14,36 +15,19 @@ function fill(sabre: InProcessSabre, key: string, elements: number): void {
 
 describe('list memory', () => {
   it('is all given back, whichever way the key goes', () => {
-    const sabre = new InProcessSabre();
-    const requested = () => sabre.arena.stats().requestedBytes;
-    const baseline = requested();
-    const ways: [string, string[][]][] = [
-      ['DEL', [['DEL', 'l']]],
-      ['UNLINK', [['UNLINK', 'l']]],
-      ['SET over it', [['SET', 'l', 'x'], ['DEL', 'l']]],
-      ['RENAME over it', [['SET', 'other', 'x'], ['RENAME', 'other', 'l'], ['DEL', 'l']]],
-      ['RENAME and DEL', [['RENAME', 'l', 'g'], ['DEL', 'g']]],
-      ['COPY and DEL both', [['COPY', 'l', 'g'], ['DEL', 'l', 'g']]],
-      ['FLUSHDB', [['FLUSHDB']]],
-      ['expiry', [['PEXPIREAT', 'l', '1'], ['EXISTS', 'l']]],
+    const fills = fillsOfSizes([3, 2000], 'elements', (sabre, count) => {
+      fill(sabre, 'l', count);
+      sabre.run(argvOf(['LINSERT', 'l', 'BEFORE', '0', 'y'.repeat(5000)]));
+      sabre.run(argvOf(['LSET', 'l', '1', 'z'.repeat(300)]));
+    });
+    expectEveryWayGivesBack('l', fills, [
       ['LPOP all', [['LPOP', 'l', '100000']]],
       ['RPOP one by one', [...Array.from({ length: 2100 }, () => ['RPOP', 'l'])]],
       ['LTRIM to nothing', [['LTRIM', 'l', '1', '0']]],
       ['LTRIM to one, then DEL', [['LTRIM', 'l', '1', '1'], ['LINDEX', 'l', '0'], ['DEL', 'l']]],
       ['LMOVE everything', [...Array.from({ length: 2100 }, () => ['LMOVE', 'l', 'm', 'RIGHT', 'LEFT']), ['DEL', 'm']]],
       ['LMPOP', [['LMPOP', '1', 'l', 'LEFT', 'COUNT', '5000']]],
-    ];
-    for (const elements of [3, 2000]) {
-      for (const [way, commands] of ways) {
-        fill(sabre, 'l', elements);
-        sabre.run(argvOf(['LINSERT', 'l', 'BEFORE', '0', 'y'.repeat(5000)]));
-        sabre.run(argvOf(['LSET', 'l', '1', 'z'.repeat(300)]));
-        expect(requested(), way).toBeGreaterThan(baseline);
-        for (const command of commands) sabre.run(argvOf(command));
-        expect(sabre.run(argvOf(['DBSIZE'])).toString(), way).toBe(':0\r\n');
-        expect(requested(), `${way} of ${elements} elements`).toBe(baseline);
-      }
-    }
+    ]);
   });
 
   it('frees what LREM removes, and the key with the last element', () => {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { argvOf, InProcessSabre } from '../helpers/in-process-sabre.js';
+import { expectEveryWayGivesBack, fillsOfSizes } from '../helpers/memory-given-back.js';
 
 const FILLS: Record<string, (i: number) => string> = {
   'a 16-bit intset': (i) => String(i - 100),
@@ -14,31 +15,13 @@ const FILLS: Record<string, (i: number) => string> = {
 
 describe('set memory', () => {
   it('is all given back, whichever way the key goes', () => {
-    const sabre = new InProcessSabre();
-    const requested = () => sabre.arena.stats().requestedBytes;
-    const baseline = requested();
-    const ways: [string, string[][]][] = [
-      ['DEL', [['DEL', 's']]],
-      ['UNLINK', [['UNLINK', 's']]],
-      ['SET over it', [['SET', 's', 'x'], ['DEL', 's']]],
-      ['RENAME over it', [['SET', 'other', 'x'], ['RENAME', 'other', 's'], ['DEL', 's']]],
-      ['COPY and DEL both', [['COPY', 's', 'g'], ['DEL', 's', 'g']]],
+    const fills = Object.entries(FILLS).flatMap(([kind, member]) =>
+      Object.entries(fillsOfSizes([3, 400, 3000], `members of ${kind}`, (sabre, count) => sabre.run(argvOf(['SADD', 's', ...Array.from({ length: count }, (_, i) => member(i))])))),
+    );
+    expectEveryWayGivesBack('s', Object.fromEntries(fills), [
       ['SINTERSTORE, SUNIONSTORE, SDIFFSTORE', [['SINTERSTORE', 'i', 's', 's'], ['SUNIONSTORE', 'u', 's'], ['SDIFFSTORE', 'd', 's', 'i'], ['SUNION', 's', 'i'], ['SDIFF', 's', 'u'], ['DEL', 's', 'i', 'u']]],
       ['SPOP of all', [['SPOP', 's', '100000']]],
-      ['FLUSHDB', [['FLUSHDB']]],
-      ['expiry', [['PEXPIREAT', 's', '1'], ['EXISTS', 's']]],
-    ];
-    for (const [kind, member] of Object.entries(FILLS)) {
-      for (const count of [3, 400, 3000]) {
-        for (const [way, commands] of ways) {
-          sabre.run(argvOf(['SADD', 's', ...Array.from({ length: count }, (_, i) => member(i))]));
-          expect(requested(), way).toBeGreaterThan(baseline);
-          for (const command of commands) sabre.run(argvOf(command));
-          expect(sabre.run(argvOf(['DBSIZE'])).toString(), `${way} of ${kind}`).toBe(':0\r\n');
-          expect(requested(), `${way} of ${count} members of ${kind}`).toBe(baseline);
-        }
-      }
-    }
+    ]);
   });
 
   it('deletes the key with its last member, whichever command takes it', () => {

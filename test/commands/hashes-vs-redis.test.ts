@@ -9,9 +9,9 @@
  * test checks that HRANDFIELD's fields and values really belong to the hash.
  */
 import { describe, expect, it } from 'vitest';
-import { b, type RedisConnection } from '../helpers/differential.js';
-import { elements, pairsOf, parseReply, randomPairsShape, text } from '../helpers/keyspace.js';
-import { InProcessSabre, argvOf, differences, edgeCaseTests, redisPair, type Agreement, type Line } from '../helpers/in-process-sabre.js';
+import { b } from '../helpers/differential.js';
+import { elements, pairsOf, parseReply, sameRandomPairs, sameWholeScan, text } from '../helpers/keyspace.js';
+import { InProcessSabre, argvOf, edgeCaseTests, randomSequenceTests, redisPair, wholeScanTest, type Agreement, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
 
 
@@ -25,16 +25,8 @@ const agree: Agreement = (argv, ours, theirs) => {
   if (a.type === 'error' || c.type === 'error') return false;
   if (name === 'hkeys' || name === 'hvals') return JSON.stringify(elements(a).map(text).sort()) === JSON.stringify(elements(c).map(text).sort());
   if (name === 'hgetall') return a.type === c.type && JSON.stringify(pairsOf(elements(a))) === JSON.stringify(pairsOf(elements(c)));
-  if (name === 'hscan') {
-    const [cursorA, itemsA] = elements(a);
-    const [cursorC, itemsC] = elements(c);
-    return text(cursorA) === '0' && text(cursorC) === '0' && JSON.stringify(pairsOf(elements(itemsA))) === JSON.stringify(pairsOf(elements(itemsC)));
-  }
-  if (name === 'hrandfield') {
-    const repeats = argv.length > 2 && argv[2][0] === 0x2d;
-    const withValues = argv.length > 3;
-    return randomPairsShape(a, repeats, withValues) === randomPairsShape(c, repeats, withValues);
-  }
+  if (name === 'hscan') return sameWholeScan(a, c);
+  if (name === 'hrandfield') return sameRandomPairs(argv, a, c);
   return false;
 };
 
@@ -122,31 +114,7 @@ describe('hash commands against a real redis-server 7', () => {
   };
   edgeCaseTests(pair, cases, agree);
 
-  it('returns every field of a large hash over a whole HSCAN iteration, as Redis does', async (context) => {
-    const connection = pair.connection(2);
-    if (connection === undefined) return context.skip();
-    const sabre = new InProcessSabre(2);
-    const build: Buffer[][] = [[b('FLUSHALL')], argvOf(['HSET', 'h', ...pairs(3000)])];
-    await connection.run(build);
-    build.forEach((argv) => sabre.run(argv));
-    const iterate = async (run: (argv: Buffer[]) => Promise<Buffer>) => {
-      const seen = new Set<string>();
-      let cursor = '0';
-      let calls = 0;
-      do {
-        const [next, items] = elements(parseReply(await run(argvOf(['HSCAN', 'h', cursor, 'COUNT', '50']))));
-        cursor = text(next);
-        pairsOf(elements(items)).forEach((item) => seen.add(item));
-        calls++;
-      } while (cursor !== '0');
-      return { seen, calls };
-    };
-    const theirs = await iterate(async (argv) => (await connection.run([argv]))[0]);
-    const ours = await iterate(async (argv) => sabre.run(argv));
-    expect(ours.seen.size).toBe(3000);
-    expect([...ours.seen].sort()).toEqual([...theirs.seen].sort());
-    expect(ours.calls).toBeGreaterThan(10);
-  });
+  wholeScanTest(pair, 'returns every field of a large hash over a whole HSCAN iteration, as Redis does', 'HSCAN', 'h', ['HSET', 'h', ...pairs(3000)], 3000, pairsOf);
 
   it('answers HRANDFIELD with fields and values of the hash, distinct for a positive count', () => {
     const sabre = new InProcessSabre(3);
@@ -205,24 +173,5 @@ describe('hash commands against a real redis-server 7', () => {
     };
   }
 
-  for (const [seed, protocol] of [[1, 2], [2, 3], [3, 2], [4, 3]] as const) {
-    it(`gives the same replies over a seeded random sequence with low thresholds (seed ${seed}, RESP${protocol})`, async (context) => {
-      const connection: RedisConnection | undefined = pair.connection(protocol);
-      if (connection === undefined) return context.skip();
-      await connection.run([argvOf('FLUSHALL'), argvOf('CONFIG SET hash-max-listpack-entries 6'), argvOf('CONFIG SET hash-max-listpack-value 16')]);
-      const sabre = new InProcessSabre(protocol);
-      sabre.limits['hash-max-listpack-entries'] = 6;
-      sabre.limits['hash-max-listpack-value'] = 16;
-      const next = hashCommand(new Random(seed));
-      const mismatches: string[] = [];
-      try {
-        for (let batch = 0; batch < 20; batch++) {
-          mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length, agree)));
-        }
-      } finally {
-        await connection.run([argvOf('CONFIG SET hash-max-listpack-entries 512'), argvOf('CONFIG SET hash-max-listpack-value 64')]);
-      }
-      expect(mismatches, mismatches.join('\n')).toEqual([]);
-    });
-  }
+  randomSequenceTests(pair, [[1, 2], [2, 3], [3, 2], [4, 3]], hashCommand, 20, { limits: { 'hash-max-listpack-entries': 6, 'hash-max-listpack-value': 16 }, agree });
 });

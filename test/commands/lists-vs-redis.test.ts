@@ -6,8 +6,8 @@
  * into neighbours and emptied nodes happen often, and check the quicklist's invariants after each batch.
  */
 import { describe, expect, it } from 'vitest';
-import { b, type RedisConnection } from '../helpers/differential.js';
-import { InProcessSabre, argvOf, differences, edgeCaseTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
+import { b } from '../helpers/differential.js';
+import { InProcessSabre, argvOf, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
 import { NODE_MAX_ENTRIES, listNodeCounts } from '../../src/collections/list.js';
 import { ValueType } from '../../src/shard/entry.js';
@@ -137,23 +137,6 @@ describe('list commands against a real redis-server 7', () => {
   }
 
   for (const [seed, protocol, fill] of [[1, 2, 1], [2, 3, 2], [3, 2, 4], [4, 3, -1], [5, 2, -2]] as const) {
-    it(`gives the same replies over a seeded random sequence (seed ${seed}, RESP${protocol}, list-max-listpack-size ${fill})`, async (context) => {
-      const connection: RedisConnection | undefined = pair.connection(protocol);
-      if (connection === undefined) return context.skip();
-      await connection.run([argvOf('FLUSHALL'), argvOf(`CONFIG SET list-max-listpack-size ${fill}`)]);
-      const sabre = new InProcessSabre(protocol);
-      sabre.limits['list-max-listpack-size'] = fill;
-      const next = listCommand(new Random(seed));
-      const mismatches: string[] = [];
-      try {
-        for (let batch = 0; batch < 20; batch++) {
-          mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length)));
-          checkInvariants(sabre);
-        }
-      } finally {
-        await connection.run([argvOf('CONFIG SET list-max-listpack-size -2')]);
-      }
-      expect(mismatches, mismatches.join('\n')).toEqual([]);
-    });
+    randomSequenceTests(pair, [[seed, protocol]], listCommand, 20, { limits: { 'list-max-listpack-size': fill }, afterBatch: checkInvariants });
   }
 });

@@ -3,12 +3,11 @@
  * goes), for strings of every size and every collection encoding, with and without a TTL; STATS, USAGE
  * and the rest reply in Redis 7.0's shapes and errors, compared with a real redis-server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReplyReader, type RespValue } from '../../src/protocol/reply-reader.js';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { argvOf, InProcessSabre } from '../helpers/in-process-sabre.js';
-import { sabreBesideRedis, type RunningSabre } from '../helpers/sabre-server.js';
-import type { RunningRedis } from '../helpers/redis-server.js';
+import { rawBesideRedis } from '../helpers/sabre-server.js';
 
 const text = (reply: Buffer) => reply.toString('latin1');
 const members = (count: number, make: (i: number) => string[]) => Array.from({ length: count }, (_, i) => make(i)).flat();
@@ -82,26 +81,12 @@ describe('MEMORY USAGE, in process', () => {
 });
 
 describe('MEMORY, sabre (2 shards) beside redis-server', () => {
-  const servers = sabreBesideRedis(['--shards', '2']);
-  let sabre: RunningSabre;
-  let redis: RunningRedis | undefined;
-  let ours: RedisConnection;
-  let theirs: RedisConnection | undefined;
-
-  beforeAll(async () => {
-    ({ sabre, redis } = servers);
-    ours = await RedisConnection.open(sabre.port);
-    if (redis !== undefined) theirs = await RedisConnection.open(redis.port);
-  });
-  afterAll(() => {
-    ours.close();
-    theirs?.close();
-  });
+  const servers = rawBesideRedis(['--shards', '2']);
 
   const run = async (connection: RedisConnection, commands: string[][]) => connection.run(commands.map((args) => args.map(b)));
 
   it('answers MEMORY USAGE errors, nil and HELP as Redis does', async (context) => {
-    if (theirs === undefined) return context.skip();
+    if (servers.theirs === undefined) return context.skip();
     const commands = [
       ['SET', 'a', 'b'],
       ['MEMORY', 'USAGE', 'nokey'],
@@ -122,12 +107,12 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
       ['HELLO', '3'],
       ['MEMORY', 'USAGE', 'nokey'],
     ];
-    const [mine, reference] = [await run(ours, commands), await run(theirs, commands)];
+    const [mine, reference] = [await run(servers.ours, commands), await run(servers.theirs, commands)];
     commands.forEach((args, i) => {
       if (args[0] !== 'HELLO') expect(text(mine[i]), args.join(' ')).toBe(text(reference[i]));
     });
-    await run(ours, [['HELLO', '2'], ['DEL', 'a']]);
-    await run(theirs, [['HELLO', '2'], ['DEL', 'a']]);
+    await run(servers.ours, [['HELLO', '2'], ['DEL', 'a']]);
+    await run(servers.theirs, [['HELLO', '2'], ['DEL', 'a']]);
   });
 
   /** A reply's shape: map keys in order with each value's type, nested maps alike. */
@@ -142,18 +127,18 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
   };
 
   it('answers MEMORY STATS with the fields, order and types Redis 7.0 uses, in RESP2 and RESP3', async (context) => {
-    if (theirs === undefined) return context.skip();
+    if (servers.theirs === undefined) return context.skip();
     const setup = [['FLUSHALL'], ['SET', 'a', 'b'], ['SELECT', '3'], ['SET', 'c', 'd'], ['SELECT', '0']];
-    await run(ours, setup);
-    await run(theirs, setup);
+    await run(servers.ours, setup);
+    await run(servers.theirs, setup);
     for (const protocol of ['3', '2']) {
       const commands = [['HELLO', protocol], ['MEMORY', 'STATS']];
-      const [mine, reference] = [(await run(ours, commands))[1], (await run(theirs, commands))[1]];
+      const [mine, reference] = [(await run(servers.ours, commands))[1], (await run(servers.theirs, commands))[1]];
       const kinds = (bytes: Buffer) => (protocol === '3' ? shape(parse(bytes)) : flatNames(parse(bytes)));
       expect(kinds(mine)).toEqual(kinds(reference));
     }
-    await run(ours, [['FLUSHALL']]);
-    await run(theirs, [['FLUSHALL']]);
+    await run(servers.ours, [['FLUSHALL']]);
+    await run(servers.theirs, [['FLUSHALL']]);
   });
 
   /** RESP2: the names at even positions of the flat array, and of nested arrays. */
@@ -164,7 +149,7 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
 
   /** A MEMORY STATS field, read over RESP3. */
   async function stat(name: string): Promise<RespValue> {
-    const [, reply] = await run(ours, [['HELLO', '3'], ['MEMORY', 'STATS'], ['HELLO', '2']]);
+    const [, reply] = await run(servers.ours, [['HELLO', '3'], ['MEMORY', 'STATS'], ['HELLO', '2']]);
     const map = parse(reply);
     if (map.type !== 'map') throw new Error(`MEMORY STATS answered ${map.type}`);
     const found = map.value.find(([key]) => key.type === 'bulk' && key.value?.toString() === name);
@@ -178,14 +163,14 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
   };
 
   it('sums keys on every shard: dataset.bytes is exactly the sum of MEMORY USAGE, and FLUSHALL returns to startup', async () => {
-    await run(ours, [['FLUSHALL']]);
+    await run(servers.ours, [['FLUSHALL']]);
     const startup = await integerStat('startup.allocated');
     expect(startup).toBeGreaterThan(0);
     expect(await integerStat('total.allocated')).toBe(startup);
     expect(await integerStat('dataset.bytes')).toBe(0);
     // Keys on both shards (a and b hash to different ones), in two databases, of several types.
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
-    await run(ours, [
+    await run(servers.ours, [
       ['SADD', 'a', ...members(200, (i) => [`a${i}`])],
       ['RPUSH', 'b', ...members(2000, (i) => [`b${i}`])],
       ['SET', 'c', 'x'.repeat(1000), 'EX', '100'],
@@ -194,7 +179,7 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
       ['SET', 'f', '1'],
     ]);
     let sum = 0;
-    for (const reply of await run(ours, keys.map((key) => ['MEMORY', 'USAGE', key]))) {
+    for (const reply of await run(servers.ours, keys.map((key) => ['MEMORY', 'USAGE', key]))) {
       expect(text(reply)).toMatch(/^:\d+\r\n$/);
       sum += Number(text(reply).slice(1, -2));
     }
@@ -202,11 +187,11 @@ describe('MEMORY, sabre (2 shards) beside redis-server', () => {
     expect(await integerStat('keys.count')).toBe(keys.length);
     const total = await integerStat('total.allocated');
     expect(await integerStat('keys.bytes-per-key')).toBe(Math.floor((total - startup) / keys.length));
-    expect(text((await run(ours, [['MEMORY', 'PURGE']]))[0])).toBe('+OK\r\n');
-    const [doctor, malloc] = await run(ours, [['MEMORY', 'DOCTOR'], ['MEMORY', 'MALLOC-STATS']]);
+    expect(text((await run(servers.ours, [['MEMORY', 'PURGE']]))[0])).toBe('+OK\r\n');
+    const [doctor, malloc] = await run(servers.ours, [['MEMORY', 'DOCTOR'], ['MEMORY', 'MALLOC-STATS']]);
     expect(text(doctor)).toContain('Sam');
     expect(text(malloc)).toContain('shard 1:');
-    await run(ours, [['FLUSHALL']]);
+    await run(servers.ours, [['FLUSHALL']]);
     expect(await integerStat('total.allocated')).toBe(startup);
     expect(await integerStat('keys.count')).toBe(0);
   });

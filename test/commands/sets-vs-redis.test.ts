@@ -13,7 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { b } from '../helpers/differential.js';
 import { elements, parseReply, text } from '../helpers/keyspace.js';
-import { InProcessSabre, argvOf, differences, edgeCaseTests, redisPair, type Agreement, type Line } from '../helpers/in-process-sabre.js';
+import { InProcessSabre, argvOf, edgeCaseTests, randomSequenceTests, redisPair, wholeScanTest, type Agreement, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
 import type { RespValue } from '../../src/protocol/reply-reader.js';
 
@@ -149,31 +149,7 @@ describe('set commands against a real redis-server 7', () => {
   };
   edgeCaseTests(pair, cases, agree);
 
-  it('returns every member of a large set over a whole SSCAN iteration, as Redis does', async (context) => {
-    const connection = pair.connection(2);
-    if (connection === undefined) return context.skip();
-    const sabre = new InProcessSabre(2);
-    const build: Buffer[][] = [[b('FLUSHALL')], argvOf(['SADD', 's', ...words(3000)])];
-    await connection.run(build);
-    build.forEach((argv) => sabre.run(argv));
-    const iterate = async (run: (argv: Buffer[]) => Promise<Buffer>) => {
-      const seen = new Set<string>();
-      let cursor = '0';
-      let calls = 0;
-      do {
-        const [next, items] = elements(parseReply(await run(argvOf(['SSCAN', 's', cursor, 'COUNT', '50']))));
-        cursor = text(next);
-        elements(items).forEach((item) => seen.add(text(item)));
-        calls++;
-      } while (cursor !== '0');
-      return { seen, calls };
-    };
-    const theirs = await iterate(async (argv) => (await connection.run([argv]))[0]);
-    const ours = await iterate(async (argv) => sabre.run(argv));
-    expect(ours.seen.size).toBe(3000);
-    expect([...ours.seen].sort()).toEqual([...theirs.seen].sort());
-    expect(ours.calls).toBeGreaterThan(10);
-  });
+  wholeScanTest(pair, 'returns every member of a large set over a whole SSCAN iteration, as Redis does', 'SSCAN', 's', ['SADD', 's', ...words(3000)], 3000, (items) => items.map(text));
 
   it('answers SRANDMEMBER and SPOP with members of the set, distinct for a positive count, and SPOP removes them', () => {
     const sabre = new InProcessSabre(3);
@@ -237,23 +213,5 @@ describe('set commands against a real redis-server 7', () => {
     };
   }
 
-  for (const [seed, protocol] of [[1, 2], [2, 3], [3, 2], [4, 3]] as const) {
-    it(`gives the same replies over a seeded random sequence with a low intset limit (seed ${seed}, RESP${protocol})`, async (context) => {
-      const connection = pair.connection(protocol);
-      if (connection === undefined) return context.skip();
-      await connection.run([argvOf('FLUSHALL'), argvOf('CONFIG SET set-max-intset-entries 6')]);
-      const sabre = new InProcessSabre(protocol);
-      sabre.limits['set-max-intset-entries'] = 6;
-      const next = setCommand(new Random(seed));
-      const mismatches: string[] = [];
-      try {
-        for (let batch = 0; batch < 20; batch++) {
-          mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length, agree)));
-        }
-      } finally {
-        await connection.run([argvOf('CONFIG SET set-max-intset-entries 512')]);
-      }
-      expect(mismatches, mismatches.join('\n')).toEqual([]);
-    });
-  }
+  randomSequenceTests(pair, [[1, 2], [2, 3], [3, 2], [4, 3]], setCommand, 20, { limits: { 'set-max-intset-entries': 6 }, agree });
 });

@@ -6,13 +6,15 @@
  * becomes `DEL key` + `HSET key f v` on both sides, with the replies left out of the comparison.
  */
 import { Arena } from 'native-free-alloc';
-import { defaultCollectionLimits } from '../../src/collections/limits.js';
+import { defaultCollectionLimits, type CollectionLimitName, type CollectionLimits } from '../../src/collections/limits.js';
 import { execute } from '../../src/commands/dispatch.js';
 import { CommandTable } from '../../src/commands/table.js';
+import type { RespValue } from '../../src/protocol/reply-reader.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import { Database } from '../../src/shard/database.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RedisConnection, b, sameReply } from './differential.js';
+import { elements, parseReply, text } from './keyspace.js';
 import { Random } from './random.js';
 import { startRedis, type RunningRedis } from './redis-server.js';
 
@@ -134,28 +136,83 @@ export function edgeCaseTests(pair: RedisPair, cases: Record<string, readonly Li
   }
 }
 
+/** What a seeded random sequence runs under, beyond its seed and protocol. */
+export interface SequenceOptions {
+  /** Collection limits set on both sides for the run (CONFIG SET on Redis, restored to the defaults after). */
+  readonly limits?: Partial<CollectionLimits>;
+  /** When two replies count as the same (byte for byte unless given). */
+  readonly agree?: Agreement;
+  /** Checks sabre's state after each batch. */
+  readonly afterBatch?: (sabre: InProcessSabre) => void;
+}
+
 /**
- * One test per seed: `batches` × 100 commands from a seeded generator give byte-identical replies.
- * `generator` makes the command source for a seed's random stream.
+ * One test per seed: `batches` × 100 commands from a seeded generator give the same replies on both
+ * sides. `generator` makes the command source for a seed's random stream.
  */
 export function randomSequenceTests(
   pair: RedisPair,
   seeds: readonly (readonly [number, 2 | 3])[],
   generator: (random: Random) => () => Buffer[],
   batches: number,
+  { limits = {}, agree = exactly, afterBatch }: SequenceOptions = {},
 ): void {
+  const limited = Object.entries(limits) as [CollectionLimitName, number][];
+  const under = limited.map(([name, value]) => `, ${name} ${value}`).join('');
+  const configSet = (values: readonly (readonly [string, number])[]) => values.map(([name, value]) => argvOf(['CONFIG', 'SET', name, String(value)]));
   for (const [seed, protocol] of seeds) {
-    it(`gives byte-identical replies over a seeded random sequence (seed ${seed}, RESP${protocol})`, async (context) => {
+    it(`gives the same replies over a seeded random sequence (seed ${seed}, RESP${protocol}${under})`, async (context) => {
       const connection = pair.connection(protocol);
       if (connection === undefined) return context.skip();
-      await connection.run([[b('FLUSHALL')]]);
+      await connection.run([[b('FLUSHALL')], ...configSet(limited)]);
       const next = generator(new Random(seed));
       const sabre = new InProcessSabre(protocol);
+      Object.assign(sabre.limits, limits);
       const mismatches: string[] = [];
-      for (let batch = 0; batch < batches; batch++) {
-        mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length)));
+      try {
+        for (let batch = 0; batch < batches; batch++) {
+          mismatches.push(...(await differences(connection, sabre, Array.from({ length: 100 }, next), 10 - mismatches.length, agree)));
+          afterBatch?.(sabre);
+        }
+      } finally {
+        const defaults = defaultCollectionLimits();
+        await connection.run(configSet(limited.map(([name]) => [name, defaults[name]])));
       }
       expect(mismatches, mismatches.join('\n')).toEqual([]);
     });
   }
+}
+
+/**
+ * One test: a whole iteration of `scan` (HSCAN, SSCAN, ZSCAN) with COUNT 50 over the collection `build`
+ * makes at `key` returns the same `size` names on both sides (RESP2), in more than ten pages and in
+ * about as many pages as Redis takes (COUNT counts fields and members, not reply elements).
+ */
+export function wholeScanTest(pair: RedisPair, title: string, scan: string, key: string, build: Line, size: number, names: (items: RespValue[]) => string[]): void {
+  it(title, async (context) => {
+    const connection = pair.connection(2);
+    if (connection === undefined) return context.skip();
+    const sabre = new InProcessSabre(2);
+    const commands: Buffer[][] = [[b('FLUSHALL')], argvOf(build)];
+    await connection.run(commands);
+    commands.forEach((argv) => sabre.run(argv));
+    const iterate = async (run: (argv: Buffer[]) => Promise<Buffer>) => {
+      const seen = new Set<string>();
+      let cursor = '0';
+      let calls = 0;
+      do {
+        const [next, items] = elements(parseReply(await run(argvOf([scan, key, cursor, 'COUNT', '50']))));
+        cursor = text(next);
+        names(elements(items)).forEach((name) => seen.add(name));
+        calls++;
+      } while (cursor !== '0');
+      return { seen, calls };
+    };
+    const theirs = await iterate(async (argv) => (await connection.run([argv]))[0]);
+    const ours = await iterate(async (argv) => sabre.run(argv));
+    expect(ours.seen.size).toBe(size);
+    expect([...ours.seen].sort()).toEqual([...theirs.seen].sort());
+    expect(ours.calls).toBeGreaterThan(10);
+    expect(ours.calls, `${theirs.calls} pages on Redis`).toBeLessThan(theirs.calls * 1.5);
+  });
 }

@@ -3,6 +3,7 @@
  * order their keys by hash, which differs between sabre and Redis), a whole SCAN iteration, and keys
  * chosen to land on a given shard of a sabre started with --shards N.
  */
+import { expect } from 'vitest';
 import { keySlot, SLOT_COUNT } from '../../src/cluster/slot.js';
 import { ReplyReader, type RespValue } from '../../src/protocol/reply-reader.js';
 import type { RedisConnection } from './differential.js';
@@ -71,6 +72,16 @@ export function keyPerShard(prefix: string, shards: number): string[] {
   return keys;
 }
 
+/** The three-shard sabre the sharded tests run against. */
+export const SHARDS = 3;
+
+/** keyPerShard for SHARDS shards, checked to be one key on each. */
+export function keysOnEveryShard(prefix: string): string[] {
+  const keys = keyPerShard(prefix, SHARDS);
+  expect(new Set(keys.map((key) => shardOfKey(key, SHARDS))).size).toBe(SHARDS);
+  return keys;
+}
+
 /** A reply as text: a bulk string's bytes, anything else as JSON. */
 export const text = (value: RespValue): string => (value.type === 'bulk' && value.value !== null ? value.value.toString('latin1') : JSON.stringify(value));
 
@@ -99,4 +110,18 @@ export function randomPairsShape(reply: RespValue, repeats: boolean, withValues:
   const flat = reply.value.map(text);
   const names = nested ? reply.value.map((pair) => text(elements(pair)[0])) : withValues ? flat.filter((_, i) => i % 2 === 0) : flat;
   return JSON.stringify({ length: reply.value.length, nested, distinct: repeats || new Set(names).size === names.length });
+}
+
+/** Two HSCAN or ZSCAN replies that each hold a whole collection (cursor 0): the same pairs, in any order. */
+export function sameWholeScan(ours: RespValue, theirs: RespValue): boolean {
+  const [cursorA, itemsA] = elements(ours);
+  const [cursorC, itemsC] = elements(theirs);
+  return text(cursorA) === '0' && text(cursorC) === '0' && JSON.stringify(pairsOf(elements(itemsA))) === JSON.stringify(pairsOf(elements(itemsC)));
+}
+
+/** Two HRANDFIELD or ZRANDMEMBER replies to `argv` with the same randomPairsShape. */
+export function sameRandomPairs(argv: readonly Buffer[], ours: RespValue, theirs: RespValue): boolean {
+  const repeats = argv.length > 2 && argv[2][0] === 0x2d;
+  const withValues = argv.length > 3;
+  return randomPairsShape(ours, repeats, withValues) === randomPairsShape(theirs, repeats, withValues);
 }

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { RedisConnection } from './differential.js';
 import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
 
 export interface RunningSabre {
@@ -77,6 +78,40 @@ export function sabreBesideRedis(args: readonly string[] = [], redisOptions: Sta
   };
 }
 
+/** A ServerPair with a raw RESP connection to each server, open for the whole suite (theirs undefined where redis-server cannot run). */
+export interface RawServerPair extends ServerPair {
+  readonly ours: RedisConnection;
+  readonly theirs: RedisConnection | undefined;
+}
+
+/** sabreBesideRedis, and a RedisConnection to each server opened before the suite's tests and closed after. */
+export function rawBesideRedis(args: readonly string[] = [], redisOptions: StartRedisOptions = {}): RawServerPair {
+  const servers = sabreBesideRedis(args, redisOptions);
+  const connections: { ours?: RedisConnection; theirs?: RedisConnection } = {};
+  beforeAll(async () => {
+    connections.ours = await RedisConnection.open(servers.sabre.port);
+    if (servers.redis !== undefined) connections.theirs = await RedisConnection.open(servers.redis.port);
+  });
+  afterAll(() => {
+    connections.ours?.close();
+    connections.theirs?.close();
+  });
+  return {
+    get sabre() {
+      return servers.sabre;
+    },
+    get redis() {
+      return servers.redis;
+    },
+    get ours() {
+      return connections.ours!;
+    },
+    get theirs() {
+      return connections.theirs;
+    },
+  };
+}
+
 /** ioredis clients of both servers, after FLUSHALL on both (theirs undefined where redis-server cannot run). */
 export async function connectBoth(servers: ServerPair): Promise<[Redis, Redis | undefined]> {
   const ours = new Redis({ port: servers.sabre.port, lazyConnect: true });
@@ -88,4 +123,22 @@ export async function connectBoth(servers: ServerPair): Promise<[Redis, Redis | 
   }
   await Promise.all([ours.flushall(), theirs?.flushall()]);
   return [ours, theirs];
+}
+
+/** Runs `body` with fresh clients of both servers (as connectBoth gives them), and disconnects them however it ends. */
+export async function withBoth(servers: ServerPair, body: (ours: Redis, theirs: Redis | undefined) => Promise<void>): Promise<void> {
+  const [ours, theirs] = await connectBoth(servers);
+  try {
+    await body(ours, theirs);
+  } finally {
+    ours.disconnect();
+    theirs?.disconnect();
+  }
+}
+
+/** What `answers` gives on sabre, once it is checked equal to what it gives on Redis (where redis-server runs). */
+export async function sameAnswers<T>(ours: Redis, theirs: Redis | undefined, answers: (server: Redis) => Promise<T>): Promise<T> {
+  const mine = await answers(ours);
+  if (theirs !== undefined) expect(mine).toEqual(await answers(theirs));
+  return mine;
 }
