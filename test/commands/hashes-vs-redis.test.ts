@@ -9,7 +9,6 @@
  * test checks that HRANDFIELD's fields and values really belong to the hash.
  */
 import { describe, expect, it } from 'vitest';
-import { b } from '../helpers/differential.js';
 import { elements, pairsOf, parseReply, sameRandomPairs, sameWholeScan, text } from '../helpers/keyspace.js';
 import { InProcessSabre, argvOf, edgeCaseTests, randomSequenceTests, redisPair, wholeScanTest, type Agreement, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';

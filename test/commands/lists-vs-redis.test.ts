@@ -5,7 +5,7 @@
  * with small nodes (list-max-listpack-size 1…4 and -1 with long elements) so that node splits, merges
  * into neighbours and emptied nodes happen often, and check the quicklist's invariants after each batch.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { b } from '../helpers/differential.js';
 import { InProcessSabre, argvOf, edgeCaseTests, randomSequenceTests, redisPair, type Line } from '../helpers/in-process-sabre.js';
 import { Random } from '../helpers/random.js';
