@@ -27,6 +27,7 @@ import { RequestParser, type RequestParserLimits } from '../protocol/request-par
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { outputLimitExceeded, type OutputLimits, type SoftLimitState } from './output-limits.js';
 import type { ClientSubscriptions } from './pubsub.js';
+import type { QueuedTransaction, WatchedKey } from './transactions.js';
 
 /** Output buffers are handed to the socket as they fill, so each must be big enough to amortise a write. */
 const OUTPUT_CHUNK_BYTES = 16 * 1024;
@@ -72,6 +73,12 @@ export class Client {
   paused = false;
   /** The first position whose command has not run yet, or the one running now (see push). */
   runningPosition = 0;
+  /** Between MULTI and EXEC: the commands queued so far (transactions.ts). */
+  transaction: QueuedTransaction | undefined = undefined;
+  /** WATCHed keys by watchName; undefined while it watches none. */
+  watched: Map<string, WatchedKey> | undefined = undefined;
+  /** Set while its EXEC runs with shards held: its commands then reach those shards directly. */
+  inExec = false;
   /** Its channels, patterns and shard channels; undefined while it has none (see pubsub.ts). */
   pubsub: ClientSubscriptions | undefined = undefined;
   readonly address: string;

@@ -37,6 +37,7 @@ import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { ServerStats } from './server-stats.js';
+import { ERR_EXECABORT, ERR_NOT_IN_MULTI, RUN_IN_MULTI, transactionCommands, watchName, type QueuedTransaction, type WatchedKey } from './transactions.js';
 import type { Config } from '../config/config.js';
 import { admitConnection } from './admission.js';
 import { copyingSink, type ReplySink, type ShardPool } from './shard-pool.js';
@@ -48,10 +49,23 @@ const ERR_CROSS_SHARD =
 
 /** Every command the front answers itself, by name. */
 const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
-  Object.entries({ ...connectionCommands, ...serverCommands, ...pubsubCommands, client: clientCommand, command: commandCommand }),
+  Object.entries({ ...connectionCommands, ...serverCommands, ...pubsubCommands, ...transactionCommands, client: clientCommand, command: commandCommand }),
 );
 
 /** What a RESP2 client may run while subscribed (Redis compares the command itself, so renamed ones too). */
+/**
+ * How a command whose keys are not all on one shard runs (the fast path sends the others at once): on
+ * one shard after all (keyless ones), as a transaction body, scattered, or refused.
+ */
+type Route =
+  | { kind: 'shard'; shard: number }
+  | { kind: 'body'; body: TransactionBody }
+  | { kind: 'scatter'; plan: ScatterPlan }
+  | { kind: 'refuse'; error: string };
+
+/** Front commands that reach shards themselves (through onKeyShard, onEveryShard): EXEC holds every shard for them. */
+const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['debug', 'memory']);
+
 const SUBSCRIBED_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /** The longest delay setTimeout takes; a longer one fires at once. */
@@ -235,6 +249,8 @@ export class Front implements OutputScheduler, ServerContext {
   resetClient(client: Client): void {
     this.monitors.delete(client);
     this.pubsub.removeClient(client);
+    client.transaction = undefined;
+    this.unwatch(client);
     client.reset();
   }
 
@@ -244,18 +260,157 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]> {
-    const shards = new Set(Array.from({ length: this.pool.size }, (_, shard) => shard));
-    return new Promise((resolve) => {
-      this.scheduler.submitOperation(client, shards, async () => {
-        resolve(await Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size }))));
-      });
-    });
+    const shards = this.allShards();
+    const run = () => Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size })));
+    // Inside EXEC the client already holds every shard.
+    if (client.inExec) return run();
+    return new Promise((resolve) => this.scheduler.submitOperation(client, shards, async () => resolve(await run())));
   }
 
   onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {
     const shard = this.shardOfKey(key);
     const { db, protocol } = client;
+    if (client.inExec) return this.pool.call(shard, db, protocol, argv);
     return new Promise((resolve) => this.sendToShard(shard, db, protocol, -1, argv, copyingSink(resolve), 0));
+  }
+
+  async exec(client: Client, transaction: QueuedTransaction, position: number): Promise<Buffer> {
+    const watched = client.watched === undefined ? [] : [...client.watched.values()];
+    if (transaction.failed) {
+      this.unwatch(client);
+      return errorReply(ERR_EXECABORT);
+    }
+    let shards = new Set(watched.map(({ shard }) => shard));
+    for (const { spec, argv } of transaction.commands) {
+      const needed = this.execShards(client, spec, argv);
+      if (needed === 'all') shards = this.allShards();
+      else for (const shard of needed) shards.add(shard);
+    }
+    return new Promise((resolve) => {
+      this.scheduler.submitOperation(client, shards, async () => {
+        client.inExec = true;
+        try {
+          if (await this.watchedKeysChanged(watched)) {
+            client.writer.nullArray();
+            resolve(client.writer.take());
+          } else resolve(await this.runTransaction(client, transaction, position));
+        } catch (error) {
+          resolve(errorReply(`ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}`));
+        } finally {
+          client.inExec = false;
+          this.unwatch(client);
+        }
+      }, true);
+    });
+  }
+
+  async watch(client: Client, keys: readonly Buffer[]): Promise<void> {
+    const db = client.db;
+    const fresh = new Map<string, WatchedKey>();
+    for (const key of keys) {
+      const name = watchName(db, key);
+      if (client.watched?.has(name) !== true) fresh.set(name, { db, key: Buffer.from(key), shard: this.shardOfKey(key), version: 0 });
+    }
+    client.watched ??= new Map();
+    for (const [name, watch] of fresh) client.watched.set(name, watch);
+    await Promise.all(
+      [...this.byShard(fresh.values())].map(async ([shard, watches]) => {
+        // In order with the client's earlier commands: behind a transaction that holds the shard.
+        const versions = (await new Promise<unknown>((resolve) =>
+          this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Watch, watchArgs(db, watches)).then(resolve)),
+        )) as number[];
+        watches.forEach((watch, i) => (watch.version = versions[i]));
+      }),
+    );
+  }
+
+  unwatch(client: Client): void {
+    const watched = client.watched;
+    if (watched === undefined) return;
+    client.watched = undefined;
+    const byDb = new Map<number, WatchedKey[]>();
+    for (const watch of watched.values()) byDb.set(watch.db, [...(byDb.get(watch.db) ?? []), watch]);
+    for (const [db, watches] of byDb) {
+      for (const [shard, onShard] of this.byShard(watches)) {
+        this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Unwatch, watchArgs(db, onShard)));
+      }
+    }
+  }
+
+  /** Watched keys grouped by shard. */
+  private byShard(watches: Iterable<WatchedKey>): Map<number, WatchedKey[]> {
+    const groups = new Map<number, WatchedKey[]>();
+    for (const watch of watches) groups.set(watch.shard, [...(groups.get(watch.shard) ?? []), watch]);
+    return groups;
+  }
+
+  /** Whether any watched key changed since WATCH; its shard is held by the caller, so ask it directly. */
+  private async watchedKeysChanged(watched: readonly WatchedKey[]): Promise<boolean> {
+    const groups = [...this.byShard(watched)].flatMap(([shard, watches]) => {
+      const byDb = new Map<number, WatchedKey[]>();
+      for (const watch of watches) byDb.set(watch.db, [...(byDb.get(watch.db) ?? []), watch]);
+      return [...byDb].map(([db, onDb]) => ({ shard, db, watches: onDb }));
+    });
+    const answers = await Promise.all(groups.map(({ shard, db, watches }) => this.pool.operation(shard, ShardOp.WatchVersions, watchArgs(db, watches))));
+    return groups.some(({ watches }, i) => watches.some((watch, j) => (answers[i] as number[])[j] !== watch.version));
+  }
+
+  /**
+   * Runs the queued commands, its shards held, and makes EXEC's reply. Commands for one shard each are
+   * sent without waiting for their replies (a shard answers in order, and no other client's command can
+   * come between); anything else first waits for those, so a SELECT or a multi-shard step sees every
+   * earlier command done.
+   */
+  private async runTransaction(client: Client, transaction: QueuedTransaction, position: number): Promise<Buffer> {
+    const replies: Promise<Buffer>[] = [];
+    const call = (shard: number, argv: readonly Buffer[]) => this.pool.call(shard, client.db, client.protocol, argv);
+    for (const { spec, argv } of transaction.commands) {
+      const local = FRONT_COMMANDS.get(spec.name);
+      const shard = local === undefined ? this.shardFor(spec, argv.length, argv) : -1;
+      if (shard >= 0 && spec.firstKey !== 0) {
+        replies.push(call(shard, this.canonical(spec, argv)));
+        continue;
+      }
+      await Promise.all(replies);
+      if (local !== undefined) {
+        replies.push(this.runLocal(client, local, argv, position));
+        continue;
+      }
+      const route = this.route(client, spec, argv, shard);
+      if (route.kind === 'shard') replies.push(call(route.shard, this.canonical(spec, argv)));
+      else if (route.kind === 'body') replies.push(route.body.run(call));
+      else if (route.kind === 'scatter') replies.push(Promise.all(route.plan.parts.map((part) => call(part.shard, part.argv))).then((parts) => route.plan.combine(parts)));
+      else replies.push(Promise.resolve(errorReply(route.error)));
+    }
+    const done = await Promise.all(replies);
+    client.writer.arrayHeader(done.length);
+    return Buffer.concat([client.writer.take(), ...done]);
+  }
+
+  /** The shards a queued command needs held while EXEC runs it. */
+  private execShards(client: Client, spec: CommandSpec, argv: Buffer[]): ReadonlySet<number> | 'all' {
+    if (FRONT_COMMANDS.has(spec.name)) return FRONT_COMMANDS_ON_SHARDS.has(spec.name) ? 'all' : new Set();
+    const shard = this.shardFor(spec, argv.length, argv);
+    if (shard >= 0 && spec.firstKey !== 0) return new Set([shard]);
+    const route = this.route(client, spec, argv, shard);
+    if (route.kind === 'shard') return new Set([route.shard]);
+    if (route.kind === 'body') return route.body.shards;
+    if (route.kind === 'scatter') return new Set(route.plan.parts.map(({ shard: part }) => part));
+    return new Set();
+  }
+
+  private allShards(): Set<number> {
+    return new Set(Array.from({ length: this.pool.size }, (_, shard) => shard));
+  }
+
+  /** A front command's reply as bytes, for EXEC. */
+  private async runLocal(client: Client, handler: ConnectionHandler, argv: Buffer[], position: number): Promise<Buffer> {
+    const writer = client.writer;
+    const later = handler({ client, writer, argv, table: this.table, server: this, config: this.options.config, position });
+    if (later === undefined) return writer.take();
+    const write = await later;
+    write(writer);
+    return writer.take();
   }
 
   debugAllowed(client: Client): boolean {
@@ -312,6 +467,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.connected.delete(client);
       this.monitors.delete(client);
       this.pubsub.removeClient(client);
+      this.unwatch(client);
     });
     socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
   }
@@ -357,7 +513,6 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   private run(client: Client, argv: Buffer[], position: number): void {
-    const writer = client.writer;
     const spec = this.table.lookup(argv[0]);
     if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));
     if (!arityMatches(spec, argv.length)) return this.refuse(client, position, wrongArity(spec.name), spec.name);
@@ -365,29 +520,42 @@ export class Front implements OutputScheduler, ServerContext {
     if (client.pubsub !== undefined && client.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name) && this.refuseWhileSubscribed(client, spec, argv, position)) return;
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
+    if (client.transaction !== undefined && !RUN_IN_MULTI.has(spec.name)) return this.queue(client, client.transaction, spec, argv, position);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
     if (shard >= 0 && spec.firstKey !== 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
+    const route = this.route(client, spec, argv, shard);
+    if (route.kind === 'shard') this.sendToShard(route.shard, client.db, client.protocol, spec.index, argv, client, position);
+    else if (route.kind === 'body') this.submit(client, spec, route.body, position);
+    else if (route.kind === 'scatter') this.scatter(client, spec, route.plan, position);
+    else this.refuse(client, position, route.error, spec.name);
+  }
+
+  /** How a command runs that the fast path did not send (see Route). */
+  private route(client: Client, spec: CommandSpec, argv: Buffer[], shard: number): Route {
     // Every path from here passes argv on to shards by name.
     const named = this.canonical(spec, argv);
     const keyspace = this.keyspace.body(spec, named);
-    if (keyspace !== undefined) return this.submit(client, spec, keyspace, position);
-    if (shard >= 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
-    if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) {
-      return this.refuse(client, position, wrongArity(spec.name), spec.name);
-    }
-    const scatter = scatterPlan(spec.name, named, this.shardOfKey);
-    if (scatter !== undefined) return this.scatter(client, spec, scatter, position);
+    if (keyspace !== undefined) return { kind: 'body', body: keyspace };
+    if (shard >= 0) return { kind: 'shard', shard };
+    if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) return { kind: 'refuse', error: wrongArity(spec.name) };
+    const plan = scatterPlan(spec.name, named, this.shardOfKey);
+    if (plan !== undefined) return { kind: 'scatter', plan };
     const body = multiShardBody(spec.name, named, this.shardOfKey);
-    if (body !== undefined) return this.submit(client, spec, body, position);
+    if (body !== undefined) return { kind: 'body', body };
     const keys = commandKeys(spec, argv) ?? [];
-    if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) {
-      writer.error(ERR_CROSS_SHARD);
-      return client.fill(position, writer.take());
-    }
+    if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
     const command = { argv: named, keys, db: client.db, protocol: client.protocol };
-    this.submit(client, spec, crossShardBody(command, this.shardOfKey, this.scratchShard()), position);
+    return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard()) };
+  }
+
+  /** Between MULTI and EXEC: checks a command and queues it, or refuses it and dooms the transaction. */
+  private queue(client: Client, transaction: QueuedTransaction, spec: CommandSpec, argv: Buffer[], position: number): void {
+    if ((spec.flags & CommandFlag.no_multi) !== 0) return this.refuse(client, position, ERR_NOT_IN_MULTI, spec.name);
+    transaction.commands.push({ spec, argv });
+    client.writer.queued();
+    client.fill(position, client.writer.take());
   }
 
   /**
@@ -438,8 +606,9 @@ export class Front implements OutputScheduler, ServerContext {
     return [Buffer.from(spec.name), ...argv.slice(1)];
   }
 
-  /** Answers an error for a command refused before it ran, and counts it. */
+  /** Answers an error for a command refused before it ran, and counts it; a transaction being queued is doomed. */
   private refuse(client: Client, position: number, error: string | Uint8Array, known?: string): void {
+    if (client.transaction !== undefined) client.transaction.failed = true;
     const writer = client.writer;
     writer.error(error);
     const reply = writer.take();
@@ -522,4 +691,13 @@ export class Front implements OutputScheduler, ServerContext {
     const first = this.shardOfKey(keys[0]);
     return keys.every((key) => this.shardOfKey(key) === first) ? first : -1;
   }
+}
+
+function errorReply(message: string): Buffer {
+  return Buffer.from(`-${message}\r\n`);
+}
+
+/** The argument of the WATCH shard operations: the keys base64-encoded, for JSON. */
+function watchArgs(db: number, watches: readonly WatchedKey[]): { db: number; keys: string[] } {
+  return { db, keys: watches.map(({ key }) => key.toString('base64')) };
 }

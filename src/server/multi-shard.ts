@@ -34,6 +34,8 @@ interface Transaction {
   start: () => Promise<void>;
   /** The client whose command it is. */
   client: Client;
+  /** The client's later commands wait until it settles, not only until it starts (EXEC). */
+  wholly: boolean;
 }
 
 export class ShardScheduler {
@@ -72,14 +74,18 @@ export class ShardScheduler {
       }
       done(reply);
     };
-    this.waiting.push({ shards, client, start });
+    this.waiting.push({ shards, client, start, wholly: false });
     this.startReady();
   }
 
-  /** Queues a client's server operation over `shards` (DEBUG SLEEP, POPULATE): it runs with them held. */
-  submitOperation(client: Client, shards: ReadonlySet<number>, work: () => Promise<void>): void {
+  /**
+   * Queues a client's server operation over `shards` (DEBUG SLEEP, POPULATE, EXEC): it runs with them
+   * held. With `wholly`, the client's later commands wait until it has finished: EXEC may SELECT or
+   * SUBSCRIBE on the client's behalf, which what the client sent next must see.
+   */
+  submitOperation(client: Client, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
     client.waitingTransactions++;
-    this.waiting.push({ shards, client, start: work });
+    this.waiting.push({ shards, client, start: work, wholly });
     this.startReady();
   }
 
@@ -89,16 +95,21 @@ export class ShardScheduler {
       for (const shard of next.shards) if (this.heldBack.has(shard)) return;
       this.waiting.shift();
       for (const shard of next.shards) this.heldBack.set(shard, []);
-      next.client.waitingTransactions--;
-      next.client.releaseDeferred();
+      if (!next.wholly) this.releaseClient(next.client);
       void this.execute(next);
     }
+  }
+
+  private releaseClient(client: Client): void {
+    client.waitingTransactions--;
+    client.releaseDeferred();
   }
 
   private async execute(transaction: Transaction): Promise<void> {
     try {
       await transaction.start();
     } finally {
+      if (transaction.wholly) this.releaseClient(transaction.client);
       for (const shard of transaction.shards) {
         const held = this.heldBack.get(shard)!;
         this.heldBack.delete(shard);

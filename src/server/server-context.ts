@@ -9,6 +9,7 @@ import type { InfoFacts } from './info.js';
 import type { PubSub } from './pubsub.js';
 import type { ServerStats } from './server-stats.js';
 import type { Slowlog } from './slowlog.js';
+import type { QueuedTransaction } from './transactions.js';
 
 export interface ServerContext {
   readonly port: number;
@@ -44,4 +45,10 @@ export interface ServerContext {
   debugAllowed(client: Client): boolean;
   /** SHUTDOWN: answers nothing, closes everything and exits the process. */
   shutdown(): void;
+  /** EXEC: runs the queued commands with their shards held; resolves with EXEC's whole reply. */
+  exec(client: Client, transaction: QueuedTransaction, position: number): Promise<Buffer>;
+  /** WATCH: registers the keys on their shards, in order with the client's commands. */
+  watch(client: Client, keys: readonly Buffer[]): Promise<void>;
+  /** UNWATCH (and EXEC, DISCARD, RESET, disconnection): forgets every key the client watches. */
+  unwatch(client: Client): void;
 }

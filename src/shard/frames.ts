@@ -36,6 +36,12 @@ export const ShardOp = {
   Configure: SHARD_OP_BASE + 3,
   /** MEMORY PURGE: releases the arena's empty segments now; answers how many it released. */
   Purge: SHARD_OP_BASE + 4,
+  /** WATCH {db, keys: base64[]}: starts watching the keys; answers their versions. */
+  Watch: SHARD_OP_BASE + 5,
+  /** {db, keys: base64[]}: undoes one WATCH of each key. */
+  Unwatch: SHARD_OP_BASE + 6,
+  /** {db, keys: base64[]}: the keys' versions now, for EXEC to compare with WATCH's. */
+  WatchVersions: SHARD_OP_BASE + 7,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -53,6 +53,16 @@ function populate(shard: Shard, args: PopulateArgs): number {
   return added;
 }
 
+/** The keys of the WATCH operations, which travel base64-encoded in their JSON argument. */
+interface WatchArgs {
+  db: number;
+  keys: string[];
+}
+
+function watchedKeys(args: unknown): Buffer[] {
+  return (args as WatchArgs).keys.map((key) => Buffer.from(key, 'base64'));
+}
+
 /** Blocks this thread, as Redis's DEBUG SLEEP blocks its one thread. */
 function sleep(millis: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, millis);
@@ -66,6 +76,9 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Populate) result = populate(shard, args as PopulateArgs);
   else if (operation === ShardOp.Configure) shard.configure(args as Partial<ShardSettings>);
   else if (operation === ShardOp.Purge) result = shard.arena.purge();
+  else if (operation === ShardOp.Watch) result = watchedKeys(args).map((key) => shard.signals.watch((args as WatchArgs).db, key));
+  else if (operation === ShardOp.Unwatch) for (const key of watchedKeys(args)) shard.signals.unwatch((args as WatchArgs).db, key);
+  else if (operation === ShardOp.WatchVersions) result = watchedKeys(args).map((key) => shard.signals.versionOf((args as WatchArgs).db, key));
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }
