@@ -29,6 +29,7 @@ import type { InfoFacts } from './info.js';
 import { monitorLine } from './monitor.js';
 import { followOutputLimits, type OutputLimits } from './output-limits.js';
 import { PubSub } from './pubsub.js';
+import { KeyspaceNotifier } from './keyspace-notifications.js';
 import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
@@ -147,6 +148,8 @@ export class Front implements OutputScheduler, ServerContext {
         return undefined;
       });
     }
+    const notifier = new KeyspaceNotifier(config, this.pubsub);
+    pool.onKeyspaceEvents((events) => notifier.publishEncoded(events));
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);

@@ -17,12 +17,15 @@
 import { Worker } from 'node:worker_threads';
 import { FrontChannel } from '../transport/channel.js';
 import {
+  EVENTS_FRAME_ID,
   FrameAssembler,
   REPLY_PREFIX_BYTES,
   ShardOp,
   encodeRequest,
   encodeRequestInto,
+  frameId,
   framesOf,
+  readReplyEventsLength,
   readReplyMicros,
   requestLength,
 } from '../shard/frames.js';
@@ -45,6 +48,9 @@ export function copyingSink(receive: (reply: Buffer) => void): ReplySink {
  */
 export type ExecutionObserver = (command: number, argv: readonly Uint8Array[], micros: number, reply: Uint8Array, sink: ReplySink) => void;
 
+/** Receives the keyspace events a command made, encoded (event-codec.ts). */
+export type EventsListener = (events: Uint8Array) => void;
+
 /** The requests of one shard in flight, in send order: sink, position, command and argv, as parallel rings. */
 class InFlight {
   private sinks: (ReplySink | undefined)[] = new Array<ReplySink | undefined>(1024);
@@ -63,14 +69,19 @@ class InFlight {
     this.commands[slot] = command;
   }
 
-  /** Hands a reply payload (execution time, then the reply) to the oldest request's sink. */
-  deliver(payload: Uint8Array, observer: ExecutionObserver | undefined): void {
+  /**
+   * Hands a reply payload (execution time, keyspace events, then the reply) to the oldest request's
+   * sink, after the events to their listener.
+   */
+  deliver(payload: Uint8Array, observer: ExecutionObserver | undefined, onEvents: EventsListener | undefined): void {
     const slot = this.head++ & (this.sinks.length - 1);
     const sink = this.sinks[slot]!;
     const argv = this.argvs[slot]!;
     this.sinks[slot] = undefined;
     this.argvs[slot] = undefined;
-    const reply = payload.subarray(REPLY_PREFIX_BYTES);
+    const eventsLength = readReplyEventsLength(payload);
+    if (eventsLength !== 0) onEvents?.(payload.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength));
+    const reply = payload.subarray(REPLY_PREFIX_BYTES + eventsLength);
     if (observer !== undefined) observer(this.commands[slot], argv, readReplyMicros(payload), reply, sink);
     sink.fill(this.positions[slot], reply);
   }
@@ -116,6 +127,7 @@ export class ShardPool {
   private readonly shards: ShardHandle[] = [];
   private nextId = 1;
   private observer: ExecutionObserver | undefined;
+  private eventsListener: EventsListener | undefined;
   private commitScheduled = false;
 
   private constructor(options: ShardPoolOptions, onWorkerExit: (shard: number, code: number) => void) {
@@ -131,7 +143,9 @@ export class ShardPool {
       channel.onReplies((frames) => {
         for (let i = 0; i < frames.length; i++) {
           const payload = assembler.add(frames[i]);
-          if (payload !== undefined) inFlight.deliver(payload, this.observer);
+          if (payload === undefined) continue;
+          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.eventsListener?.(payload);
+          else inFlight.deliver(payload, this.observer, this.eventsListener);
         }
       });
       this.shards.push({ channel, exited, batchOpen: false, inFlight });
@@ -168,6 +182,11 @@ export class ShardPool {
       encodeRequestInto(reserved, id, db, protocol, command, argv);
       channel.finishRequest(length);
     } else for (const out of framesOf(encodeRequest(id, db, protocol, command, argv), channel.maxRequestLength)) channel.send(out);
+  }
+
+  /** Sets the one listener of keyspace events (their encoded bytes, a view valid during the call; event-codec.ts). */
+  onKeyspaceEvents(listener: EventsListener): void {
+    this.eventsListener = listener;
   }
 
   /** Sets the one observer of executed commands. */

@@ -15,14 +15,21 @@
  * reply are JSON.
  *
  * The execution time travels with each reply so that the front, which knows the client and the command,
- * keeps INFO commandstats and the SLOWLOG without a second message.
- *   reply payload:    f32 execution time in µs | the RESP bytes of the reply, as the client must receive them
+ * keeps INFO commandstats and the SLOWLOG without a second message; so do the keyspace notifications the
+ * command made (event-codec.ts), which the front publishes before it delivers the reply.
+ *   reply payload:    f32 execution time in µs | u32 events length | events | the RESP bytes of the reply
  *
  * Multi-byte fields are little-endian.
  */
 export const FRAME_HEADER_BYTES = 5;
-/** The execution time before the RESP bytes of a reply payload. */
-export const REPLY_PREFIX_BYTES = 4;
+/**
+ * The id of frames that answer no request: keyspace events of the shard's own work (active expiry),
+ * payload only the encoded events. The front never gives a request this id.
+ */
+export const EVENTS_FRAME_ID = 0;
+
+/** The execution time and the keyspace events' length before the events and RESP bytes of a reply payload. */
+export const REPLY_PREFIX_BYTES = 8;
 /** Command values from here up are shard operations. */
 export const SHARD_OP_BASE = 0xff00;
 export const ShardOp = {
@@ -47,13 +54,22 @@ export const ShardOp = {
 const f32 = new Float32Array(1);
 const f32Bytes = new Uint8Array(f32.buffer);
 
-/** Writes the reply prefix (execution time) at `at`. */
-export function writeReplyMicros(target: Uint8Array, at: number, micros: number): void {
+/** Writes the reply prefix (execution time, events length) at `at`. */
+export function writeReplyPrefix(target: Uint8Array, at: number, micros: number, eventsLength: number): void {
   f32[0] = micros;
   target[at] = f32Bytes[0];
   target[at + 1] = f32Bytes[1];
   target[at + 2] = f32Bytes[2];
   target[at + 3] = f32Bytes[3];
+  target[at + 4] = eventsLength;
+  target[at + 5] = eventsLength >>> 8;
+  target[at + 6] = eventsLength >>> 16;
+  target[at + 7] = eventsLength >>> 24;
+}
+
+/** The length of the keyspace events after a reply payload's prefix. */
+export function readReplyEventsLength(payload: Uint8Array): number {
+  return (payload[4] | (payload[5] << 8) | (payload[6] << 16) | (payload[7] << 24)) >>> 0;
 }
 
 /** The execution time a reply payload starts with. */

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerChannel, type ChannelDescription } from '../transport/channel.js';
 import {
+  EVENTS_FRAME_ID,
   FRAME_HEADER_BYTES,
   FrameAssembler,
   REPLY_PREFIX_BYTES,
@@ -15,15 +16,18 @@ import {
   frame,
   frameId,
   writeFrameHeader,
-  writeReplyMicros,
+  writeReplyPrefix,
 } from './frames.js';
 import { runOperation } from './operations.js';
+import { encodeEvents } from './event-codec.js';
 import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
   channel: ChannelDescription;
   shard?: ShardOptions;
 }
+
+const NO_EVENTS = new Uint8Array(0);
 
 function serve(data: ShardWorkerData): void {
   const channel = WorkerChannel.attach(data.channel);
@@ -43,24 +47,36 @@ function serve(data: ShardWorkerData): void {
       const reply =
         request.command >= SHARD_OP_BASE ? runOperation(shard, request.command, request.argv[0]) : shard.execute(request.db, request.protocol, request.argv, request.command);
       const micros = (performance.now() - started) * 1000;
-      const length = FRAME_HEADER_BYTES + REPLY_PREFIX_BYTES + reply.length;
+      const signalled = shard.signals.events;
+      const events = signalled.length === 0 ? NO_EVENTS : encodeEvents(signalled);
+      signalled.length = 0;
+      const body = REPLY_PREFIX_BYTES + events.length;
+      const length = FRAME_HEADER_BYTES + body + reply.length;
       if (length <= maxReply) {
-        // The common case: header, time and reply written straight into the ring's reserved space.
+        // The common case: header, prefix, events and reply written straight into the ring's reserved space.
         const out = channel.reserveReply(length);
         writeFrameHeader(out, id, false);
-        writeReplyMicros(out, FRAME_HEADER_BYTES, micros);
-        out.set(reply, FRAME_HEADER_BYTES + REPLY_PREFIX_BYTES);
+        writeReplyPrefix(out, FRAME_HEADER_BYTES, micros, events.length);
+        out.set(events, FRAME_HEADER_BYTES + REPLY_PREFIX_BYTES);
+        out.set(reply, FRAME_HEADER_BYTES + body);
         channel.finishReply(length);
       } else {
-        const whole = Buffer.allocUnsafe(REPLY_PREFIX_BYTES + reply.length);
-        writeReplyMicros(whole, 0, micros);
-        whole.set(reply, REPLY_PREFIX_BYTES);
+        const whole = Buffer.allocUnsafe(body + reply.length);
+        writeReplyPrefix(whole, 0, micros, events.length);
+        whole.set(events, REPLY_PREFIX_BYTES);
+        whole.set(reply, body);
         for (const out of frame(id, whole, maxReply)) channel.reply(out);
       }
     }
     // Replies go out before any spare-time work, so a slice of background freeing never delays them.
     channel.flush();
     shard.idle();
+    // Events of the shard's own work (keys active expiry deleted) answer no request: frames of their own.
+    const expired = shard.signals.events;
+    if (expired.length !== 0) {
+      for (const out of frame(EVENTS_FRAME_ID, encodeEvents(expired), maxReply)) channel.reply(out);
+      expired.length = 0;
+    }
   }
   // What is left, for whoever started the worker (tests check that idle expiry ran).
   parentPort?.postMessage({ keys: shard.databases.reduce((sum, db) => sum + db.size, 0) });
