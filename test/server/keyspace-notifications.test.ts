@@ -1,0 +1,87 @@
+/**
+ * Keyspace notifications end to end: sabre on three shards and a real redis-server, each with
+ * notify-keyspace-events set, a subscriber on `__key*@*__:*`, and a writer running the same commands
+ * over keys on every shard. The subscriber must receive the same messages in the same order, expiry
+ * (lazy and active) included, and nothing once notifications are switched off.
+ */
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { keysOnEveryShard } from '../helpers/keyspace.js';
+import { sabreBesideRedis } from '../helpers/sabre-server.js';
+
+const DONE = 'done-marker';
+
+/** Runs `commands` one at a time on `port` and returns what a pattern subscriber received meanwhile. */
+async function notifications(port: number, flags: string, commands: string[][], settleMs = 0): Promise<string[]> {
+  const writer = new Redis({ port });
+  const subscriber = new Redis({ port });
+  try {
+    await writer.flushall();
+    await writer.config('SET', 'notify-keyspace-events', flags);
+    const received: string[] = [];
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    subscriber.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
+      if (channel.toString() === DONE) return finished();
+      received.push(`${channel.toString('latin1')} ${message.toString('latin1')}`);
+    });
+    await subscriber.psubscribe('__key*@*__:*', DONE);
+    for (const command of commands) await writer.call(command[0], ...command.slice(1)).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    await writer.publish(DONE, 'x');
+    await done;
+    await writer.config('SET', 'notify-keyspace-events', '');
+    return received;
+  } finally {
+    writer.disconnect();
+    subscriber.disconnect();
+  }
+}
+
+describe('keyspace notifications, sabre (3 shards) beside redis-server', () => {
+  const servers = sabreBesideRedis(['--shards', '3']);
+  const [a, b, c] = keysOnEveryShard('note');
+
+  async function same(flags: string, commands: string[][], settleMs = 0): Promise<string[]> {
+    const ours = await notifications(servers.sabre.port, flags, commands, settleMs);
+    if (servers.redis !== undefined) expect(ours).toEqual(await notifications(servers.redis.port, flags, commands, settleMs));
+    return ours;
+  }
+
+  it('publishes what Redis publishes for writes over keys on every shard', async () => {
+    const received = await same('KEA', [
+      ['SET', a, '1'],
+      ['INCR', a],
+      ['APPEND', b, 'x'],
+      ['MSET', a, '1', b, '2', c, '3'],
+      ['DEL', a, b, 'missing'],
+      ['HSET', c, 'f', 'v'],
+      ['SET', c, 'over'],
+      ['RPUSH', a, 'x', 'y'],
+      ['LPOP', a],
+      ['LPOP', a],
+      ['SADD', b, 'm'],
+      ['SADD', b, 'm'],
+      ['ZADD', c, '1', 'z'],
+      ['EXPIRE', c, '100'],
+      ['PERSIST', c],
+      ['RENAME', c, a],
+      ['GET', a],
+    ]);
+    expect(received.length).toBeGreaterThan(10);
+  });
+
+  it('publishes expiry, lazy and active, and only the classes asked for', async () => {
+    const received = await same(
+      'Kx',
+      [
+        ['SET', a, 'v', 'PX', '20'],
+        ['SET', b, 'v'],
+        ['DEL', b],
+      ],
+      400,
+    );
+    expect(received).toEqual([`__keyspace@0__:${a} expired`]);
+    expect(await same('', [['SET', a, 'v'], ['DEL', a]])).toEqual([]);
+  });
+});
