@@ -26,7 +26,7 @@ const names = `
   memory
   sort sort_ro
   subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
-  multi exec discard watch unwatch
+  multi exec discard watch unwatch wait
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -37,6 +37,7 @@ import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-sh
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
+import { replicationCommands } from './replication-commands.js';
 import { ServerStats } from './server-stats.js';
 import { ERR_EXECABORT, ERR_NOT_IN_MULTI, RUN_IN_MULTI, transactionCommands, watchName, type QueuedTransaction, type WatchedKey } from './transactions.js';
 import type { Config } from '../config/config.js';
@@ -50,7 +51,7 @@ const ERR_CROSS_SHARD =
 
 /** Every command the front answers itself, by name. */
 const FRONT_COMMANDS: ReadonlyMap<string, ConnectionHandler> = new Map(
-  Object.entries({ ...connectionCommands, ...serverCommands, ...pubsubCommands, ...transactionCommands, client: clientCommand, command: commandCommand }),
+  Object.entries({ ...connectionCommands, ...serverCommands, ...pubsubCommands, ...transactionCommands, ...replicationCommands, client: clientCommand, command: commandCommand }),
 );
 
 /** What a RESP2 client may run while subscribed (Redis compares the command itself, so renamed ones too). */

@@ -106,6 +106,29 @@ describe('transactions, sabre (3 shards) beside redis-server', () => {
     expect(replies.filter((reply) => reply === '*-1\r\n').length).toBe(3);
   });
 
+  it('answers WAIT as Redis without replicas does, waiting out its timeout, and at once inside EXEC', async () => {
+    const started = performance.now();
+    await sameTranscript(servers, [
+      [
+        0,
+        [
+          ['WAIT', '0', '0'],
+          ['WAIT', '1', '50'],
+          ['WAIT', '-1', '10'],
+          ['WAIT', '1', '-1'],
+          ['WAIT', 'x', '1'],
+          ['WAIT', '1', 'x'],
+          ['WAIT', 'x', '-1'],
+          ['WAIT', '1', '1.5'],
+          ['MULTI'],
+          ['WAIT', '1', '0'],
+          ['EXEC'],
+        ],
+      ],
+    ]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+  });
+
   it('never lets a reader see half a transaction across shards', async () => {
     const writer = new Redis({ port: servers.sabre.port });
     const reader = new Redis({ port: servers.sabre.port });
