@@ -37,6 +37,11 @@ const ACTED_ON = new Set([
   'hll-sparse-max-bytes',
   'list-max-listpack-size',
   'set-max-intset-entries',
+  'lazyfree-lazy-user-del',
+  'lazyfree-lazy-server-del',
+  'lazyfree-lazy-expire',
+  'lazyfree-lazy-user-flush',
+  'notify-keyspace-events',
   'shards',
 ]);
 
