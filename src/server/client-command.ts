@@ -7,6 +7,7 @@ import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_SYNTAX } from '../protocol/errors.js';
 import type { Client } from './client.js';
 import type { ConnectionHandler } from './connection-commands.js';
+import { trackingCommands, trackingRedirect } from './tracking-commands.js';
 import { container, helpLines } from './subcommands.js';
 
 const ERR_BAD_NAME = 'ERR Client names cannot contain spaces, newlines or special characters.';
@@ -16,7 +17,10 @@ const ERR_TIMEOUT = 'ERR timeout is not an integer or out of range';
 /** One CLIENT LIST line, with Redis 7.0's fields in Redis's order. */
 export function describeClient(client: Client, now: number): string {
   const handle = (client.socket as unknown as { _handle?: { fd?: number } })._handle;
-  const flags = `${client.monitoring ? 'O' : ''}${client.pubsub !== undefined ? 'P' : ''}` || 'N';
+  const tracking = client.tracking;
+  const flags =
+    `${client.monitoring ? 'O' : ''}${client.pubsub !== undefined ? 'P' : ''}${client.transaction !== undefined ? 'x' : ''}` +
+      `${tracking !== undefined ? 't' : ''}${tracking?.bcast === true ? 'B' : ''}` || 'N';
   const subscriptions = client.pubsub;
   const fields: [string, string | number][] = [
     ['id', client.id],
@@ -31,7 +35,7 @@ export function describeClient(client: Client, now: number): string {
     ['sub', subscriptions?.channels.size ?? 0],
     ['psub', subscriptions?.patterns.size ?? 0],
     ['ssub', subscriptions?.shardChannels.size ?? 0],
-    ['multi', -1],
+    ['multi', client.transaction?.commands.length ?? -1],
     ['qbuf', client.parser.bufferedBytes],
     ['qbuf-free', 0],
     ['argv-mem', 0],
@@ -45,7 +49,7 @@ export function describeClient(client: Client, now: number): string {
     ['events', client.outputBytes > 0 ? 'rw' : 'r'],
     ['cmd', client.lastCommand],
     ['user', 'default'],
-    ['redir', -1],
+    ['redir', trackingRedirect(client)],
     ['resp', client.protocol],
   ];
   return fields.map(([key, value]) => `${key}=${value}`).join(' ');
@@ -101,7 +105,7 @@ export const clientCommand: ConnectionHandler = container({
     writer.ok();
   },
   getname: ({ client, writer }) => (client.name === '' ? writer.nullBulk() : writer.bulk(client.name)),
-  getredir: ({ writer }) => writer.integer(-1),
+  ...trackingCommands,
   info: ({ client, writer }) => writer.verbatim(`${describeClient(client, Date.now())}\n`),
   list: ({ writer, argv, server }) => {
     let wanted: ((client: Client) => boolean) | undefined;

@@ -28,6 +28,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { outputLimitExceeded, type OutputLimits, type SoftLimitState } from './output-limits.js';
 import type { ClientSubscriptions } from './pubsub.js';
 import type { QueuedTransaction, WatchedKey } from './transactions.js';
+import type { TrackingState } from './tracking.js';
 
 /** Output buffers are handed to the socket as they fill, so each must be big enough to amortise a write. */
 const OUTPUT_CHUNK_BYTES = 16 * 1024;
@@ -77,6 +78,8 @@ export class Client {
   transaction: QueuedTransaction | undefined = undefined;
   /** WATCHed keys by watchName; undefined while it watches none. */
   watched: Map<string, WatchedKey> | undefined = undefined;
+  /** CLIENT TRACKING: undefined while off (tracking.ts). */
+  tracking: TrackingState | undefined = undefined;
   /** Set while its EXEC runs with shards held: its commands then reach those shards directly. */
   inExec = false;
   /** Its channels, patterns and shard channels; undefined while it has none (see pubsub.ts). */

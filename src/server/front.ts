@@ -30,6 +30,9 @@ import { monitorLine } from './monitor.js';
 import { followOutputLimits, type OutputLimits } from './output-limits.js';
 import { PubSub } from './pubsub.js';
 import { KeyspaceNotifier } from './keyspace-notifications.js';
+import { Tracking } from './tracking.js';
+import { decodeEvents } from '../shard/event-codec.js';
+import { KEY_CHANGED } from '../shard/keyspace-signals.js';
 import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
@@ -68,6 +71,8 @@ type Route =
 /** Front commands that reach shards themselves (through onKeyShard, onEveryShard): EXEC holds every shard for them. */
 const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['debug', 'memory']);
 
+const FLUSHES: ReadonlySet<string> = new Set(['flushall', 'flushdb']);
+
 const SUBSCRIBED_MODE_COMMANDS = new Set(['subscribe', 'ssubscribe', 'psubscribe', 'unsubscribe', 'sunsubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 
 /** The longest delay setTimeout takes; a longer one fires at once. */
@@ -93,7 +98,8 @@ export class Front implements OutputScheduler, ServerContext {
   private readonly dirty: Client[] = [];
   private flushScheduled = false;
   private readonly table = new CommandTable();
-  private readonly connected = new Set<Client>();
+  /** Connected clients by id, in connection order. */
+  private readonly connected = new Map<number, Client>();
   private readonly monitors = new Set<Client>();
   private readonly slotToShard: Uint8Array;
   private readonly scheduler: ShardScheduler;
@@ -110,6 +116,7 @@ export class Front implements OutputScheduler, ServerContext {
   readonly stats: ServerStats;
   readonly slowlog = new Slowlog();
   readonly pubsub = new PubSub();
+  readonly tracking: Tracking;
   readonly outputLimits: OutputLimits;
 
   constructor(
@@ -150,7 +157,18 @@ export class Front implements OutputScheduler, ServerContext {
       });
     }
     const notifier = new KeyspaceNotifier(config, this.pubsub);
-    pool.onKeyspaceEvents((events) => notifier.publishEncoded(events));
+    this.tracking = new Tracking(
+      (id) => this.connected.get(id),
+      (on) => {
+        for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.Track, { on });
+      },
+    );
+    pool.onKeyspaceEvents((bytes, by) => {
+      for (const event of decodeEvents(bytes)) {
+        if (event.event === KEY_CHANGED) this.tracking.keyChanged(event.key, by instanceof Client ? by : undefined);
+        else notifier.publish(event);
+      }
+    });
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
@@ -187,7 +205,7 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   close(): Promise<void> {
-    for (const client of this.connected) client.socket.destroy();
+    for (const client of this.connected.values()) client.socket.destroy();
     this.stats.close();
     clearTimeout(this.pauseTimer);
     return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
@@ -196,7 +214,11 @@ export class Front implements OutputScheduler, ServerContext {
   // ---------------------------------------------------------------- ServerContext
 
   clients(): Iterable<Client> {
-    return this.connected;
+    return this.connected.values();
+  }
+
+  clientById(id: number): Client | undefined {
+    return this.connected.get(id);
   }
 
   shardStats(): Promise<ShardStats[]> {
@@ -215,6 +237,7 @@ export class Front implements OutputScheduler, ServerContext {
       hz: 10,
       stats: this.stats,
       pubsub: { channels: this.pubsub.channelCount, patterns: this.pubsub.patternCount, shardChannels: this.pubsub.shardChannelCount },
+      tracking: { clients: this.tracking.clients, keys: this.tracking.totalKeys, items: this.tracking.totalItems, prefixes: this.tracking.totalPrefixes },
       shardStats,
       notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
     };
@@ -243,7 +266,7 @@ export class Front implements OutputScheduler, ServerContext {
   unpause(): void {
     this.pausedUntil = 0;
     clearTimeout(this.pauseTimer);
-    for (const client of this.connected) {
+    for (const client of this.connected.values()) {
       if (!client.paused) continue;
       client.paused = false;
       client.releaseDeferred();
@@ -252,6 +275,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   resetClient(client: Client): void {
     this.monitors.delete(client);
+    this.tracking.disable(client);
     this.pubsub.removeClient(client);
     client.transaction = undefined;
     this.unwatch(client);
@@ -464,11 +488,12 @@ export class Front implements OutputScheduler, ServerContext {
     if (!admitConnection(socket, this.options.config, this.connected.size, this.options.logger)) return;
     socket.setNoDelay(true);
     const client = new Client(this.nextClientId++, socket, this, this.parserLimits);
-    this.connected.add(client);
+    this.connected.set(client.id, client);
     this.stats.totalConnections++;
     socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
     socket.on('close', () => {
-      this.connected.delete(client);
+      this.connected.delete(client.id);
+      this.tracking.disable(client);
       this.monitors.delete(client);
       this.pubsub.removeClient(client);
       this.unwatch(client);
@@ -514,6 +539,19 @@ export class Front implements OutputScheduler, ServerContext {
     client.runningPosition = position;
     this.run(client, argv, position);
     client.runningPosition = client.paused ? position : position + 1;
+    if (client.tracking !== undefined) this.track(client, argv);
+  }
+
+  /**
+   * After a tracking client's command: the keys a read-only one named are remembered for invalidation
+   * (before the shard has read them: a change in between only costs an early invalidation), and CLIENT
+   * CACHING's word, which covers one command, is spent.
+   */
+  private track(client: Client, argv: Buffer[]): void {
+    const spec = this.table.lookup(argv[0]);
+    if (spec === undefined || client.transaction !== undefined) return;
+    if ((spec.flags & CommandFlag.readonly) !== 0) this.tracking.rememberKeys(client, (commandKeys(spec, argv) ?? []).map(({ index }) => argv[index]));
+    if (!(spec.name === 'client' && argv.length > 1 && argText(argv[1]).toLowerCase() === 'caching')) client.tracking!.caching = undefined;
   }
 
   private run(client: Client, argv: Buffer[], position: number): void {
@@ -541,7 +579,7 @@ export class Front implements OutputScheduler, ServerContext {
     // Every path from here passes argv on to shards by name.
     const named = this.canonical(spec, argv);
     const keyspace = this.keyspace.body(spec, named);
-    if (keyspace !== undefined) return { kind: 'body', body: keyspace };
+    if (keyspace !== undefined) return { kind: 'body', body: FLUSHES.has(spec.name) ? this.thenInvalidateAll(keyspace) : keyspace };
     if (shard >= 0) return { kind: 'shard', shard };
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) return { kind: 'refuse', error: wrongArity(spec.name) };
     const plan = scatterPlan(spec.name, named, this.shardOfKey);
@@ -552,6 +590,18 @@ export class Front implements OutputScheduler, ServerContext {
     if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
     const command = { argv: named, keys, db: client.db, protocol: client.protocol };
     return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard()) };
+  }
+
+  /** A flush, followed once it has run on every shard by tracking's invalidation of everything. */
+  private thenInvalidateAll(flush: TransactionBody): TransactionBody {
+    return {
+      shards: flush.shards,
+      run: async (call) => {
+        const reply = await flush.run(call);
+        if (this.tracking.active && reply[0] === 0x2b) this.tracking.flushed();
+        return reply;
+      },
+    };
   }
 
   /** Between MULTI and EXEC: checks a command and queues it, or refuses it and dooms the transaction. */

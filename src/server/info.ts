@@ -33,6 +33,8 @@ export interface InfoFacts {
   stats: ServerStats;
   /** Channels, distinct patterns and shard channels with subscribers. */
   pubsub: { channels: number; patterns: number; shardChannels: number };
+  /** CLIENT TRACKING: tracking clients, remembered keys, key and client pairs, BCAST prefixes. */
+  tracking: { clients: number; keys: number; items: number; prefixes: number };
   shardStats: readonly ShardStats[];
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
@@ -107,7 +109,7 @@ const SECTIONS: Record<string, Section> = {
     ['cluster_connections', 0],
     ['maxclients', facts.maxclients],
     ['blocked_clients', 0],
-    ['tracking_clients', 0],
+    ['tracking_clients', facts.tracking.clients],
     ['clients_in_timeout_table', 0],
   ],
   memory: (facts) => {
@@ -179,6 +181,9 @@ const SECTIONS: Record<string, Section> = {
       ['pubsub_channels', facts.pubsub.channels],
       ['pubsub_patterns', facts.pubsub.patterns],
       ['pubsubshard_channels', facts.pubsub.shardChannels],
+      ['tracking_total_keys', facts.tracking.keys],
+      ['tracking_total_items', facts.tracking.items],
+      ['tracking_total_prefixes', facts.tracking.prefixes],
       ['total_error_replies', stats.totalErrorReplies],
     ];
   },

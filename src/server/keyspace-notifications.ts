@@ -5,7 +5,6 @@
  * before the command's reply is delivered, in the order the shard made them.
  */
 import type { Config } from '../config/config.js';
-import { decodeEvents } from '../shard/event-codec.js';
 import { NotifyType, notifyFlags, type KeyspaceEvent } from '../shard/keyspace-signals.js';
 import type { PubSub } from './pubsub.js';
 
@@ -21,11 +20,6 @@ export class KeyspaceNotifier {
       this.flags = notifyFlags(config.get('notify-keyspace-events'));
       return undefined;
     });
-  }
-
-  /** Publishes events as a shard encoded them (event-codec.ts). */
-  publishEncoded(bytes: Uint8Array): void {
-    for (const event of decodeEvents(bytes)) this.publish(event);
   }
 
   publish({ db, event, key }: KeyspaceEvent): void {

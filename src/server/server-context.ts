@@ -10,6 +10,7 @@ import type { PubSub } from './pubsub.js';
 import type { ServerStats } from './server-stats.js';
 import type { Slowlog } from './slowlog.js';
 import type { QueuedTransaction } from './transactions.js';
+import type { Tracking } from './tracking.js';
 
 export interface ServerContext {
   readonly port: number;
@@ -17,6 +18,10 @@ export interface ServerContext {
   readonly slowlog: Slowlog;
   /** The Pub/Sub registry: subscriptions and publishing. */
   readonly pubsub: PubSub;
+  /** CLIENT TRACKING: remembered keys, prefixes and invalidations. */
+  readonly tracking: Tracking;
+  /** The connected client with this id. */
+  clientById(id: number): Client | undefined;
   /** Connected clients, in connection order. */
   clients(): Iterable<Client>;
   /** Every shard's figures, each read after the commands already sent to that shard. */

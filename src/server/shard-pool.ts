@@ -48,8 +48,11 @@ export function copyingSink(receive: (reply: Buffer) => void): ReplySink {
  */
 export type ExecutionObserver = (command: number, argv: readonly Uint8Array[], micros: number, reply: Uint8Array, sink: ReplySink) => void;
 
-/** Receives the keyspace events a command made, encoded (event-codec.ts). */
-export type EventsListener = (events: Uint8Array) => void;
+/**
+ * Receives the keyspace events a command made, encoded (event-codec.ts), with the sink of the command
+ * that made them (undefined for the shard's own work, such as active expiry).
+ */
+export type EventsListener = (events: Uint8Array, by: ReplySink | undefined) => void;
 
 /** The requests of one shard in flight, in send order: sink, position, command and argv, as parallel rings. */
 class InFlight {
@@ -80,7 +83,7 @@ class InFlight {
     this.sinks[slot] = undefined;
     this.argvs[slot] = undefined;
     const eventsLength = readReplyEventsLength(payload);
-    if (eventsLength !== 0) onEvents?.(payload.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength));
+    if (eventsLength !== 0) onEvents?.(payload.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength), sink);
     const reply = payload.subarray(REPLY_PREFIX_BYTES + eventsLength);
     if (observer !== undefined) observer(this.commands[slot], argv, readReplyMicros(payload), reply, sink);
     sink.fill(this.positions[slot], reply);
@@ -144,7 +147,7 @@ export class ShardPool {
         for (let i = 0; i < frames.length; i++) {
           const payload = assembler.add(frames[i]);
           if (payload === undefined) continue;
-          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.eventsListener?.(payload);
+          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.eventsListener?.(payload, undefined);
           else inFlight.deliver(payload, this.observer, this.eventsListener);
         }
       });

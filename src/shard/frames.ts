@@ -49,6 +49,8 @@ export const ShardOp = {
   Unwatch: SHARD_OP_BASE + 6,
   /** {db, keys: base64[]}: the keys' versions now, for EXEC to compare with WATCH's. */
   WatchVersions: SHARD_OP_BASE + 7,
+  /** {on: boolean}: whether changed keys are reported for CLIENT TRACKING. */
+  Track: SHARD_OP_BASE + 8,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -70,6 +70,12 @@ export function notifyFlags(text: string): number {
 const ALL_CLASSES =
   NotifyType.Generic | NotifyType.String | NotifyType.List | NotifyType.Set | NotifyType.Hash | NotifyType.Zset | NotifyType.Expired | NotifyType.Evicted | NotifyType.Stream | NotifyType.Module;
 
+/**
+ * The event name no notification has: "this key changed", recorded while some client tracks keys
+ * (CLIENT TRACKING) so that the front can invalidate it; never published.
+ */
+export const KEY_CHANGED = '';
+
 export interface KeyspaceEvent {
   db: number;
   event: string;
@@ -88,6 +94,8 @@ export class KeyspaceSignals {
   dirty = 0;
   /** notify-keyspace-events as NotifyType flags; 0 publishes nothing. */
   notify = 0;
+  /** 1 while some client tracks keys (ShardOp.Track): every change is then reported as KEY_CHANGED. */
+  tracking = 0;
   /** Notifications of the command running now, in the order it made them; the worker takes them. */
   readonly events: KeyspaceEvent[] = [];
   private readonly watched = new Map<string, Watch>();
@@ -98,8 +106,9 @@ export class KeyspaceSignals {
     return this.watched.size !== 0;
   }
 
-  /** Redis's signalModifiedKey: moves the version of `key` if anyone watches it. */
+  /** Redis's signalModifiedKey: moves the version of `key` if anyone watches it, and reports it to tracking. */
   modified(db: number, key: Uint8Array): void {
+    if (this.tracking !== 0) this.events.push({ db, event: KEY_CHANGED, key: Buffer.from(key) });
     if (this.watched.size === 0) return;
     const watch = this.watched.get(watchName(db, key));
     if (watch !== undefined) watch.version = ++this.clock;

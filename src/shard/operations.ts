@@ -79,6 +79,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Watch) result = watchedKeys(args).map((key) => shard.signals.watch((args as WatchArgs).db, key));
   else if (operation === ShardOp.Unwatch) for (const key of watchedKeys(args)) shard.signals.unwatch((args as WatchArgs).db, key);
   else if (operation === ShardOp.WatchVersions) result = watchedKeys(args).map((key) => shard.signals.versionOf((args as WatchArgs).db, key));
+  else if (operation === ShardOp.Track) shard.signals.tracking = (args as { on: boolean }).on ? 1 : 0;
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }
