@@ -396,7 +396,8 @@ export class Front implements OutputScheduler, ServerContext {
       const local = FRONT_COMMANDS.get(spec.name);
       const shard = local === undefined ? this.shardFor(spec, argv.length, argv) : -1;
       if (shard >= 0 && spec.firstKey !== 0) {
-        replies.push(call(shard, this.canonical(spec, argv)));
+        // With its table index, so that commandstats counts it as Redis counts commands run by EXEC.
+        replies.push(this.pool.call(shard, client.db, client.protocol, argv, spec.index));
         continue;
       }
       await Promise.all(replies);
@@ -405,14 +406,25 @@ export class Front implements OutputScheduler, ServerContext {
         continue;
       }
       const route = this.route(client, spec, argv, shard);
-      if (route.kind === 'shard') replies.push(call(route.shard, this.canonical(spec, argv)));
-      else if (route.kind === 'body') replies.push(route.body.run(call));
-      else if (route.kind === 'scatter') replies.push(Promise.all(route.plan.parts.map((part) => call(part.shard, part.argv))).then((parts) => route.plan.combine(parts)));
-      else replies.push(Promise.resolve(errorReply(route.error)));
+      if (route.kind === 'shard') replies.push(this.pool.call(route.shard, client.db, client.protocol, argv, spec.index));
+      else if (route.kind === 'body') replies.push(this.counted(spec, route.body.run(call)));
+      else if (route.kind === 'scatter') {
+        const { parts, combine } = route.plan;
+        replies.push(this.counted(spec, Promise.all(parts.map((part) => call(part.shard, part.argv))).then(combine)));
+      } else replies.push(Promise.resolve(errorReply(route.error)));
     }
     const done = await Promise.all(replies);
     client.writer.arrayHeader(done.length);
     return Buffer.concat([client.writer.take(), ...done]);
+  }
+
+  /** A command EXEC runs over several shards, counted once in commandstats. */
+  private counted(spec: CommandSpec, reply: Promise<Buffer>): Promise<Buffer> {
+    const finish = this.countAcrossShards(spec);
+    return reply.then((bytes) => {
+      finish(bytes);
+      return bytes;
+    });
   }
 
   /** The shards a queued command needs held while EXEC runs it. */
@@ -643,12 +655,18 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** Counts a command run across shards as one command, and answers it with the reply it ends with. */
   private acrossShards(client: Client, spec: CommandSpec, position: number): (reply: Buffer) => void {
-    const started = performance.now();
-    this.stats.startedAcrossShards(spec.index);
+    const finish = this.countAcrossShards(spec);
     return (reply) => {
-      this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
+      finish(reply);
       client.fill(position, reply);
     };
+  }
+
+  /** Counts a command run across shards now; the function returned records its time and outcome. */
+  private countAcrossShards(spec: CommandSpec): (reply: Uint8Array) => void {
+    const started = performance.now();
+    this.stats.startedAcrossShards(spec.index);
+    return (reply) => this.stats.finishedAcrossShards(spec.index, (performance.now() - started) * 1000, reply);
   }
 
   /**

@@ -210,9 +210,9 @@ export class ShardPool {
     return (await this.operation(shard, ShardOp.Stats, null)) as ShardStats;
   }
 
-  /** Sends argv and resolves with a copy of the reply. */
-  call(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[]): Promise<Buffer> {
-    return new Promise((resolve) => this.send(shard, db, protocol, -1, argv, copyingSink(resolve), 0));
+  /** Sends argv and resolves with a copy of the reply; `command` as for send (−1: looked up by name). */
+  call(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[], command = -1): Promise<Buffer> {
+    return new Promise((resolve) => this.send(shard, db, protocol, command, argv, copyingSink(resolve), 0));
   }
 
   private scheduleCommit(): void {

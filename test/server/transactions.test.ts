@@ -26,6 +26,16 @@ async function transcript(port: number, steps: [number, string[][]][]): Promise<
   }
 }
 
+/** INFO commandstats on a fresh connection (INFO itself is not among the commands compared). */
+async function transcriptInfo(port: number): Promise<string> {
+  const connection = await RedisConnection.open(port);
+  try {
+    return text((await connection.run(commands([['INFO', 'commandstats']])))[0]);
+  } finally {
+    connection.close();
+  }
+}
+
 async function sameTranscript(servers: ServerPair, steps: [number, string[][]][]): Promise<string[]> {
   const ours = await transcript(servers.sabre.port, steps);
   if (servers.redis !== undefined) expect(ours).toEqual(await transcript(servers.redis.port, steps));
@@ -127,6 +137,20 @@ describe('transactions, sabre (3 shards) beside redis-server', () => {
       ],
     ]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(50);
+  });
+
+  it('counts the commands EXEC runs in commandstats, as Redis does', async () => {
+    const calls = (info: string) =>
+      Object.fromEntries(
+        [...info.matchAll(/^cmdstat_(\w+):calls=(\d+),.*failed_calls=(\d+)/gm)]
+          .filter(([, name]) => ['multi', 'exec', 'set', 'incr', 'get', 'mget'].includes(name))
+          .map(([, name, count, failed]) => [name, `${count}/${failed}`]),
+      );
+    const [ours, theirs] = await sameTranscript(servers, [
+      [0, [['CONFIG', 'RESETSTAT'], ['MULTI'], ['SET', k1, '1'], ['INCR', k1], ['GET', k1], ['MGET', k1, k2], ['SET', k2, 'x'], ['INCR', k2], ['EXEC']]],
+    ]).then(async () => Promise.all([servers.sabre.port, servers.redis?.port].map(async (port) => (port === undefined ? undefined : transcriptInfo(port)))));
+    expect(calls(ours!)).toEqual({ multi: '1/0', exec: '1/0', set: '2/0', incr: '2/1', get: '1/0', mget: '1/0' });
+    if (theirs !== undefined) expect(calls(ours!)).toEqual(calls(theirs));
   });
 
   it('never lets a reader see half a transaction across shards', async () => {
