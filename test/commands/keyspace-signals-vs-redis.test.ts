@@ -273,6 +273,16 @@ describe('keyspace signals (notifications, dirty, WATCH) against a real redis-se
       'ZDIFFSTORE e 2 c c', 'ZUNIONSTORE e 1 k4', 'ZRANGESTORE e c 0 -1', 'ZRANGESTORE e c 5 10', 'ZRANGESTORE e k4 0 -1', 'ZUNION 2 c k4',
       'ZINTER 2 c k4', 'ZDIFF 2 k4 c', 'ZINTERCARD 2 c k4', 'ZSCAN c 0', 'ZSCAN k4 0', 'SADD k5 a', 'ZUNIONSTORE e 2 c k5', 'SET k6 x', 'ZADD k6 1 a',
     ],
+    reads: [
+      'SET a hello', 'SET b world', 'LCS a b', 'LCS a k0', 'LCS k0 k1', 'RPUSH l x y', 'SADD s 1 2', 'ZADD z 1 x', 'HSET h f v',
+      'ZRANDMEMBER k0', 'ZRANDMEMBER z 2', 'SRANDMEMBER k0 2', 'HRANDFIELD k0 2', 'ZRANGEBYSCORE k0 0 1', 'ZRANGE k0 0 -1 REV',
+      'GETRANGE k0 0 1', 'BITPOS k0 1', 'SUNION k0 k1 s', 'SINTERCARD 2 s k0', 'SMISMEMBER k0 a', 'ZMSCORE k0 a', 'LPOS k0 a',
+      'HMGET k0 a', 'HSTRLEN k0 f', 'HEXISTS k0 f', 'ZCOUNT k0 0 1', 'ZLEXCOUNT k0 - +', 'ZREVRANK k0 x', 'MEMORY USAGE k0',
+      'MEMORY USAGE a', 'OBJECT REFCOUNT k0', 'OBJECT IDLETIME k0', 'TYPE k0', 'EXISTS k0 k0 a', 'TOUCH k0 a', 'SSCAN k0 0', 'ZSCAN k0 0',
+      'HSCAN k0 0', 'SCAN 0 TYPE string', 'GETDEL k0', 'GETEX k0', 'SET k0 v GET', 'COPY k0 k1', 'SORT k0', 'SORT_RO k0',
+      'BITFIELD_RO k0 GET u8 0', 'PFCOUNT k0 k1', 'PFMERGE k2 k0', 'ZUNIONSTORE k3 2 k0 k1', 'SDIFFSTORE k3 k0', 'ZRANGESTORE k3 k0 0 -1',
+      'BITOP OR k3 k0 k1', 'GET a', 'MGET a k0', 'STRLEN k0', 'LLEN k0', 'LINDEX k0 0', 'LRANGE k0 0 1', 'SCARD k0', 'ZCARD k0', 'HLEN k0',
+    ],
     hyperloglog: [
       'PFADD a x y', 'PFADD a x', 'PFADD a', 'PFADD b', 'PFADD b', 'PFCOUNT a', 'PFCOUNT k0', 'PFCOUNT a k0', 'PFMERGE c a', 'PFMERGE c',
       'PFMERGE k1 k2', 'PFMERGE k1 k2 a', 'PFCOUNT k1', 'PFCOUNT k1', 'SET d x', 'PFADD d x', 'PFMERGE e d', 'PFDEBUG ENCODING a',
