@@ -17,7 +17,6 @@ import { ERR_BIT_OFFSET, ERR_BIT_VALUE, ERR_NOT_INTEGER, ERR_SYNTAX } from '../p
 import { ExpiryChange } from '../shard/database.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
-import { deleteDestination } from './sets.js';
 import { MAX_STRING_LENGTH, stringEntry } from './strings.js';
 
 /** Offsets must stay below this many bits (Redis: offset >> 3 < proto-max-bulk-len). */
@@ -328,7 +327,7 @@ const bitop: CommandHandler = (ctx, argv) => {
   // Views are taken once every lookup is done: a lookup may delete an expired key, never move another.
   const sources = entries.map((entry) => (entry === 0 ? EMPTY : ctx.db.stringBytes(entry)));
   const length = sources.reduce((longest, source) => Math.max(longest, source.length), 0);
-  if (length === 0) deleteDestination(ctx, argv[2]);
+  if (length === 0) ctx.db.deleteChanged(argv[2]);
   else {
     ctx.db.setString(argv[2], combine(operation, sources, length), ExpiryChange.Clear);
     ctx.db.changed(argv[2], NotifyType.String, 'set');

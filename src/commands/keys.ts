@@ -21,11 +21,7 @@ export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
 /** DEL frees large values in the background only under lazyfree-lazy-user-del; UNLINK always does. */
 function deleteKeys(ctx: ExecutionContext, argv: readonly Buffer[], lazy: boolean | number): void {
   let deleted = 0;
-  for (let i = 1; i < argv.length; i++) {
-    if (!ctx.db.delete(argv[i], lazy)) continue;
-    ctx.db.changed(argv[i], NotifyType.Generic, 'del');
-    deleted++;
-  }
+  for (let i = 1; i < argv.length; i++) if (ctx.db.deleteChanged(argv[i], lazy)) deleted++;
   ctx.reply.integer(deleted);
 }
 

@@ -72,11 +72,6 @@ function commitOrDelete(ctx: ExecutionContext, key: Uint8Array, found: FoundSet,
   if (emptied) ctx.db.notify(NotifyType.Generic, 'del', key);
 }
 
-/** Deletes the destination of a *STORE whose result is empty, signalling it only if it existed. */
-export function deleteDestination(ctx: ExecutionContext, key: Uint8Array): void {
-  if (ctx.db.delete(key)) ctx.db.changed(key, NotifyType.Generic, 'del');
-}
-
 /**
  * Stores a computed result at `key` (replacing whatever it held, TTL included) and signals `event`, or
  * deletes the key when empty; replies its size.
@@ -85,7 +80,7 @@ function storeResult(ctx: ExecutionContext, key: Uint8Array, result: SetValue, e
   const size = result.size;
   if (size === 0) {
     result.free();
-    deleteDestination(ctx, key);
+    ctx.db.deleteChanged(key);
   } else {
     try {
       ctx.db.setCollection(key, ValueType.Set, result.root);
@@ -170,7 +165,7 @@ function intersect(ctx: ExecutionContext, keys: readonly Uint8Array[], output: I
   if (found === undefined) return;
   if (found.includes(null)) {
     if (output.store !== undefined) {
-      deleteDestination(ctx, output.store);
+      ctx.db.deleteChanged(output.store);
       ctx.reply.integer(0);
     } else if (output.cardinalityOnly) ctx.reply.integer(0);
     else ctx.reply.setHeader(0);

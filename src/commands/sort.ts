@@ -19,7 +19,6 @@ import { ValueType } from '../shard/entry.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { listDump } from '../shard/key-dump.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
-import { deleteDestination } from './sets.js';
 import { parseSortDouble } from './strtod.js';
 
 const ASTERISK = 0x2a;
@@ -227,7 +226,10 @@ function storedItems(ctx: ExecutionContext, selected: readonly Sortable[], gets:
  * item stored is a change to Redis.
  */
 function storeList(ctx: ExecutionContext, key: Buffer, items: readonly Buffer[]): void {
-  if (items.length === 0) return deleteDestination(ctx, key);
+  if (items.length === 0) {
+    ctx.db.deleteChanged(key);
+    return;
+  }
   const list = ListValue.create(ctx.db.arena);
   try {
     const fill = ctx.limits['list-max-listpack-size'];

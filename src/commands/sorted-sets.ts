@@ -29,7 +29,6 @@ import {
 import { formatDouble } from '../protocol/reply-writer.js';
 import { ValueType } from '../shard/entry.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
-import { deleteDestination } from './sets.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { collectionScan } from './collection-scan.js';
 import { parseDouble, parseRangeDouble } from './strtod.js';
@@ -504,7 +503,7 @@ function zrangeGeneric(presetType: RangeType, presetReverse: boolean | undefined
 /** Writes `elements` (in order) as the sorted set `key` and signals `event`, or deletes `key` when there are none; replies the count. */
 function storeResult(ctx: ExecutionContext, key: Uint8Array, elements: readonly (readonly [Uint8Array, number])[], large: boolean, packAfter: boolean, event: string): void {
   if (elements.length === 0) {
-    deleteDestination(ctx, key);
+    ctx.db.deleteChanged(key);
     return ctx.reply.integer(0);
   }
   const zset = SortedSetValue.create(ctx.db.arena, large);

@@ -258,7 +258,7 @@ export class Database {
     if (entry !== 0) this.hits += reading;
     else if (reading === 1) {
       this.misses++;
-      if (notifyMiss) this.notify(NotifyType.KeyMiss, 'keymiss', bytes.subarray(start, start + length));
+      if (notifyMiss && this.signals.notify !== 0) this.notify(NotifyType.KeyMiss, 'keymiss', bytes.subarray(start, start + length));
     }
     return entry;
   }
@@ -309,6 +309,16 @@ export class Database {
     signals.dirty += dirty;
     signals.modified(this.index, key);
     if (signals.notify !== 0) signals.event(type, event, key, this.index);
+  }
+
+  /**
+   * Deletes the key if present and signals it as a deletion (`del`): DEL, and the destination of a
+   * *STORE command whose result is empty. Returns whether it was present.
+   */
+  deleteChanged(key: Uint8Array, lazy: boolean | number = this.lazyFree.settings['lazyfree-lazy-server-del']): boolean {
+    if (!this.delete(key, lazy)) return false;
+    this.changed(key, NotifyType.Generic, 'del');
+    return true;
   }
 
   /** A notification beyond the one changed() made (LMOVE's push after its pop, a `del` of an emptied key). */
