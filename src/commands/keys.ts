@@ -96,10 +96,8 @@ function expireGeneric(command: string, seconds: boolean, relative: boolean): Co
         (flags & EXPIRE_LT && current !== -1 && when >= current);
       if (refused) return ctx.reply.integer(0);
     }
-    if (when <= ctx.now) {
-      ctx.db.delete(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
-      ctx.db.changed(argv[1], NotifyType.Generic, 'del');
-    } else {
+    if (when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
+    else {
       ctx.db.setExpire(argv[1], when);
       ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
     }

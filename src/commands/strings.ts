@@ -170,8 +170,7 @@ const getdel: CommandHandler = (ctx, argv) => {
   if (entry < 0) return;
   if (entry === 0) return ctx.reply.nullBulk();
   ctx.reply.bulk(ctx.db.stringBytes(entry));
-  ctx.db.delete(argv[1]);
-  ctx.db.changed(argv[1], NotifyType.Generic, 'del');
+  ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-user-del']);
 };
 
 const getex: CommandHandler = (ctx, argv) => {
@@ -187,10 +186,8 @@ const getex: CommandHandler = (ctx, argv) => {
   }
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   if (when !== undefined) {
-    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) {
-      ctx.db.delete(argv[1]);
-      ctx.db.changed(argv[1], NotifyType.Generic, 'del');
-    } else {
+    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
+    else {
       ctx.db.setExpire(argv[1], when);
       ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
     }
