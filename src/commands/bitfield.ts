@@ -11,6 +11,7 @@
  * BITFIELD is not a scan like BITCOUNT, so a few bigint operations per field are an acceptable cost.
  */
 import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { readBitOffset, stringForBitWrite } from './bits.js';
 import { stringEntry } from './strings.js';
@@ -157,8 +158,15 @@ function overflowDirection(type: FieldType, value: bigint, sum: bigint, min: big
   return 0;
 }
 
+/** What applyWrite did to the field. */
+const enum Written {
+  Refused,
+  Unchanged,
+  Changed,
+}
+
 /** Runs one SET or INCRBY and replies with its result (SET: the old value; INCRBY: the new one). */
-function applyWrite(ctx: ExecutionContext, bytes: Uint8Array, op: FieldOperation): void {
+function applyWrite(ctx: ExecutionContext, bytes: Uint8Array, op: FieldOperation): Written {
   const { signed, bits } = op;
   const stored = readField(bytes, op.offset, bits);
   const old = signed ? BigInt.asIntN(bits, stored) : stored;
@@ -170,12 +178,16 @@ function applyWrite(ctx: ExecutionContext, bytes: Uint8Array, op: FieldOperation
   const direction = overflowDirection(op, value, sum, min, max);
   let result = sum;
   if (direction !== 0) {
-    if (op.overflow === Overflow.Fail) return ctx.reply.nullBulk();
+    if (op.overflow === Overflow.Fail) {
+      ctx.reply.nullBulk();
+      return Written.Refused;
+    }
     if (op.overflow === Overflow.Sat) result = direction > 0 ? max : min;
     else result = signed ? BigInt.asIntN(bits, sum) : BigInt.asUintN(bits, sum);
   }
   writeField(bytes, op.offset, bits, result);
   ctx.reply.integer(op.opcode === Opcode.Set ? old : result);
+  return BigInt.asUintN(bits, result) !== stored ? Written.Changed : Written.Unchanged;
 }
 
 function readValue(bytes: Uint8Array, op: FieldOperation): bigint {
@@ -192,21 +204,29 @@ function bitfieldGeneric(readOnlyCommand: boolean): CommandHandler {
     let highestBit = -1;
     for (const op of operations) if (op.opcode !== Opcode.Get) highestBit = Math.max(highestBit, op.offset + op.bits - 1);
     let bytes: Uint8Array;
+    let grown = false;
     if (highestBit < 0) {
-      const entry = stringEntry(ctx, argv[1]);
+      const entry = stringEntry(ctx, argv[1], true);
       if (entry < 0) return;
       bytes = entry === 0 ? EMPTY : ctx.db.stringBytes(entry);
     } else {
       if (readOnlyCommand) return ctx.reply.error(ERR_READ_ONLY);
-      const entry = stringForBitWrite(ctx, argv[1], Math.floor(highestBit / 8) + 1);
+      const [entry, created] = stringForBitWrite(ctx, argv[1], Math.floor(highestBit / 8) + 1);
       if (entry < 0) return;
       bytes = ctx.db.stringBytes(entry);
+      grown = created;
     }
     ctx.reply.arrayHeader(operations.length);
+    let changes = 0;
     for (const op of operations) {
       if (op.opcode === Opcode.Get) ctx.reply.integer(readValue(bytes, op));
-      else applyWrite(ctx, bytes, op);
+      else {
+        // A write counts when it changed bits, or made the string: Redis's 7.0 rule; a refused one never.
+        const written = applyWrite(ctx, bytes, op);
+        if (written === Written.Changed || (written === Written.Unchanged && grown)) changes++;
+      }
     }
+    if (changes !== 0) ctx.db.changed(argv[1], NotifyType.String, 'setbit', changes);
   };
 }
 const EMPTY = new Uint8Array(0);

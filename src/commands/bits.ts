@@ -15,6 +15,7 @@
  */
 import { ERR_BIT_OFFSET, ERR_BIT_VALUE, ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
 import { ExpiryChange } from '../shard/database.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { MAX_STRING_LENGTH, stringEntry } from './strings.js';
 
@@ -45,14 +46,15 @@ export function readBitOffset(ctx: ExecutionContext, arg: Uint8Array, fieldBits 
 
 /**
  * The string at `key`, at least `length` bytes long: created as zeros when missing, grown in place with
- * zeros when shorter (its TTL kept). Returns the entry, or -1 after replying WRONGTYPE. Redis's
+ * zeros when shorter (its TTL kept). Returns the entry (-1 after replying WRONGTYPE) and whether it was
+ * created or grown, which Redis counts as a change even when no bit then changes. Redis's
  * lookupStringForBitCommand; it allocates before any bit changes, so an -OOM leaves the value intact.
  */
-export function stringForBitWrite(ctx: ExecutionContext, key: Buffer, length: number): number {
+export function stringForBitWrite(ctx: ExecutionContext, key: Buffer, length: number): readonly [entry: number, grown: boolean] {
   const entry = stringEntry(ctx, key);
-  if (entry < 0) return entry;
-  if (entry === 0) return ctx.db.setString(key, new Uint8Array(length), ExpiryChange.Clear);
-  return ctx.db.stringBytes(entry).length < length ? ctx.db.resizeString(entry, length) : entry;
+  if (entry < 0) return [entry, false];
+  if (entry === 0) return [ctx.db.setString(key, new Uint8Array(length), ExpiryChange.Clear), true];
+  return ctx.db.stringBytes(entry).length < length ? [ctx.db.resizeString(entry, length), true] : [entry, false];
 }
 
 // ------------------------------------------------------------------ scanning primitives (hot)
@@ -155,12 +157,13 @@ const setbit: CommandHandler = (ctx, argv) => {
   const value = parseInt64(argv[3]);
   if (value !== 0 && value !== 1) return ctx.reply.error(ERR_BIT_VALUE);
   const byte = Math.floor(offset / 8);
-  const entry = stringForBitWrite(ctx, argv[1], byte + 1);
+  const [entry, grown] = stringForBitWrite(ctx, argv[1], byte + 1);
   if (entry < 0) return;
   const bytes = ctx.db.stringBytes(entry);
   const mask = 0x80 >>> offset % 8;
   const old = bytes[byte] & mask;
   bytes[byte] = value === 1 ? bytes[byte] | mask : bytes[byte] & ~mask;
+  if (grown || (old !== 0) !== (value === 1)) ctx.db.changed(argv[1], NotifyType.String, 'setbit');
   ctx.reply.integer(old === 0 ? 0 : 1);
 };
 
@@ -317,15 +320,18 @@ const bitop: CommandHandler = (ctx, argv) => {
   if (operation === BitOperation.Not && argv.length !== 4) return ctx.reply.error(ERR_BITOP_NOT);
   const entries: number[] = [];
   for (let i = 3; i < argv.length; i++) {
-    const entry = stringEntry(ctx, argv[i]);
+    const entry = stringEntry(ctx, argv[i], true);
     if (entry < 0) return;
     entries.push(entry);
   }
   // Views are taken once every lookup is done: a lookup may delete an expired key, never move another.
   const sources = entries.map((entry) => (entry === 0 ? EMPTY : ctx.db.stringBytes(entry)));
   const length = sources.reduce((longest, source) => Math.max(longest, source.length), 0);
-  if (length === 0) ctx.db.delete(argv[2]);
-  else ctx.db.setString(argv[2], combine(operation, sources, length), ExpiryChange.Clear);
+  if (length === 0) ctx.db.deleteChanged(argv[2]);
+  else {
+    ctx.db.setString(argv[2], combine(operation, sources, length), ExpiryChange.Clear);
+    ctx.db.changed(argv[2], NotifyType.String, 'set');
+  }
   ctx.reply.integer(length);
 };
 const EMPTY = new Uint8Array(0);

@@ -24,6 +24,7 @@ import {
   wrongArity,
 } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { addInt64, argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { collectionScan } from './collection-scan.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from './long-double.js';
@@ -52,10 +53,11 @@ function hashForWrite(ctx: ExecutionContext, key: Uint8Array): { entry: number; 
   return found ?? { entry: 0, hash: HashValue.create(ctx.db.arena) };
 }
 
-/** Stores the hash's (possibly moved) root in its key, creating the key for a new hash. */
-function commit(ctx: ExecutionContext, key: Uint8Array, target: { entry: number; hash: HashValue }): void {
+/** Stores the hash's (possibly moved) root in its key, creating the key for a new hash, and signals `event`. */
+function commit(ctx: ExecutionContext, key: Uint8Array, target: { entry: number; hash: HashValue }, event: string, dirty = 1): void {
   if (target.entry === 0) target.entry = ctx.db.setCollection(key, ValueType.Hash, target.hash.root);
   else ctx.db.setCollectionRoot(target.entry, target.hash.root);
+  ctx.db.changed(key, NotifyType.Hash, event, dirty);
 }
 
 // ------------------------------------------------------------------ HSET HMSET HSETNX
@@ -68,7 +70,8 @@ function hsetGeneric(multi: boolean): CommandHandler {
     target.hash.convertForArguments(argv, 2, argv.length, ctx.limits);
     let added = 0;
     for (let i = 2; i < argv.length; i += 2) if (target.hash.set(argv[i], argv[i + 1], ctx.limits)) added++;
-    commit(ctx, argv[1], target);
+    // Every pair counts as a change, new or not, as Redis counts them.
+    commit(ctx, argv[1], target, 'hset', (argv.length - 2) / 2);
     if (multi) ctx.reply.ok();
     else ctx.reply.integer(added);
   };
@@ -80,7 +83,7 @@ const hsetnx: CommandHandler = (ctx, argv) => {
   if (target.hash.exists(argv[2])) return ctx.reply.integer(0);
   target.hash.convertForArguments(argv, 2, 4, ctx.limits);
   target.hash.set(argv[2], argv[3], ctx.limits);
-  commit(ctx, argv[1], target);
+  commit(ctx, argv[1], target, 'hset');
   ctx.reply.integer(1);
 };
 
@@ -153,7 +156,12 @@ const hdel: CommandHandler = (ctx, argv) => {
   }
   // The root first: deleting the key frees whatever root its entry names.
   ctx.db.setCollectionRoot(found.entry, found.hash.root);
-  if (found.hash.length === 0) ctx.db.delete(argv[1]);
+  if (deleted !== 0) {
+    const emptied = found.hash.length === 0;
+    if (emptied) ctx.db.delete(argv[1]);
+    ctx.db.changed(argv[1], NotifyType.Hash, 'hdel', deleted);
+    if (emptied) ctx.db.notify(NotifyType.Generic, 'del', argv[1]);
+  }
   ctx.reply.integer(deleted);
 };
 
@@ -170,7 +178,7 @@ const hincrby: CommandHandler = (ctx, argv) => {
   const sum = addInt64(value, increment);
   if (sum === undefined) return ctx.reply.error(ERR_INCR_OVERFLOW);
   target.hash.set(argv[2], Buffer.from(String(sum), 'latin1'), ctx.limits);
-  commit(ctx, argv[1], target);
+  commit(ctx, argv[1], target, 'hincrby');
   ctx.reply.integer(sum);
 };
 
@@ -189,7 +197,7 @@ const hincrbyfloat: CommandHandler = (ctx, argv) => {
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
   target.hash.set(argv[2], Buffer.from(text, 'latin1'), ctx.limits);
-  commit(ctx, argv[1], target);
+  commit(ctx, argv[1], target, 'hincrbyfloat');
   ctx.reply.bulk(text);
 };
 

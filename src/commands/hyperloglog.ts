@@ -16,6 +16,7 @@
  */
 import { wrongArity } from '../protocol/errors.js';
 import { ExpiryChange } from '../shard/database.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { estimateCardinality } from '../hll/estimator.js';
 import {
   DENSE_BYTES,
@@ -43,8 +44,8 @@ const ERR_NO_KEY = 'ERR The specified key does not exist';
 const ERR_NOT_SPARSE = 'ERR HLL encoding is not sparse';
 
 /** The HyperLogLog entry for `key`, 0 when missing, or -1 after a WRONGTYPE reply. */
-function hllEntry(ctx: ExecutionContext, key: Uint8Array): number {
-  const entry = stringEntry(ctx, key);
+function hllEntry(ctx: ExecutionContext, key: Uint8Array, reading = false): number {
+  const entry = stringEntry(ctx, key, reading);
   if (entry > 0 && !isHyperLogLog(ctx.db.stringBytes(entry))) {
     ctx.reply.error(ERR_NOT_HLL);
     return -1;
@@ -122,18 +123,20 @@ const pfadd: CommandHandler = (ctx, argv) => {
   const entry = hllEntry(ctx, key);
   if (entry < 0) return;
   target.open(ctx, entry);
-  let updated = entry === 0;
+  // Redis counts a created key and each element that raised a register as one change each.
+  let updated = entry === 0 ? 1 : 0;
   let corrupt = false;
   for (let j = 2; j < argv.length && !corrupt; j++) {
     const pattern = elementPattern(argv[j]);
     const result = target.set(patternRegister(pattern), patternRun(pattern));
-    if (result === 1) updated = true;
+    if (result === 1) updated++;
     corrupt = result === -1;
   }
   if (updated && !corrupt) invalidateCache(target.bytes());
   if (updated || corrupt) target.save(ctx, key, entry);
-  if (corrupt) ctx.reply.error(ERR_CORRUPT);
-  else ctx.reply.integer(updated ? 1 : 0);
+  if (corrupt) return ctx.reply.error(ERR_CORRUPT);
+  if (updated) ctx.db.changed(key, NotifyType.String, 'pfadd', updated);
+  ctx.reply.integer(updated ? 1 : 0);
 };
 
 const pfcount: CommandHandler = (ctx, argv) => {
@@ -157,6 +160,9 @@ const pfcount: CommandHandler = (ctx, argv) => {
   if (!registerHistogram(hll, histogram)) return ctx.reply.error(ERR_CORRUPT);
   const count = estimateCardinality(histogram);
   storeCardinality(hll, count);
+  // The cached count is a change to the value (Redis propagates it), though no event names it.
+  ctx.db.signals.dirty++;
+  ctx.db.signals.modified(ctx.db.index, argv[1]);
   ctx.reply.integer(count);
 };
 
@@ -165,7 +171,7 @@ const pfmerge: CommandHandler = (ctx, argv) => {
   let anyDense = false;
   // The destination is a source too.
   for (let j = 1; j < argv.length; j++) {
-    const entry = hllEntry(ctx, argv[j]);
+    const entry = hllEntry(ctx, argv[j], true);
     if (entry < 0) return;
     if (entry === 0) continue;
     const hll = ctx.db.stringBytes(entry);
@@ -182,6 +188,8 @@ const pfmerge: CommandHandler = (ctx, argv) => {
   }
   invalidateCache(target.bytes());
   target.save(ctx, key, entry);
+  // A merge is a mass PFADD to Redis: notified as one, always.
+  ctx.db.changed(key, NotifyType.String, 'pfadd');
   ctx.reply.ok();
 };
 
@@ -216,6 +224,8 @@ const pfdebug: CommandHandler = (ctx, argv) => {
   target.open(ctx, entry);
   if (!target.toDense()) return ctx.reply.error(ERR_CORRUPT);
   target.save(ctx, key, entry);
+  // A conversion counts as a change (Redis propagates it), unsignalled.
+  if (wasSparse) ctx.db.signals.dirty++;
   if (subcommand === 'todense') return ctx.reply.integer(wasSparse ? 1 : 0);
   const registers = target.bytes().subarray(HEADER_BYTES);
   ctx.reply.arrayHeader(REGISTER_COUNT);

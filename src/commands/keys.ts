@@ -6,6 +6,7 @@
  */
 import { ExpiryChange } from '../shard/database.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { argText, isKeyword, type CommandHandler, type ExecutionContext } from './context.js';
 import { readExpiry } from './expiry.js';
 
@@ -17,11 +18,10 @@ export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
   [ValueType.Hash]: 'hash',
 };
 
-/** DEL and UNLINK (freeing is cheap for strings; large collections will free in the background). */
 /** DEL frees large values in the background only under lazyfree-lazy-user-del; UNLINK always does. */
 function deleteKeys(ctx: ExecutionContext, argv: readonly Buffer[], lazy: boolean | number): void {
   let deleted = 0;
-  for (let i = 1; i < argv.length; i++) if (ctx.db.delete(argv[i], lazy)) deleted++;
+  for (let i = 1; i < argv.length; i++) if (ctx.db.deleteChanged(argv[i], lazy)) deleted++;
   ctx.reply.integer(deleted);
 }
 
@@ -96,8 +96,11 @@ function expireGeneric(command: string, seconds: boolean, relative: boolean): Co
         (flags & EXPIRE_LT && current !== -1 && when >= current);
       if (refused) return ctx.reply.integer(0);
     }
-    if (when <= ctx.now) ctx.db.delete(argv[1]);
-    else ctx.db.setExpire(argv[1], when);
+    if (when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
+    else {
+      ctx.db.setExpire(argv[1], when);
+      ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
+    }
     ctx.reply.integer(1);
   };
 }
@@ -122,6 +125,7 @@ const persist: CommandHandler = (ctx, argv) => {
   const entry = ctx.db.lookup(argv[1]);
   if (entry === 0 || ctx.db.expireAt(entry) === -1) return ctx.reply.integer(0);
   ctx.db.setExpire(argv[1], ExpiryChange.Clear);
+  ctx.db.changed(argv[1], NotifyType.Generic, 'persist');
   ctx.reply.integer(1);
 };
 

@@ -33,6 +33,7 @@ import { rdbStringLength } from '../persistence/rdb-length.js';
 import type { Database } from '../shard/database.js';
 import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { GlobPattern } from './glob.js';
 import { TYPE_NAMES } from './keys.js';
@@ -131,7 +132,7 @@ const dbsize: CommandHandler = (ctx) => ctx.reply.integer(ctx.db.size);
 
 /** The entry for OBJECT's key (not counted as an access), or 0 after replying null. */
 function objectEntry(ctx: ExecutionContext, key: Uint8Array): number {
-  const entry = ctx.db.lookupNoTouch(key);
+  const entry = ctx.db.lookupQuiet(key);
   if (entry === 0) ctx.reply.nullBulk();
   return entry;
 }
@@ -224,17 +225,28 @@ function flushIsLazy(ctx: ExecutionContext, argv: readonly Buffer[]): boolean | 
   return undefined;
 }
 
+/**
+ * Empties `db` as Redis's emptyData does for it: the watched keys it holds are touched (no notification
+ * names a flush) and every key removed counts as a change.
+ */
+function flushSignalled(db: Database, lazy: boolean | number): void {
+  const removed = db.size;
+  db.signals.modifiedWhere(db.index, (key) => db.holds(key));
+  db.flush(lazy);
+  db.signals.dirty += removed;
+}
+
 const flushdb: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
-  ctx.db.flush(lazy);
+  flushSignalled(ctx.db, lazy);
   ctx.reply.ok();
 };
 
 const flushall: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
-  for (const db of ctx.databases) db.flush(lazy);
+  for (const db of ctx.databases) flushSignalled(db, lazy);
   ctx.reply.ok();
 };
 
@@ -246,7 +258,14 @@ const swapdb: CommandHandler = (ctx, argv) => {
   const count = ctx.databases.length;
   if (first < 0 || first >= count || second < 0 || second >= count) return ctx.reply.error(ERR_DB_INDEX_OUT_OF_RANGE);
   const databases = ctx.databases;
-  [databases[first], databases[second]] = [databases[second], databases[first]];
+  const [a, b] = [databases[first], databases[second]];
+  // A watched key is touched when it exists on either side: its value may change, or it may appear or vanish.
+  const signals = ctx.db.signals;
+  signals.modifiedWhere(first, (key) => a.holds(key) || b.holds(key));
+  if (second !== first) signals.modifiedWhere(second, (key) => a.holds(key) || b.holds(key));
+  [databases[first], databases[second]] = [b, a];
+  [a.index, b.index] = [second, first];
+  signals.dirty++;
   ctx.reply.ok();
 };
 
@@ -260,6 +279,8 @@ function renameGeneric(nx: boolean): CommandHandler {
     // Looked up even when it will be replaced: an expired destination is deleted (and counted) first.
     if (ctx.db.lookup(to) !== 0 && nx) return ctx.reply.integer(0);
     ctx.db.moveEntry(from, ctx.db, to);
+    ctx.db.changed(from, NotifyType.Generic, 'rename_from');
+    ctx.db.changed(to, NotifyType.Generic, 'rename_to', 0);
     if (nx) ctx.reply.integer(1);
     else ctx.reply.ok();
   };
@@ -279,6 +300,8 @@ const move: CommandHandler = (ctx, argv) => {
   const target = ctx.databases[index];
   if (ctx.db.lookup(argv[1]) === 0 || target.lookup(argv[1]) !== 0) return ctx.reply.integer(0);
   ctx.db.moveEntry(argv[1], target, argv[1]);
+  ctx.db.changed(argv[1], NotifyType.Generic, 'move_from');
+  target.changed(argv[1], NotifyType.Generic, 'move_to', 0);
   ctx.reply.integer(1);
 };
 
@@ -311,13 +334,18 @@ function noCodec(db: Database, entry: number): string {
 }
 
 /**
- * Writes a dumped key as `key` in `db`: 1, or 0 when the key exists and `replace` is off. A copy gets
- * what Redis's dupStringObject gives: the same encoding, but never a shared integer.
+ * Writes a dumped key as `key` in `db` and signals `event` for it: 1, or 0 when the key exists and
+ * `replace` is off. A copy gets what Redis's dupStringObject gives: the same encoding, but never a
+ * shared integer.
  */
-function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: boolean, asCopy: boolean): 0 | 1 | undefined {
-  if (db.lookup(key) !== 0 && !replace) return 0;
+function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: boolean, asCopy: boolean, event: string): 0 | 1 | undefined {
+  const existed = db.lookup(key) !== 0;
+  if (existed && !replace) return 0;
   const entry = restoreKey(db, key, dump);
   if (entry === 0) return undefined;
+  // Redis deletes the key it replaces and adds the new one: a new key either way.
+  if (existed) db.notify(NotifyType.New, 'new', key);
+  db.changed(key, NotifyType.Generic, event);
   if (asCopy && db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet && integerValue(db.stringBytes(entry)) !== undefined) {
     db.setStringForm(entry, StringForm.UnsharedInt);
   }
@@ -329,11 +357,11 @@ const copy: CommandHandler = (ctx, argv) => {
   if (typeof options === 'string') return ctx.reply.error(options);
   const targetIndex = options.targetDb ?? ctx.dbIndex;
   if (targetIndex === ctx.dbIndex && argv[1].equals(argv[2])) return ctx.reply.error(ERR_SAME_OBJECT);
-  const entry = ctx.db.lookup(argv[1]);
+  const entry = ctx.db.lookupRead(argv[1]);
   if (entry === 0) return ctx.reply.integer(0);
   const dump = dumpKey(ctx.db, entry);
   if (dump === undefined) return ctx.reply.error(noCodec(ctx.db, entry));
-  const written = restoreInto(ctx.databases[targetIndex], argv[2], dump, options.replace, true);
+  const written = restoreInto(ctx.databases[targetIndex], argv[2], dump, options.replace, true, 'copy_to');
   if (written === undefined) return ctx.reply.error(noCodec(ctx.db, entry));
   ctx.reply.integer(written);
 };
@@ -367,13 +395,16 @@ const debugObject: CommandHandler = (ctx, argv) => {
 };
 
 /**
- * `_sabre.key-restore key dump REPLACE|NX RENAME|COPY [db]`: writes the dump as `key` in database `db`
- * (the request's own by default); 1 when written, 0 when NX found the key present.
+ * `_sabre.key-restore key dump REPLACE|NX RENAME|COPY|… [db]`: writes the dump as `key` in database `db`
+ * (the request's own by default); 1 when written, 0 when NX found the key present. Signalled as the
+ * client's command would signal its destination (`copy_to`, `rename_to`), else as RESTORE.
  */
 const keyRestore: CommandHandler = (ctx, argv) => {
   const index = argv.length > 5 ? targetDatabase(ctx, argv[5]) : ctx.dbIndex;
   if (argv.length < 5 || typeof index === 'string') return ctx.reply.error(ERR_SYNTAX);
-  const written = restoreInto(ctx.databases[index], argv[1], argv[2], isKeyword(argv[3], 'REPLACE'), isKeyword(argv[4], 'COPY'));
+  const asCopy = isKeyword(argv[4], 'COPY');
+  const event = asCopy ? 'copy_to' : isKeyword(argv[4], 'RENAME') ? 'rename_to' : 'restore';
+  const written = restoreInto(ctx.databases[index], argv[1], argv[2], isKeyword(argv[3], 'REPLACE'), asCopy, event);
   if (written === undefined) return ctx.reply.error('ERR sabre cannot restore this key dump');
   ctx.reply.integer(written);
 };

@@ -18,6 +18,7 @@ import {
   wrongArity,
 } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -40,16 +41,25 @@ function listAt(ctx: ExecutionContext, key: Uint8Array): Found | null | undefine
   return { entry, list: new ListValue(ctx.db.arena, ctx.db.collectionRoot(entry)) };
 }
 
-/** Stores the list's (possibly moved) root in its key, creating the key for a new list, or deletes the key once the list is empty. */
-function commit(ctx: ExecutionContext, key: Uint8Array, target: Found): void {
+/**
+ * Stores the list's (possibly moved) root in its key, creating the key for a new list, or deletes the
+ * key once the list is empty; then signals `event` with `dirty` changes, and `del` for a deleted key.
+ */
+function commit(ctx: ExecutionContext, key: Uint8Array, target: Found, event: string, dirty = 1): void {
   if (target.entry === 0) {
     target.entry = ctx.db.setCollection(key, ValueType.List, target.list.root);
-    return;
+    return ctx.db.changed(key, NotifyType.List, event, dirty);
   }
   // The root first: deleting the key frees whatever root its entry names.
   ctx.db.setCollectionRoot(target.entry, target.list.root);
-  if (target.list.length === 0) ctx.db.delete(key);
+  const emptied = target.list.length === 0;
+  if (emptied) ctx.db.delete(key);
+  ctx.db.changed(key, NotifyType.List, event, dirty);
+  if (emptied) ctx.db.notify(NotifyType.Generic, 'del', key);
 }
+
+const popEvent = (atHead: boolean) => (atHead ? 'lpop' : 'rpop');
+const pushEvent = (atHead: boolean) => (atHead ? 'lpush' : 'rpush');
 
 /** A 64-bit integer argument as a number (beyond ±2^53 only its magnitude matters to list indexes), or undefined. */
 function longArgument(arg: Uint8Array): number | undefined {
@@ -86,7 +96,7 @@ function push(atHead: boolean, onlyExisting: boolean): CommandHandler {
     const target = found ?? { entry: 0, list: ListValue.create(ctx.db.arena) };
     const fill = ctx.limits['list-max-listpack-size'];
     for (let i = 2; i < argv.length; i++) target.list.push(argv[i], atHead, fill);
-    commit(ctx, argv[1], target);
+    commit(ctx, argv[1], target, pushEvent(atHead), argv.length - 2);
     ctx.reply.integer(target.list.length);
   };
 }
@@ -109,12 +119,12 @@ function pop(atHead: boolean): CommandHandler {
     if (found === null) return withCount ? ctx.reply.nullArray() : ctx.reply.nullBulk();
     if (!withCount) {
       ctx.reply.bulk(found.list.pop(atHead));
-      return commit(ctx, argv[1], found);
+      return commit(ctx, argv[1], found, popEvent(atHead));
     }
     const popped = Math.min(count, found.list.length);
     ctx.reply.arrayHeader(popped);
     for (let i = 0; i < popped; i++) ctx.reply.bulk(found.list.pop(atHead));
-    commit(ctx, argv[1], found);
+    if (popped > 0) commit(ctx, argv[1], found, popEvent(atHead), popped);
   };
 }
 
@@ -144,7 +154,7 @@ const lmpop: CommandHandler = (ctx, argv) => {
     ctx.reply.bulk(argv[k]);
     ctx.reply.arrayHeader(popped);
     for (let i = 0; i < popped; i++) ctx.reply.bulk(found.list.pop(atHead));
-    return commit(ctx, argv[k], found);
+    return commit(ctx, argv[k], found, popEvent(atHead), popped);
   }
   ctx.reply.nullArray();
 };
@@ -161,8 +171,10 @@ function move(ctx: ExecutionContext, source: Uint8Array, destination: Uint8Array
   const value = from.list.pop(fromHead);
   const target = to ?? { entry: 0, list: ListValue.create(ctx.db.arena) };
   target.list.push(typeof value === 'string' ? Buffer.from(value, 'latin1') : value, toHead, ctx.limits['list-max-listpack-size']);
-  commit(ctx, destination, target);
-  if (!sameKey) commit(ctx, source, from);
+  // Redis signals the push, then the pop (and the source's deletion): one change in all.
+  commit(ctx, destination, target, pushEvent(toHead), 0);
+  if (sameKey) ctx.db.changed(source, NotifyType.List, popEvent(fromHead));
+  else commit(ctx, source, from, popEvent(fromHead));
   ctx.reply.bulk(value);
 }
 
@@ -275,7 +287,7 @@ const lset: CommandHandler = (ctx, argv) => {
   const at = resolveIndex(index, found.list.length);
   if (at < 0) return ctx.reply.error(ERR_INDEX_OUT_OF_RANGE);
   found.list.set(at, argv[3]);
-  commit(ctx, argv[1], found);
+  commit(ctx, argv[1], found, 'lset');
   ctx.reply.ok();
 };
 
@@ -288,7 +300,7 @@ const linsert: CommandHandler = (ctx, argv) => {
   if (found === undefined) return;
   if (found === null) return ctx.reply.integer(0);
   if (!found.list.insertAtPivot(argv[3], after, argv[4], ctx.limits['list-max-listpack-size'])) return ctx.reply.integer(-1);
-  commit(ctx, argv[1], found);
+  commit(ctx, argv[1], found, 'linsert');
   ctx.reply.integer(found.list.length);
 };
 
@@ -299,7 +311,7 @@ const lrem: CommandHandler = (ctx, argv) => {
   if (found === undefined) return;
   if (found === null) return ctx.reply.integer(0);
   const removed = found.list.removeMatching(argv[3], Math.abs(count), count < 0);
-  if (removed !== 0) commit(ctx, argv[1], found);
+  if (removed !== 0) commit(ctx, argv[1], found, 'lrem', removed);
   ctx.reply.integer(removed);
 };
 
@@ -317,7 +329,8 @@ const ltrim: CommandHandler = (ctx, argv) => {
     found.list.deleteRange(first + count, length - first - count);
     found.list.deleteRange(0, first);
   }
-  commit(ctx, argv[1], found);
+  // Redis notifies LTRIM even when it removes nothing; the changes are the elements removed.
+  commit(ctx, argv[1], found, 'ltrim', length - count);
   ctx.reply.ok();
 };
 

@@ -18,6 +18,7 @@ import {
   WRONGTYPE,
 } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { collectionScan } from './collection-scan.js';
 
@@ -33,9 +34,9 @@ interface FoundSet {
   set: SetValue;
 }
 
-/** The set at `key`, null when missing, or undefined after replying WRONGTYPE. */
-function setAt(ctx: ExecutionContext, key: Uint8Array): FoundSet | null | undefined {
-  const entry = ctx.db.lookup(key);
+/** The set at `key`, null when missing, or undefined after replying WRONGTYPE (`reading`: see setsAt). */
+function setAt(ctx: ExecutionContext, key: Uint8Array, reading = false): FoundSet | null | undefined {
+  const entry = reading ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
   if (entry === 0) return null;
   if (ctx.db.type(entry) !== ValueType.Set) {
     ctx.reply.error(WRONGTYPE);
@@ -44,30 +45,42 @@ function setAt(ctx: ExecutionContext, key: Uint8Array): FoundSet | null | undefi
   return { entry, set: new SetValue(ctx.db.arena, ctx.db.collectionRoot(entry)) };
 }
 
-/** The sets at `keys` (null for a missing key), or undefined after replying WRONGTYPE for the first wrong one. */
-function setsAt(ctx: ExecutionContext, keys: readonly Uint8Array[]): (FoundSet | null)[] | undefined {
+/**
+ * The sets at `keys` (null for a missing key), or undefined after replying WRONGTYPE for the first wrong
+ * one. `reading`: the sources of a *STORE command, which Redis reads with lookupKeyRead.
+ */
+function setsAt(ctx: ExecutionContext, keys: readonly Uint8Array[], reading = false): (FoundSet | null)[] | undefined {
   const sets: (FoundSet | null)[] = [];
   for (const key of keys) {
-    const found = setAt(ctx, key);
+    const found = setAt(ctx, key, reading);
     if (found === undefined) return undefined;
     sets.push(found);
   }
   return sets;
 }
 
-/** Records a set's (possibly moved) root in its key, or deletes the key when the set is empty. */
-function commitOrDelete(ctx: ExecutionContext, key: Uint8Array, found: FoundSet): void {
+/**
+ * Records a set's (possibly moved) root in its key, or deletes the key when the set is empty; signals
+ * `event` with `dirty` changes, and `del` for a deleted key.
+ */
+function commitOrDelete(ctx: ExecutionContext, key: Uint8Array, found: FoundSet, event: string, dirty = 1): void {
   // The root first: deleting the key frees whatever root its entry names.
   ctx.db.setCollectionRoot(found.entry, found.set.root);
-  if (found.set.size === 0) ctx.db.delete(key);
+  const emptied = found.set.size === 0;
+  if (emptied) ctx.db.delete(key);
+  ctx.db.changed(key, NotifyType.Set, event, dirty);
+  if (emptied) ctx.db.notify(NotifyType.Generic, 'del', key);
 }
 
-/** Stores a computed result at `key` (replacing whatever it held, TTL included) or deletes the key when empty; replies its size. */
-function storeResult(ctx: ExecutionContext, key: Uint8Array, result: SetValue): void {
+/**
+ * Stores a computed result at `key` (replacing whatever it held, TTL included) and signals `event`, or
+ * deletes the key when empty; replies its size.
+ */
+function storeResult(ctx: ExecutionContext, key: Uint8Array, result: SetValue, event: string): void {
   const size = result.size;
   if (size === 0) {
     result.free();
-    ctx.db.delete(key);
+    ctx.db.deleteChanged(key);
   } else {
     try {
       ctx.db.setCollection(key, ValueType.Set, result.root);
@@ -75,6 +88,7 @@ function storeResult(ctx: ExecutionContext, key: Uint8Array, result: SetValue): 
       result.free();
       throw error;
     }
+    ctx.db.changed(key, NotifyType.Set, event);
   }
   ctx.reply.integer(size);
 }
@@ -99,6 +113,7 @@ const sadd: CommandHandler = (ctx, argv) => {
   for (let i = 2; i < argv.length; i++) if (target.set.add(argv[i], ctx.limits)) added++;
   if (target.entry === 0) ctx.db.setCollection(argv[1], ValueType.Set, target.set.root);
   else ctx.db.setCollectionRoot(target.entry, target.set.root);
+  if (added !== 0) ctx.db.changed(argv[1], NotifyType.Set, 'sadd', added);
   ctx.reply.integer(added);
 };
 
@@ -111,7 +126,7 @@ const srem: CommandHandler = (ctx, argv) => {
     if (found.set.remove(argv[i])) removed++;
     if (found.set.size === 0) break;
   }
-  commitOrDelete(ctx, argv[1], found);
+  if (removed !== 0) commitOrDelete(ctx, argv[1], found, 'srem', removed);
   ctx.reply.integer(removed);
 };
 
@@ -146,11 +161,11 @@ interface IntersectionOutput {
 
 /** Redis's sinterGenericCommand: walk the smallest set and keep what every other set has. */
 function intersect(ctx: ExecutionContext, keys: readonly Uint8Array[], output: IntersectionOutput): void {
-  const found = setsAt(ctx, keys);
+  const found = setsAt(ctx, keys, output.store !== undefined);
   if (found === undefined) return;
   if (found.includes(null)) {
     if (output.store !== undefined) {
-      ctx.db.delete(output.store);
+      ctx.db.deleteChanged(output.store);
       ctx.reply.integer(0);
     } else if (output.cardinalityOnly) ctx.reply.integer(0);
     else ctx.reply.setHeader(0);
@@ -180,7 +195,7 @@ function intersect(ctx: ExecutionContext, keys: readonly Uint8Array[], output: I
     result.free();
     throw error;
   }
-  storeResult(ctx, output.store, result);
+  storeResult(ctx, output.store, result, 'sinterstore');
 }
 
 const sinter: CommandHandler = (ctx, argv) => intersect(ctx, argv.slice(1), {});
@@ -214,8 +229,8 @@ const DIFFERENCE = 1;
  * keep each member of the first set that no other has (1), or copy the first set and remove the others'
  * members (2); the choice shows in the result's encoding, as it does in Redis.
  */
-function combine(ctx: ExecutionContext, keys: readonly Uint8Array[], op: number): SetValue | undefined {
-  const found = setsAt(ctx, keys);
+function combine(ctx: ExecutionContext, keys: readonly Uint8Array[], op: number, reading = false): SetValue | undefined {
+  const found = setsAt(ctx, keys, reading);
   if (found === undefined) return undefined;
   const sets = found.map((item) => item?.set);
   const first = sets[0];
@@ -254,9 +269,9 @@ function combine(ctx: ExecutionContext, keys: readonly Uint8Array[], op: number)
 
 function combineCommand(op: number, store: boolean): CommandHandler {
   return (ctx, argv) => {
-    const result = combine(ctx, argv.slice(store ? 2 : 1), op);
+    const result = combine(ctx, argv.slice(store ? 2 : 1), op, store);
     if (result === undefined) return;
-    if (store) storeResult(ctx, argv[1], result);
+    if (store) storeResult(ctx, argv[1], result, op === UNION ? 'sunionstore' : 'sdiffstore');
     else replyResult(ctx, result);
   };
 }
@@ -272,15 +287,17 @@ const smove: CommandHandler = (ctx, argv) => {
   const member = argv[3];
   if (destinationEntry === source.entry) return ctx.reply.integer(source.set.has(member) ? 1 : 0);
   if (!source.set.remove(member)) return ctx.reply.integer(0);
-  commitOrDelete(ctx, argv[1], source);
+  commitOrDelete(ctx, argv[1], source, 'srem');
   if (destinationEntry === 0) {
     const created = SetValue.create(ctx.db.arena, member);
     created.add(member, ctx.limits);
     ctx.db.setCollection(argv[2], ValueType.Set, created.root);
+    ctx.db.changed(argv[2], NotifyType.Set, 'sadd');
   } else {
     const destination = new SetValue(ctx.db.arena, ctx.db.collectionRoot(destinationEntry));
-    destination.add(member, ctx.limits);
+    const added = destination.add(member, ctx.limits);
     ctx.db.setCollectionRoot(destinationEntry, destination.root);
+    if (added) ctx.db.changed(argv[2], NotifyType.Set, 'sadd');
   }
   ctx.reply.integer(1);
 };
@@ -338,7 +355,7 @@ const spop: CommandHandler = (ctx, argv) => {
     if (found === null) return ctx.reply.nullBulk();
     const member = found.set.randomMember(Math.random);
     found.set.remove(member);
-    commitOrDelete(ctx, argv[1], found);
+    commitOrDelete(ctx, argv[1], found, 'spop');
     return ctx.reply.bulk(memberReply(member));
   }
   const count = parseInt64(argv[2]);
@@ -348,9 +365,11 @@ const spop: CommandHandler = (ctx, argv) => {
   if (found === null || count === 0) return ctx.reply.setHeader(0);
   const set = found.set;
   const size = set.size;
+  ctx.db.changed(argv[1], NotifyType.Set, 'spop', Math.min(Number(count), size));
   if (count >= size) {
-    const all = combine(ctx, [argv[1]], UNION);
+    const all = combine(ctx, [argv[1]], UNION, true);
     ctx.db.delete(argv[1]);
+    ctx.db.notify(NotifyType.Generic, 'del', argv[1]);
     if (all !== undefined) replyResult(ctx, all);
     return;
   }

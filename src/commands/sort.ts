@@ -16,6 +16,7 @@ import { SortedSetValue, memberBytes as zsetMemberBytes } from '../collections/z
 import { freeCollection } from '../collections/collection.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, WRONGTYPE } from '../protocol/errors.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { listDump } from '../shard/key-dump.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { parseSortDouble } from './strtod.js';
@@ -83,7 +84,7 @@ function lookupByPattern(ctx: ExecutionContext, pattern: Buffer, element: Buffer
   const arrow = searchable.indexOf('->', star + 1, 'latin1');
   const hasField = arrow >= 0 && arrow + 2 < searchable.length;
   const key = Buffer.concat([pattern.subarray(0, star), element, pattern.subarray(star + 1, hasField ? arrow : pattern.length)]);
-  const entry = ctx.db.lookup(key);
+  const entry = ctx.db.lookupRead(key);
   if (entry === 0) return undefined;
   const type = ctx.db.type(entry);
   if (!hasField) return type === ValueType.String ? Buffer.from(ctx.db.stringBytes(entry)) : undefined;
@@ -148,7 +149,8 @@ function sortGeneric(readonly: boolean, dumpInstead: boolean): CommandHandler {
   return (ctx, argv) => {
     const options = parseOptions(ctx, argv, readonly);
     if (options === undefined) return;
-    const entry = ctx.db.lookup(argv[1]);
+    // Read as Redis's lookupKeyRead, STORE or not: the hit or miss counts and a miss is notified.
+    const entry = ctx.db.lookupRead(argv[1]);
     const type = entry === 0 ? ValueType.List : ctx.db.type(entry);
     if (type !== ValueType.List && type !== ValueType.Set && type !== ValueType.ZSet) return ctx.reply.error(WRONGTYPE);
     // BY without a `*` sorts nothing: lists and sorted sets keep their order (reversed by DESC).
@@ -219,10 +221,13 @@ function storedItems(ctx: ExecutionContext, selected: readonly Sortable[], gets:
   return items;
 }
 
-/** STORE: the items as a list at `key` (replacing it and its TTL), or no key when there are none. */
+/**
+ * STORE: the items as a list at `key` (replacing it and its TTL), or no key when there are none. Each
+ * item stored is a change to Redis.
+ */
 function storeList(ctx: ExecutionContext, key: Buffer, items: readonly Buffer[]): void {
   if (items.length === 0) {
-    ctx.db.delete(key);
+    ctx.db.deleteChanged(key);
     return;
   }
   const list = ListValue.create(ctx.db.arena);
@@ -234,6 +239,7 @@ function storeList(ctx: ExecutionContext, key: Buffer, items: readonly Buffer[])
     throw error;
   }
   ctx.db.setCollection(key, ValueType.List, list.root);
+  ctx.db.changed(key, NotifyType.List, 'sortstore', items.length);
 }
 
 export const sortCommands: Readonly<Record<string, CommandHandler>> = {

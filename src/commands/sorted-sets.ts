@@ -28,6 +28,7 @@ import {
 } from '../protocol/errors.js';
 import { formatDouble } from '../protocol/reply-writer.js';
 import { ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { collectionScan } from './collection-scan.js';
 import { parseDouble, parseRangeDouble } from './strtod.js';
@@ -38,9 +39,12 @@ const ERR_NAN_SCORE = 'ERR resulting score is not a number (NaN)';
 
 type Found = { entry: number; zset: SortedSetValue };
 
-/** The sorted set at `key`, null when missing, or undefined after replying WRONGTYPE. */
-function zsetAt(ctx: ExecutionContext, key: Uint8Array): Found | null | undefined {
-  const entry = ctx.db.lookup(key);
+/**
+ * The sorted set at `key`, null when missing, or undefined after replying WRONGTYPE. `reading`: the
+ * source of ZRANGESTORE, which Redis reads with lookupKeyRead.
+ */
+function zsetAt(ctx: ExecutionContext, key: Uint8Array, reading = false): Found | null | undefined {
+  const entry = reading ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
   if (entry === 0) return null;
   if (ctx.db.type(entry) !== ValueType.ZSet) {
     ctx.reply.error(WRONGTYPE);
@@ -49,10 +53,16 @@ function zsetAt(ctx: ExecutionContext, key: Uint8Array): Found | null | undefine
   return { entry, zset: new SortedSetValue(ctx.db.arena, ctx.db.collectionRoot(entry)) };
 }
 
-/** Records the set's (possibly moved) root in its key, deleting the key when the set is empty. */
-function commit(ctx: ExecutionContext, key: Uint8Array, found: Found): void {
+/**
+ * Records the set's (possibly moved) root in its key, deleting the key when the set is empty; signals
+ * `event` with `dirty` changes, and `del` for a deleted key.
+ */
+function commit(ctx: ExecutionContext, key: Uint8Array, found: Found, event: string, dirty: number): void {
   ctx.db.setCollectionRoot(found.entry, found.zset.root);
-  if (found.zset.length === 0) ctx.db.delete(key);
+  const emptied = found.zset.length === 0;
+  if (emptied) ctx.db.delete(key);
+  ctx.db.changed(key, NotifyType.Zset, event, dirty);
+  if (emptied) ctx.db.notify(NotifyType.Generic, 'del', key);
 }
 
 /** A 64-bit integer argument as a number (ranks and counts never need more), or undefined. */
@@ -274,6 +284,7 @@ function zaddGeneric(ctx: ExecutionContext, argv: readonly Buffer[], initialFlag
     if (target.entry !== 0) ctx.db.setCollectionRoot(target.entry, zset.root);
     else if (zset.length > 0) ctx.db.setCollection(key, ValueType.ZSet, zset.root);
     else freeCollection(ctx.db.arena, zset.root);
+    if (added + updated !== 0) ctx.db.changed(key, NotifyType.Zset, flags & INCR ? 'zincr' : 'zadd', added + updated);
   }
   if (failure !== undefined) return ctx.reply.error(failure);
   if (!(flags & INCR)) return ctx.reply.integer(flags & CH ? added + updated : added);
@@ -293,7 +304,7 @@ const zrem: CommandHandler = (ctx, argv) => {
   if (found === null) return ctx.reply.integer(0);
   let removed = 0;
   for (let i = 2; i < argv.length && found.zset.length > 0; i++) if (found.zset.remove(argv[i])) removed++;
-  commit(ctx, argv[1], found);
+  if (removed !== 0) commit(ctx, argv[1], found, 'zrem', removed);
   ctx.reply.integer(removed);
 };
 
@@ -489,10 +500,10 @@ function zrangeGeneric(presetType: RangeType, presetReverse: boolean | undefined
   };
 }
 
-/** Writes `elements` (in order) as the sorted set `key`, or deletes `key` when there are none; replies the count. */
-function storeResult(ctx: ExecutionContext, key: Uint8Array, elements: readonly (readonly [Uint8Array, number])[], large: boolean, packAfter: boolean): void {
+/** Writes `elements` (in order) as the sorted set `key` and signals `event`, or deletes `key` when there are none; replies the count. */
+function storeResult(ctx: ExecutionContext, key: Uint8Array, elements: readonly (readonly [Uint8Array, number])[], large: boolean, packAfter: boolean, event: string): void {
   if (elements.length === 0) {
-    ctx.db.delete(key);
+    ctx.db.deleteChanged(key);
     return ctx.reply.integer(0);
   }
   const zset = SortedSetValue.create(ctx.db.arena, large);
@@ -507,6 +518,7 @@ function storeResult(ctx: ExecutionContext, key: Uint8Array, elements: readonly 
     throw error;
   }
   ctx.db.setCollection(key, ValueType.ZSet, zset.root);
+  ctx.db.changed(key, NotifyType.Zset, event);
   ctx.reply.integer(elements.length);
 }
 
@@ -515,7 +527,7 @@ const zrangestore: CommandHandler = (ctx, argv) => {
   if (request === undefined) return;
   const range = parseRangeBounds(ctx, request);
   if (range === undefined) return;
-  const found = zsetAt(ctx, argv[2]);
+  const found = zsetAt(ctx, argv[2], true);
   if (found === undefined) return;
   const elements: [Buffer, number][] = [];
   let large = false;
@@ -525,12 +537,12 @@ const zrangestore: CommandHandler = (ctx, argv) => {
     large = 'rank' in range && end - start > ctx.limits['zset-max-listpack-entries'];
     found.zset.forRange(start, end, request.reverse, (member, score) => elements.push([Buffer.from(memberBytes(member)), score]));
   }
-  storeResult(ctx, argv[1], elements, large, false);
+  storeResult(ctx, argv[1], elements, large, false, 'zrangestore');
 };
 
 // ------------------------------------------------------------------ ZREMRANGEBY*
 
-function zremrangeGeneric(type: RangeType): CommandHandler {
+function zremrangeGeneric(type: RangeType, event: string): CommandHandler {
   return (ctx, argv) => {
     const request: RangeRequest = { type, reverse: false, withScores: false, offset: 0, limit: -1, minArg: argv[2], maxArg: argv[3] };
     const range = parseRangeBounds(ctx, request);
@@ -540,7 +552,7 @@ function zremrangeGeneric(type: RangeType): CommandHandler {
     if (found === null) return ctx.reply.integer(0);
     const [start, end] = selectedInterval(found.zset, request, range);
     found.zset.deleteRange(start, end);
-    commit(ctx, argv[1], found);
+    if (end > start) commit(ctx, argv[1], found, event, end - start);
     ctx.reply.integer(end - start);
   };
 }
@@ -579,7 +591,7 @@ function popGeneric(ctx: ExecutionContext, keys: readonly Buffer[], max: boolean
     ctx.reply.double(score);
   });
   zset.deleteRange(start, end);
-  commit(ctx, key, found);
+  commit(ctx, key, found, max ? 'zpopmax' : 'zpopmin', popped);
 }
 
 function zpopGeneric(max: boolean): CommandHandler {
@@ -703,8 +715,8 @@ interface Source {
  * The elements of the sorted set or plain set at `key` (a set's members score 1, as Redis 7.0 takes
  * them), [] when missing, or undefined after replying WRONGTYPE for any other type.
  */
-function scoredElementsAt(ctx: ExecutionContext, key: Uint8Array): [Buffer, number][] | undefined {
-  const entry = ctx.db.lookup(key);
+function scoredElementsAt(ctx: ExecutionContext, key: Uint8Array, reading: boolean): [Buffer, number][] | undefined {
+  const entry = reading ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
   if (entry === 0) return [];
   const type = ctx.db.type(entry);
   if (type === ValueType.ZSet) {
@@ -716,6 +728,8 @@ function scoredElementsAt(ctx: ExecutionContext, key: Uint8Array): [Buffer, numb
   new SetValue(ctx.db.arena, ctx.db.collectionRoot(entry)).forEach((member) => elements.push([Buffer.from(setMemberBytes(member)), 1]));
   return elements;
 }
+
+const STORE_EVENTS: Readonly<Record<SetOp, string>> = { [SetOp.Union]: 'zunionstore', [SetOp.Inter]: 'zinterstore', [SetOp.Diff]: 'zdiffstore' };
 
 /**
  * Redis's zunionInterDiffGenericCommand (inputs may be plain sets): `numKeysIndex` names the numkeys argument; `store` is the
@@ -731,7 +745,7 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
     const sources: Source[] = [];
     let j = numKeysIndex + 1;
     for (let i = 0; i < numKeys; i++, j++) {
-      const elements = scoredElementsAt(ctx, argv[j]);
+      const elements = scoredElementsAt(ctx, argv[j], store);
       if (elements === undefined) return;
       sources.push({ elements, weight: 1, scores: new Map(elements.map(([member, score]) => [member.toString('latin1'), score])) });
     }
@@ -808,7 +822,7 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
     }
     if (cardinalityOnly) return ctx.reply.integer(cardinality);
     const sorted = [...result.values()].sort(([memberA, a], [memberB, b]) => (a < b ? -1 : a > b ? 1 : compareMembers(memberA, memberB)));
-    if (store) return storeResult(ctx, argv[1], sorted, true, true);
+    if (store) return storeResult(ctx, argv[1], sorted, true, true, STORE_EVENTS[op]);
     replyHeader(ctx, sorted.length, withScores);
     for (const [member, score] of sorted) replyElement(ctx, member, score, withScores);
   };
@@ -852,9 +866,9 @@ export const sortedSetCommands: Readonly<Record<string, CommandHandler>> = {
   zrangebylex: zrangeGeneric(RangeType.Lex, false),
   zrevrangebylex: zrangeGeneric(RangeType.Lex, true),
   zrevrange: zrangeGeneric(RangeType.Rank, true),
-  zremrangebyrank: zremrangeGeneric(RangeType.Rank),
-  zremrangebyscore: zremrangeGeneric(RangeType.Score),
-  zremrangebylex: zremrangeGeneric(RangeType.Lex),
+  zremrangebyrank: zremrangeGeneric(RangeType.Rank, 'zremrangebyrank'),
+  zremrangebyscore: zremrangeGeneric(RangeType.Score, 'zremrangebyscore'),
+  zremrangebylex: zremrangeGeneric(RangeType.Lex, 'zremrangebylex'),
   zpopmin: zpopGeneric(false),
   zpopmax: zpopGeneric(true),
   zmpop,

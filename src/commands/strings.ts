@@ -22,6 +22,7 @@ import {
 } from '../protocol/errors.js';
 import { ExpiryChange, type ExpiryTime } from '../shard/database.js';
 import { StringForm, ValueType } from '../shard/entry.js';
+import { NotifyType } from '../shard/keyspace-signals.js';
 import {
   addInt64,
   argText,
@@ -38,9 +39,12 @@ import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } fro
 export const MAX_STRING_LENGTH = 512 * 1024 * 1024;
 const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
-/** The string entry for `key`, 0 when missing, or -1 after replying WRONGTYPE. */
-export function stringEntry(ctx: ExecutionContext, key: Uint8Array): number {
-  const entry = ctx.db.lookup(key);
+/**
+ * The string entry for `key`, 0 when missing, or -1 after replying WRONGTYPE. `reading`: looked up as
+ * Redis's lookupKeyRead in a write command (GETDEL, GETEX, SET GET), so a miss counts and is notified.
+ */
+export function stringEntry(ctx: ExecutionContext, key: Uint8Array, reading = false): number {
+  const entry = reading ? ctx.db.lookupRead(key) : ctx.db.lookup(key);
   if (entry !== 0 && ctx.db.type(entry) !== ValueType.String) {
     ctx.reply.error(WRONGTYPE);
     return -1;
@@ -99,7 +103,7 @@ function expiryRule(flags: number, command: string): ExpiryRule {
   return { seconds: (flags & (SET_EX | SET_EXAT)) !== 0, relative: (flags & (SET_EX | SET_PX)) !== 0, positiveOnly: true, command };
 }
 
-/** The core of SET, SETNX, SETEX and PSETEX (Redis's setGenericCommand). */
+/** The core of SET, SETNX, SETEX and PSETEX (Redis's setGenericCommand); an expiry given is notified as `expire`. */
 function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: StringOptions, command: string, okReply?: () => void): void {
   const { flags, expire } = options;
   let expireAt: ExpiryTime = flags & SET_KEEPTTL ? ExpiryChange.Keep : ExpiryChange.Clear;
@@ -109,7 +113,7 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
     expireAt = when;
   }
   if (flags & SET_GET) {
-    const old = stringEntry(ctx, key);
+    const old = stringEntry(ctx, key, true);
     if (old < 0) return;
     if (old === 0) ctx.reply.nullBulk();
     else ctx.reply.bulk(ctx.db.stringBytes(old));
@@ -124,6 +128,8 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
     return;
   }
   ctx.db.setString(key, value, expireAt);
+  ctx.db.changed(key, NotifyType.String, 'set');
+  if (expire !== undefined) ctx.db.notify(NotifyType.Generic, 'expire', key);
   if (!(flags & SET_GET)) {
     if (okReply === undefined) ctx.reply.ok();
     else okReply();
@@ -151,25 +157,26 @@ const get: CommandHandler = (ctx, argv) => {
 };
 
 const getset: CommandHandler = (ctx, argv) => {
-  const entry = stringEntry(ctx, argv[1]);
+  const entry = stringEntry(ctx, argv[1], true);
   if (entry < 0) return;
   if (entry === 0) ctx.reply.nullBulk();
   else ctx.reply.bulk(ctx.db.stringBytes(entry));
   ctx.db.setString(argv[1], argv[2], ExpiryChange.Clear);
+  ctx.db.changed(argv[1], NotifyType.String, 'set');
 };
 
 const getdel: CommandHandler = (ctx, argv) => {
-  const entry = stringEntry(ctx, argv[1]);
+  const entry = stringEntry(ctx, argv[1], true);
   if (entry < 0) return;
   if (entry === 0) return ctx.reply.nullBulk();
   ctx.reply.bulk(ctx.db.stringBytes(entry));
-  ctx.db.delete(argv[1]);
+  ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-user-del']);
 };
 
 const getex: CommandHandler = (ctx, argv) => {
   const options = readStringOptions(ctx, argv, 2, false);
   if (options === undefined) return;
-  const entry = stringEntry(ctx, argv[1]);
+  const entry = stringEntry(ctx, argv[1], true);
   if (entry === 0) return ctx.reply.nullBulk();
   if (entry < 0) return;
   let when: ExpiryTime | undefined;
@@ -179,9 +186,15 @@ const getex: CommandHandler = (ctx, argv) => {
   }
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   if (when !== undefined) {
-    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) ctx.db.delete(argv[1]);
-    else ctx.db.setExpire(argv[1], when);
-  } else if (options.flags & SET_PERSIST) ctx.db.setExpire(argv[1], ExpiryChange.Clear);
+    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
+    else {
+      ctx.db.setExpire(argv[1], when);
+      ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
+    }
+  } else if (options.flags & SET_PERSIST && ctx.db.expireAt(entry) !== -1) {
+    ctx.db.setExpire(argv[1], ExpiryChange.Clear);
+    ctx.db.changed(argv[1], NotifyType.Generic, 'persist');
+  }
 };
 
 const mget: CommandHandler = (ctx, argv) => {
@@ -225,16 +238,24 @@ const getrange: CommandHandler = (ctx, argv) => {
 
 const mset: CommandHandler = (ctx, argv) => {
   if (argv.length % 2 === 0) return ctx.reply.error(wrongArity('mset'));
-  for (let i = 1; i < argv.length; i += 2) ctx.db.setString(argv[i], argv[i + 1], ExpiryChange.Clear);
+  setAll(ctx, argv);
   ctx.reply.ok();
 };
 
 const msetnx: CommandHandler = (ctx, argv) => {
   if (argv.length % 2 === 0) return ctx.reply.error(wrongArity('msetnx'));
   for (let i = 1; i < argv.length; i += 2) if (ctx.db.lookup(argv[i]) !== 0) return ctx.reply.integer(0);
-  for (let i = 1; i < argv.length; i += 2) ctx.db.setString(argv[i], argv[i + 1], ExpiryChange.Clear);
+  setAll(ctx, argv);
   ctx.reply.integer(1);
 };
+
+/** MSET's and MSETNX's writes: each key set and signalled in turn. */
+function setAll(ctx: ExecutionContext, argv: readonly Buffer[]): void {
+  for (let i = 1; i < argv.length; i += 2) {
+    ctx.db.setString(argv[i], argv[i + 1], ExpiryChange.Clear);
+    ctx.db.changed(argv[i], NotifyType.String, 'set');
+  }
+}
 
 // ------------------------------------------------------------------ in-place changes
 
@@ -243,6 +264,7 @@ const append: CommandHandler = (ctx, argv) => {
   if (entry < 0) return;
   if (entry === 0) {
     ctx.db.setString(argv[1], argv[2], ExpiryChange.Clear);
+    ctx.db.changed(argv[1], NotifyType.String, 'append');
     return ctx.reply.integer(argv[2].length);
   }
   const before = ctx.db.stringBytes(entry).length;
@@ -250,6 +272,7 @@ const append: CommandHandler = (ctx, argv) => {
   const resized = ctx.db.resizeString(entry, before + argv[2].length);
   ctx.db.stringBytes(resized).set(argv[2], before);
   ctx.db.setStringForm(resized, StringForm.Raw);
+  ctx.db.changed(argv[1], NotifyType.String, 'append');
   ctx.reply.integer(before + argv[2].length);
 };
 
@@ -267,6 +290,7 @@ const setrange: CommandHandler = (ctx, argv) => {
     const fresh = new Uint8Array(offset + value.length);
     fresh.set(value, offset);
     ctx.db.setStringForm(ctx.db.setString(argv[1], fresh, ExpiryChange.Clear), StringForm.Raw);
+    ctx.db.changed(argv[1], NotifyType.String, 'setrange');
     return ctx.reply.integer(fresh.length);
   }
   const length = ctx.db.stringBytes(entry).length;
@@ -275,11 +299,12 @@ const setrange: CommandHandler = (ctx, argv) => {
   const resized = offset + value.length > length ? ctx.db.resizeString(entry, offset + value.length) : entry;
   ctx.db.stringBytes(resized).set(value, offset);
   ctx.db.setStringForm(resized, StringForm.Raw);
+  ctx.db.changed(argv[1], NotifyType.String, 'setrange');
   ctx.reply.integer(Math.max(length, offset + value.length));
 };
 
-/** Replaces a string's bytes, keeping its TTL (INCR and friends overwrite the value only). */
-function overwriteKeepingTtl(ctx: ExecutionContext, key: Buffer, entry: number, text: string, form: StringForm): void {
+/** Replaces a string's bytes, keeping its TTL (INCR and friends overwrite the value only), and signals `event`. */
+function overwriteKeepingTtl(ctx: ExecutionContext, key: Buffer, entry: number, text: string, form: StringForm, event: string): void {
   const bytes = Buffer.from(text, 'latin1');
   let written: number;
   if (entry === 0) written = ctx.db.setString(key, bytes, ExpiryChange.Clear);
@@ -288,6 +313,7 @@ function overwriteKeepingTtl(ctx: ExecutionContext, key: Buffer, entry: number, 
     ctx.db.stringBytes(written).set(bytes);
   }
   ctx.db.setStringForm(written, form);
+  ctx.db.changed(key, NotifyType.String, event);
 }
 
 function incrementBy(ctx: ExecutionContext, key: Buffer, delta: number | bigint): void {
@@ -302,7 +328,7 @@ function incrementBy(ctx: ExecutionContext, key: Buffer, delta: number | bigint)
   }
   const result = addInt64(current, delta);
   if (result === undefined) return ctx.reply.error(ERR_INCR_OVERFLOW);
-  overwriteKeepingTtl(ctx, key, entry, result.toString(), StringForm.AsSet);
+  overwriteKeepingTtl(ctx, key, entry, result.toString(), StringForm.AsSet, 'incrby');
   ctx.reply.integer(result);
 }
 
@@ -333,7 +359,7 @@ const incrbyfloat: CommandHandler = (ctx, argv) => {
   const sum = typeof current === 'string' || typeof delta === 'string' ? undefined : addLongDouble(current, delta);
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
-  overwriteKeepingTtl(ctx, argv[1], entry, text, StringForm.Text);
+  overwriteKeepingTtl(ctx, argv[1], entry, text, StringForm.Text, 'incrbyfloat');
   ctx.reply.bulk(text);
 };
 const ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };

@@ -109,8 +109,8 @@ export class Database {
   readonly lazyFree: LazyFree;
   /** Where changes are signalled (WATCH, notifications, dirty); shared by the shard's databases. */
   readonly signals: KeyspaceSignals;
-  /** This database's number (SELECT's), which notifications and watches name. */
-  readonly index: number;
+  /** This database's number (SELECT's), which notifications and watches name; SWAPDB exchanges two. */
+  index: number;
 
   constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
     this.arena = arena;
@@ -219,24 +219,53 @@ export class Database {
    */
   lookup(bytes: Uint8Array, start = 0, length = bytes.length): number {
     const entry = this.lookupNoTouch(bytes, start, length);
-    if (entry !== 0) {
-      const clock = lruClock(this.now());
-      if (this.word(entry, E_LRU) !== clock) this.setWord(entry, E_LRU, clock);
-    }
+    if (entry !== 0) this.touch(entry);
     return entry;
   }
 
   /** lookup() without recording the access (Redis's LOOKUP_NOTOUCH). */
   lookupNoTouch(bytes: Uint8Array, start = 0, length = bytes.length): number {
-    const entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
+    return this.find(bytes, start, length, this.countingReads, true);
+  }
+
+  /**
+   * lookup() as Redis's lookupKeyRead inside a write command (GETDEL's key, a *STORE command's sources,
+   * COPY's source): the hit or miss is counted and a miss notified whatever the command's flags.
+   */
+  lookupRead(key: Uint8Array): number {
+    const entry = this.find(key, 0, key.length, 1, true);
+    if (entry !== 0) this.touch(entry);
+    return entry;
+  }
+
+  /** lookupNoTouch() without the key-miss notification (Redis's LOOKUP_NONOTIFY: OBJECT). */
+  lookupQuiet(key: Uint8Array): number {
+    return this.find(key, 0, key.length, this.countingReads, false);
+  }
+
+  private touch(entry: number): void {
+    const clock = lruClock(this.now());
+    if (this.word(entry, E_LRU) !== clock) this.setWord(entry, E_LRU, clock);
+  }
+
+  /** The live entry, or 0; `reading` counts the hit or miss and `notifyMiss` makes a miss a keymiss event. */
+  private find(bytes: Uint8Array, start: number, length: number, reading: 0 | 1, notifyMiss: boolean): number {
+    let entry = this.dict.find(bytes, start, length, hashKey(bytes, start, length));
     if (entry !== 0 && this.isExpired(entry)) {
       this.deleteExpired(entry);
-      this.misses += this.countingReads;
-      return 0;
+      entry = 0;
     }
-    if (entry === 0) this.misses += this.countingReads;
-    else this.hits += this.countingReads;
+    if (entry !== 0) this.hits += reading;
+    else if (reading === 1) {
+      this.misses++;
+      if (notifyMiss && this.signals.notify !== 0) this.notify(NotifyType.KeyMiss, 'keymiss', bytes.subarray(start, start + length));
+    }
     return entry;
+  }
+
+  /** Whether the key is in the dictionary, expired or not (Redis's dictFind: FLUSHDB and SWAPDB touch such keys). */
+  holds(key: Uint8Array): boolean {
+    return this.dict.find(key, 0, key.length, hashKey(key, 0, key.length)) !== 0;
   }
 
   /**
@@ -280,6 +309,16 @@ export class Database {
     signals.dirty += dirty;
     signals.modified(this.index, key);
     if (signals.notify !== 0) signals.event(type, event, key, this.index);
+  }
+
+  /**
+   * Deletes the key if present and signals it as a deletion (`del`): DEL, and the destination of a
+   * *STORE command whose result is empty. Returns whether it was present.
+   */
+  deleteChanged(key: Uint8Array, lazy: boolean | number = this.lazyFree.settings['lazyfree-lazy-server-del']): boolean {
+    if (!this.delete(key, lazy)) return false;
+    this.changed(key, NotifyType.Generic, 'del');
+    return true;
   }
 
   /** A notification beyond the one changed() made (LMOVE's push after its pop, a `del` of an emptied key). */
@@ -336,6 +375,7 @@ export class Database {
     if (old === 0) {
       this.dict.insertNew(entry);
       if (hasExpire) this.addVolatile(entry);
+      this.notify(NotifyType.New, 'new', key);
     } else {
       this.dict.replaceFound(old, entry);
       const oldHadExpire = (this.flags(old) & EntryFlag.HasExpire) !== 0;
@@ -520,6 +560,7 @@ export class Database {
     freeEntryShell(this.arena, entry);
     target.dict.insertNew(moved);
     if (hasExpire) target.addVolatile(moved);
+    target.notify(NotifyType.New, 'new', newKey);
   }
 
   // ---------------------------------------------------------------- the volatile array
