@@ -4,10 +4,19 @@
  * one), so OBJECT ENCODING says "quicklist" at every size, and so does sabre: a small list is simply a
  * quicklist of one node.
  *
- * Root: [u8 CollectionEncoding.Quicklist, 3 bytes 0][u32 elements][u32 nodes][u32 capacity], then
- * `capacity` node records [u32 packed handle][u32 the node's element count], head first. Keeping the
- * counts in the root means finding element i walks one contiguous array of counts (from whichever end is
- * nearer), touching no node but the one that holds it, as Redis walks its nodes by their counts.
+ * Root: [u8 CollectionEncoding.Quicklist, 3 bytes 0][u32 elements][u32 nodes][u32 capacity][u32 head
+ * slot], then `capacity` record slots [u32 packed handle][u32 the node's element count]; node i's record
+ * is in slot head + i. Keeping the counts in the root means finding element i walks one contiguous array
+ * of counts (from whichever end is nearer), touching no node but the one that holds it, as Redis walks
+ * its nodes by their counts.
+ *
+ * The record array is a deque: free slots are kept at both ends, so a new head node (LPUSH) takes the
+ * slot before the head and a new tail node the slot after the tail, moving no other record. A node
+ * opened or closed in the middle moves the records on its shorter side. Only when the side that must
+ * move has no free slot is the array laid out afresh: centred in place while at most half full, else
+ * in one twice as large. Either way each end is left with free slots for about half as many records as
+ * were moved, so pushes at either end cost amortised O(1) record moves (a head-first array without the
+ * free slots before the head moved every record for every new head node: quadratic LPUSH).
  *
  * A node takes a new element while it stays within list-max-listpack-size (negative: -1..-5 cap the
  * node's bytes at 4..64 KiB; positive: its element count, within 8 KiB), the same rule as Redis's
@@ -18,7 +27,7 @@
  *
  * Invariants:
  *   elements == Σ node counts;  every node count ≥ 1 (an emptied node is freed at once);
- *   nodes ≤ capacity;  root bytes == ROOT_HEADER + RECORD_BYTES · capacity;  a stored list is never empty
+ *   head + nodes ≤ capacity;  root bytes == ROOT_HEADER + RECORD_BYTES · capacity;  a stored list is never empty
  *   (the commands delete the key with its last element).
  *
  * A ListValue is a short-lived view made per command over a root handle; the root may move as the list
@@ -48,12 +57,18 @@ import {
 /** Element bytes: a view of the arena (valid until the list changes) or an integer's text. */
 export type ListBytes = Uint8Array | string;
 
-const ROOT_HEADER = 16;
+const ROOT_HEADER = 20;
 const RECORD_BYTES = 8;
 const R_ELEMENTS = 1;
 const R_NODES = 2;
 const R_CAPACITY = 3;
-const R_FIRST_RECORD = 4;
+const R_HEAD = 4;
+const R_SLOTS = 5;
+
+/** The word index, from the root's first word, of node `node`'s handle (its count is the next word). */
+function recordWord(words: Uint32Array, w: number, node: number): number {
+  return R_SLOTS + 2 * (words[w + R_HEAD] + node);
+}
 
 /** The cap on a node's elements, whatever list-max-listpack-size allows (see the header). */
 export const NODE_MAX_ENTRIES = 128;
@@ -99,6 +114,7 @@ export class ListValue {
     words[w + R_ELEMENTS] = 0;
     words[w + R_NODES] = 0;
     words[w + R_CAPACITY] = 1;
+    words[w + R_HEAD] = 0;
     return new ListValue(arena, root);
   }
 
@@ -122,48 +138,80 @@ export class ListValue {
   }
 
   private nodeHandle(node: number): number {
-    return this.word(R_FIRST_RECORD + 2 * node);
+    return this.word(R_SLOTS + 2 * (this.word(R_HEAD) + node));
   }
 
   private nodeCount(node: number): number {
-    return this.word(R_FIRST_RECORD + 2 * node + 1);
+    return this.word(R_SLOTS + 2 * (this.word(R_HEAD) + node) + 1);
   }
 
   private setNode(node: number, handle: number, count: number): void {
-    this.setWord(R_FIRST_RECORD + 2 * node, handle);
-    this.setWord(R_FIRST_RECORD + 2 * node + 1, count);
+    const slot = this.word(R_HEAD) + node;
+    this.setWord(R_SLOTS + 2 * slot, handle);
+    this.setWord(R_SLOTS + 2 * slot + 1, count);
   }
 
-  /** Opens a record slot at `node` (growing the root when full) and fills it. */
+  /** Opens a record slot at `node`, moving the shorter side's records (see the header), and fills it. */
   private insertNode(node: number, handle: number, count: number): void {
     const nodes = this.nodes;
-    const capacity = this.word(R_CAPACITY);
-    if (nodes === capacity) {
-      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + RECORD_BYTES * capacity * 2);
-      this.setWord(R_CAPACITY, capacity * 2);
-    }
-    this.moveRecords(node, node + 1, nodes - node);
+    // Node 0 (LPUSH) moves nothing headward, node `nodes` (RPUSH) nothing tailward.
+    const headward = node < nodes - node;
+    if (headward ? this.word(R_HEAD) === 0 : this.word(R_HEAD) + nodes === this.word(R_CAPACITY)) this.layOut(headward);
+    const head = this.word(R_HEAD);
+    if (headward) {
+      this.moveRecords(head, head - 1, node);
+      this.setWord(R_HEAD, head - 1);
+    } else this.moveRecords(head + node, head + node + 1, nodes - node);
     this.setWord(R_NODES, nodes + 1);
     this.setNode(node, handle, count);
+  }
+
+  /**
+   * Lays the records out afresh with free slots at both ends (the end that is out of room gets the odd
+   * one): centred in place while at most half full, else in a root twice as large.
+   */
+  private layOut(headward: boolean): void {
+    const nodes = this.nodes;
+    const capacity = this.word(R_CAPACITY);
+    const head = this.word(R_HEAD);
+    const grown = nodes * 2 >= capacity ? capacity * 2 : capacity;
+    if (grown !== capacity) {
+      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + RECORD_BYTES * grown);
+      this.setWord(R_CAPACITY, grown);
+    }
+    const free = grown - nodes;
+    const newHead = headward ? Math.ceil(free / 2) : Math.floor(free / 2);
+    this.moveRecords(head, newHead, nodes);
+    this.setWord(R_HEAD, newHead);
   }
 
   /** Frees node `node` and closes its record slot, shrinking the root when it is mostly empty. */
   private removeNode(node: number): void {
     packedFree(this.arena, this.nodeHandle(node));
     const nodes = this.nodes - 1;
-    this.moveRecords(node + 1, node, nodes - node);
+    const head = this.word(R_HEAD);
+    if (node < nodes - node) {
+      this.moveRecords(head, head + 1, node);
+      this.setWord(R_HEAD, head + 1);
+    } else this.moveRecords(head + node + 1, head + node, nodes - node);
     this.setWord(R_NODES, nodes);
     const capacity = this.word(R_CAPACITY);
     if (capacity > 4 && nodes < capacity / 4) {
-      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + (RECORD_BYTES * capacity) / 2);
-      this.setWord(R_CAPACITY, capacity / 2);
+      // Centre the records within the first half before dropping the second.
+      const shrunk = capacity / 2;
+      const newHead = Math.floor((shrunk - nodes) / 2);
+      this.moveRecords(this.word(R_HEAD), newHead, nodes);
+      this.setWord(R_HEAD, newHead);
+      this.root = this.arena.realloc(this.root, ROOT_HEADER + RECORD_BYTES * capacity, ROOT_HEADER + RECORD_BYTES * shrunk);
+      this.setWord(R_CAPACITY, shrunk);
     }
   }
 
+  /** Moves `records` records from slot `from` to slot `to` (the ranges may overlap). */
   private moveRecords(from: number, to: number, records: number): void {
-    if (records === 0) return;
+    if (records === 0 || from === to) return;
     const base = byteOffsetOf(this.root) + ROOT_HEADER;
-    this.arena.beforeWrite(this.root, ROOT_HEADER + RECORD_BYTES * Math.min(from, to), RECORD_BYTES * (records + 1));
+    this.arena.beforeWrite(this.root, ROOT_HEADER + RECORD_BYTES * to, RECORD_BYTES * records);
     this.arena.u8[segmentOf(this.root)].copyWithin(base + RECORD_BYTES * to, base + RECORD_BYTES * from, base + RECORD_BYTES * (from + records));
   }
 
@@ -187,19 +235,23 @@ export class ListValue {
 
   /** Finds element `index` (0 ≤ index < length): sets foundNode and foundIndex. */
   private locate(index: number): void {
-    const length = this.length;
+    // Hot path (LINDEX, LRANGE, LSET): the counts are read straight from the root's words.
+    const words = this.arena.u32[segmentOf(this.root)];
+    const w = byteOffsetOf(this.root) >>> 2;
+    const counts = w + recordWord(words, w, 0) + 1;
+    const length = words[w + R_ELEMENTS];
     if (index < length / 2) {
       let node = 0;
-      for (let count = this.nodeCount(node); index >= count; count = this.nodeCount(++node)) index -= count;
+      for (let count = words[counts]; index >= count; count = words[counts + 2 * ++node]) index -= count;
       this.foundNode = node;
       this.foundIndex = index;
       return;
     }
     let fromEnd = length - 1 - index;
-    let node = this.nodes - 1;
-    for (let count = this.nodeCount(node); fromEnd >= count; count = this.nodeCount(--node)) fromEnd -= count;
+    let node = words[w + R_NODES] - 1;
+    for (let count = words[counts + 2 * node]; fromEnd >= count; count = words[counts + 2 * --node]) fromEnd -= count;
     this.foundNode = node;
-    this.foundIndex = this.nodeCount(node) - 1 - fromEnd;
+    this.foundIndex = words[counts + 2 * node] - 1 - fromEnd;
   }
 
   /** Element `index` (0 ≤ index < length) as a view valid until the list changes. */
@@ -425,7 +477,7 @@ export function listFreeSlice(arena: Arena, root: number, from: number, budget: 
   const w = byteOffsetOf(root) >>> 2;
   const nodes = words[w + R_NODES];
   const end = Math.min(nodes, from + budget);
-  for (let node = from; node < end; node++) packedFree(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  for (let node = from; node < end; node++) packedFree(arena, words[w + recordWord(words, w, node)]);
   if (end < nodes) return end;
   arena.free(root, ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
   return -1;
@@ -441,7 +493,7 @@ export function listUsage(arena: Arena, root: number): number {
   const words = arena.u32[segmentOf(root)];
   const w = byteOffsetOf(root) >>> 2;
   let bytes = arena.usableSize(ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
-  for (let node = 0; node < words[w + R_NODES]; node++) bytes += packedUsage(arena, words[w + R_FIRST_RECORD + 2 * node]);
+  for (let node = 0; node < words[w + R_NODES]; node++) bytes += packedUsage(arena, words[w + recordWord(words, w, node)]);
   return bytes;
 }
 
@@ -450,9 +502,12 @@ export function listNodeCounts(arena: Arena, root: number): number[] {
   const words = arena.u32[segmentOf(root)];
   const w = byteOffsetOf(root) >>> 2;
   const counts: number[] = [];
-  for (let node = 0; node < words[w + R_NODES]; node++) {
-    const count = words[w + R_FIRST_RECORD + 2 * node + 1];
-    if (count !== packedCount(arena, words[w + R_FIRST_RECORD + 2 * node])) throw new Error(`node ${node}: record says ${count} elements, node holds ${packedCount(arena, words[w + R_FIRST_RECORD + 2 * node])}`);
+  const nodes = words[w + R_NODES];
+  if (words[w + R_HEAD] + nodes > words[w + R_CAPACITY]) throw new Error(`records ${words[w + R_HEAD]} … ${words[w + R_HEAD] + nodes - 1} overrun ${words[w + R_CAPACITY]} slots`);
+  for (let node = 0; node < nodes; node++) {
+    const record = w + recordWord(words, w, node);
+    const count = words[record + 1];
+    if (count !== packedCount(arena, words[record])) throw new Error(`node ${node}: record says ${count} elements, node holds ${packedCount(arena, words[record])}`);
     counts.push(count);
   }
   return counts;

@@ -122,6 +122,19 @@ export class SetValue {
     for (let i = 0; i < count; i++) visit(intsetGet(this.arena, this.root, i));
   }
 
+  /**
+   * Calls `visit` for members, in the encoding's order, while it returns true: a walk that stops as
+   * soon as the caller has what it needs (SINTERCARD and ZINTERCARD LIMIT).
+   */
+  forEachWhile(visit: (member: SetMember) => boolean): void {
+    if (!this.isIntset) {
+      this.dict.forEachWhile((entry) => visit(entryKeyBytes(this.arena, entry)));
+      return;
+    }
+    const count = intsetCount(this.arena, this.root);
+    for (let i = 0; i < count && visit(intsetGet(this.arena, this.root, i)); i++);
+  }
+
   /** A uniformly random member, as a copy. */
   randomMember(random: () => number): SetMember {
     if (this.isIntset) return intsetGet(this.arena, this.root, Math.floor(random() * this.size));

@@ -229,12 +229,30 @@ export class SkipList {
     const header = this.header;
     let level = readWord(arena, this.root, R_LEVEL);
     let x = header;
+    // Hot path (each ZADD of a new member): the search reads links, spans and scores straight from the
+    // segments' word arrays, keeping the current node's array and word index in locals rather than
+    // re-deriving them per read.
+    const u32 = arena.u32;
+    let xWords = u32[segmentOf(x)];
+    let xAt = byteOffsetOf(x) >>> 2;
     for (let i = level - 1; i >= 0; i--) {
-      rank[i] = i === level - 1 ? 0 : rank[i + 1];
-      for (let f = this.forward(x, i); f !== 0 && this.before(f, score, member); f = this.forward(x, i)) {
-        rank[i] += this.span(x, i);
+      let passed = i === level - 1 ? 0 : rank[i + 1];
+      const link = N_LINKS + 2 * i;
+      for (;;) {
+        const f = xWords[xAt + link];
+        if (f === 0) break;
+        const fWords = u32[segmentOf(f)];
+        const fAt = byteOffsetOf(f) >>> 2;
+        scoreWords[0] = fWords[fAt + N_SCORE];
+        scoreWords[1] = fWords[fAt + N_SCORE + 1];
+        const own = scoreValue[0];
+        if (!(own < score || (own === score && this.compareMember(f, member) < 0))) break;
+        passed += xWords[xAt + link + 1];
         x = f;
+        xWords = fWords;
+        xAt = fAt;
       }
+      rank[i] = passed;
       update[i] = x;
     }
     const nodeLevel = this.randomLevel();

@@ -174,6 +174,23 @@ export class SortedSetValue {
     }
   }
 
+  /**
+   * Visits the elements in ascending order while `visit` returns true: a walk that stops as soon as the
+   * caller has what it needs (ZINTERCARD LIMIT). The member is a view valid until the set changes.
+   */
+  forEachWhile(visit: (member: MemberBytes, score: number) => boolean): void {
+    if (!this.isPacked) {
+      const list = this.skiplist;
+      for (let node = list.length === 0 ? 0 : list.nodeAt(0); node !== 0 && visit(list.member(node), list.score(node)); node = list.next(node));
+      return;
+    }
+    const end = packedTotalBytes(this.arena, this.root);
+    for (let offset = PACKED_FIRST; offset < end; ) {
+      offset = this.readPair(offset);
+      if (!visit(this.memberElement.value(this.arena), this.readScore(this.scoreElement))) return;
+    }
+  }
+
   /** Removes the elements of ascending ranks [start, end). */
   deleteRange(start: number, end: number): void {
     if (start >= end) return;

@@ -175,12 +175,10 @@ function intersect(ctx: ExecutionContext, keys: readonly Uint8Array[], output: I
   const [smallest, ...others] = sets;
   const limit = output.limit ?? 0;
   const kept: SetMember[] = [];
-  let done = false;
-  smallest.forEach((member) => {
-    if (done) return;
-    for (const other of others) if (other.root !== smallest.root && !other.has(member)) return;
+  smallest.forEachWhile((member) => {
+    for (const other of others) if (other.root !== smallest.root && !other.has(member)) return true;
     kept.push(output.cardinalityOnly ? 0 : memberCopy(member));
-    done = limit !== 0 && kept.length >= limit;
+    return limit === 0 || kept.length < limit;
   });
   if (output.cardinalityOnly) return ctx.reply.integer(kept.length);
   if (output.store === undefined) {

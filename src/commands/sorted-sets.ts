@@ -711,6 +711,41 @@ interface Source {
   scores: Map<string, number>;
 }
 
+/** A ZINTERCARD input read in place, unlike a Source: nothing is copied, and the walk can stop at LIMIT. */
+interface MembershipView {
+  readonly size: number;
+  has(member: Uint8Array): boolean;
+  /** Visits members while `visit` returns true. */
+  forEachWhile(visit: (member: Uint8Array) => boolean): void;
+}
+
+const EMPTY_VIEW: MembershipView = { size: 0, has: () => false, forEachWhile: () => undefined };
+
+/** The sorted set or plain set at `key` as a MembershipView, or undefined after replying WRONGTYPE. */
+function membershipViewAt(ctx: ExecutionContext, key: Uint8Array): MembershipView | undefined {
+  const entry = ctx.db.lookup(key);
+  if (entry === 0) return EMPTY_VIEW;
+  const type = ctx.db.type(entry);
+  if (type === ValueType.ZSet) {
+    const zset = new SortedSetValue(ctx.db.arena, ctx.db.collectionRoot(entry));
+    return { size: zset.length, has: (member) => zset.score(member) !== undefined, forEachWhile: (visit) => zset.forEachWhile((member) => visit(memberBytes(member))) };
+  }
+  if (type !== ValueType.Set) return void ctx.reply.error(WRONGTYPE);
+  const set = new SetValue(ctx.db.arena, ctx.db.collectionRoot(entry));
+  return { size: set.size, has: (member) => set.has(member), forEachWhile: (visit) => set.forEachWhile((member) => visit(setMemberBytes(member))) };
+}
+
+/** How many members every view has, counting no further than `limit` (0: no limit): Redis's zinterCard walk. */
+function intersectionCardinality(views: MembershipView[], limit: number): number {
+  const [smallest, ...others] = views.sort((a, b) => a.size - b.size);
+  let cardinality = 0;
+  smallest.forEachWhile((member) => {
+    if (others.every((view) => view.has(member))) cardinality++;
+    return limit === 0 || cardinality < limit;
+  });
+  return cardinality;
+}
+
 /**
  * The elements of the sorted set or plain set at `key` (a set's members score 1, as Redis 7.0 takes
  * them), [] when missing, or undefined after replying WRONGTYPE for any other type.
@@ -743,8 +778,15 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
     if (numKeys < 1) return ctx.reply.error(`ERR at least 1 input key is needed for '${name}' command`);
     if (numKeys > argv.length - numKeysIndex - 1) return ctx.reply.error(ERR_SYNTAX);
     const sources: Source[] = [];
+    const views: MembershipView[] = [];
     let j = numKeysIndex + 1;
     for (let i = 0; i < numKeys; i++, j++) {
+      if (cardinalityOnly) {
+        const view = membershipViewAt(ctx, argv[j]);
+        if (view === undefined) return;
+        views.push(view);
+        continue;
+      }
       const elements = scoredElementsAt(ctx, argv[j], store);
       if (elements === undefined) return;
       sources.push({ elements, weight: 1, scores: new Map(elements.map(([member, score]) => [member.toString('latin1'), score])) });
@@ -778,10 +820,10 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
         j += 2;
       } else return ctx.reply.error(ERR_SYNTAX);
     }
+    if (cardinalityOnly) return ctx.reply.integer(intersectionCardinality(views, limit));
     // Smallest first, as Redis orders the inputs (it affects only the order scores are summed in).
     if (op !== SetOp.Diff) sources.sort((a, b) => a.elements.length - b.elements.length);
     const result = new Map<string, [Buffer, number]>();
-    let cardinality = 0;
     if (op === SetOp.Inter) {
       const [first, ...rest] = sources;
       for (const [member, memberScore] of first.elements) {
@@ -798,8 +840,6 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
           score = aggregate(how, score, other * source.weight);
         }
         if (!inAll) continue;
-        cardinality++;
-        if (cardinalityOnly && limit > 0 && cardinality >= limit) break;
         result.set(text, [member, score]);
       }
     } else if (op === SetOp.Union) {
@@ -820,7 +860,6 @@ function setOperation(op: SetOp, numKeysIndex: number, store: boolean, cardinali
         if (!rest.some((source) => source.scores.has(text))) result.set(text, [member, score]);
       }
     }
-    if (cardinalityOnly) return ctx.reply.integer(cardinality);
     const sorted = [...result.values()].sort(([memberA, a], [memberB, b]) => (a < b ? -1 : a > b ? 1 : compareMembers(memberA, memberB)));
     if (store) return storeResult(ctx, argv[1], sorted, true, true, STORE_EVENTS[op]);
     replyHeader(ctx, sorted.length, withScores);

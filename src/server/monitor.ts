@@ -3,6 +3,8 @@
  * each argument quoted and escaped the way sdscatrepr escapes (\n \r \t \a \b, \" \\, \xHH for other
  * non-printable bytes).
  */
+import { wallClockMicros } from './wall-clock.js';
+
 const ESCAPES: Record<number, string> = { 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x07: '\\a', 0x08: '\\b', 0x22: '\\"', 0x5c: '\\\\' };
 
 export function quoteArgument(arg: Uint8Array): string {
@@ -17,8 +19,8 @@ export function quoteArgument(arg: Uint8Array): string {
 }
 
 export function monitorLine(db: number, address: string, argv: readonly Uint8Array[]): Buffer {
-  const now = performance.timeOrigin + performance.now();
-  const seconds = Math.floor(now / 1000);
-  const micros = String(Math.floor((now - seconds * 1000) * 1000)).padStart(6, '0');
+  const now = wallClockMicros();
+  const seconds = Math.floor(now / 1_000_000);
+  const micros = String(now % 1_000_000).padStart(6, '0');
   return Buffer.from(`+${seconds}.${micros} [${db} ${address}] ${argv.map(quoteArgument).join(' ')}\r\n`, 'latin1');
 }

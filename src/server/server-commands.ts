@@ -13,6 +13,7 @@ import type { ConnectionHandler } from './connection-commands.js';
 import { container, helpLines } from './subcommands.js';
 import { infoText, requestedSections } from './info.js';
 import { memory } from './memory-command.js';
+import { wallClockMicros } from './wall-clock.js';
 
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
 export const ERR_DEBUG_NOT_ALLOWED =
@@ -28,11 +29,10 @@ const info: ConnectionHandler = async ({ argv, server }) => {
 };
 
 const time: ConnectionHandler = ({ writer }) => {
-  // Wall-clock time with microseconds: the time origin plus the high-resolution clock since then.
-  const micros = BigInt(Math.floor((performance.timeOrigin + performance.now()) * 1000));
+  const micros = wallClockMicros();
   writer.arrayHeader(2);
-  writer.bulk(String(micros / 1000000n));
-  writer.bulk(String(micros % 1000000n));
+  writer.bulk(String(Math.floor(micros / 1_000_000)));
+  writer.bulk(String(micros % 1_000_000));
 };
 
 const lastsave: ConnectionHandler = ({ writer, server }) => writer.integer(server.lastSave());

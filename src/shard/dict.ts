@@ -349,6 +349,28 @@ export class Dict {
   }
 
   /**
+   * Calls `visit` for entries, in no particular order, while it returns true; returns false when it
+   * stopped. A walk that can stop is what makes SINTERCARD … LIMIT cost the members it needs, not the
+   * whole set: forEach cannot be left early.
+   */
+  forEachWhile(visit: (entry: number) => boolean): boolean {
+    const u32 = this.arena.u32;
+    const tables = this.rehashing ? 2 : 1;
+    for (let t = 0; t < tables; t++) {
+      const table = this.headerWord(t === 0 ? H_TABLE0 : H_TABLE1);
+      const buckets = u32[segmentOf(table)];
+      const first = byteOffsetOf(table) >>> 2;
+      const size = 1 << this.headerWord(t === 0 ? H_SIZE_LOG0 : H_SIZE_LOG1);
+      for (let bucket = 0; bucket < size; bucket++) {
+        for (let entry = buckets[first + bucket]; entry !== 0; entry = u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT]) {
+          if (!visit(entry)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
    * Visits entries bucket by bucket from `position` (table 0's buckets, then table 1's) until `budget`
    * buckets and entries have been passed; returns the position to resume from, or -1 once every bucket
    * is done. A visit may free its entry (its link is read first). Resuming is only valid while nothing

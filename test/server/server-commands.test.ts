@@ -185,8 +185,9 @@ describe('server commands, sabre (2 shards) beside redis-server', () => {
     const before = Date.now();
     const [reply] = await servers.ours.run([cmd('TIME')]);
     const [seconds, micros] = [...text(reply).matchAll(/\$\d+\r\n(\d+)\r\n/g)].map((match) => Number(match[1]));
-    expect(seconds * 1000 + micros / 1000).toBeGreaterThanOrEqual(before - 1);
-    expect(seconds * 1000 + micros / 1000).toBeLessThanOrEqual(Date.now() + 1);
+    // The reply's milliseconds are Date.now()'s at the call, so it lies in [before, after + 1 ms).
+    expect(seconds * 1_000_000 + micros).toBeGreaterThanOrEqual(before * 1000);
+    expect(seconds * 1_000_000 + micros).toBeLessThan((Date.now() + 1) * 1000);
     expect(micros).toBeLessThan(1_000_000);
   });
 
