@@ -34,7 +34,7 @@ import type { Database } from '../shard/database.js';
 import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
-import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
+import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
 import { GlobPattern } from './glob.js';
 import { TYPE_NAMES } from './keys.js';
 import { parseScanCursor, parseScanOptions, type ScanOptions } from './scan.js';
@@ -42,6 +42,8 @@ import { parseScanCursor, parseScanOptions, type ScanOptions } from './scan.js';
 /** Internal command names: the front's steps of a cross-shard RENAME, RENAMENX or COPY. */
 export const INTERNAL_KEY_DUMP = '_sabre.key-dump';
 export const INTERNAL_KEY_RESTORE = '_sabre.key-restore';
+export const INTERNAL_KEY_DELETE = '_sabre.key-delete';
+export const INTERNAL_KEY_NOTIFY = '_sabre.key-notify';
 export const INTERNAL_DEBUG_OBJECT = '_sabre.debug-object';
 
 const STAR = 0x2a;
@@ -338,14 +340,15 @@ function noCodec(db: Database, entry: number): string {
  * `replace` is off. A copy gets what Redis's dupStringObject gives: the same encoding, but never a
  * shared integer.
  */
-function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: boolean, asCopy: boolean, event: string): 0 | 1 | undefined {
+function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: boolean, asCopy: boolean, event: string | undefined): 0 | 1 | undefined {
   const existed = db.lookup(key) !== 0;
   if (existed && !replace) return 0;
   const entry = restoreKey(db, key, dump);
   if (entry === 0) return undefined;
   // Redis deletes the key it replaces and adds the new one: a new key either way.
   if (existed) db.notify(NotifyType.New, 'new', key);
-  db.changed(key, NotifyType.Generic, event);
+  if (event !== undefined) db.changed(key, NotifyType.Generic, event);
+  else db.signals.modified(db.index, key);
   if (asCopy && db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet && integerValue(db.stringBytes(entry)) !== undefined) {
     db.setStringForm(entry, StringForm.UnsharedInt);
   }
@@ -395,19 +398,50 @@ const debugObject: CommandHandler = (ctx, argv) => {
 };
 
 /**
- * `_sabre.key-restore key dump REPLACE|NX RENAME|COPY|… [db]`: writes the dump as `key` in database `db`
- * (the request's own by default); 1 when written, 0 when NX found the key present. Signalled as the
- * client's command would signal its destination (`copy_to`, `rename_to`), else as RESTORE.
+ * `_sabre.key-restore key dump REPLACE|NX how [db]`: writes the dump as `key` in database `db` (the
+ * request's own by default); 1 when written, 0 when NX found the key present. `how` is the event the
+ * write signals as a client's command would (`copy_to`, with COPY's value rules; `rename_to`,
+ * `restore`, `sortstore`), or NEW (only the new-key event: the rest comes in later steps), or SILENT
+ * (watchers and tracking hear of it, and it counts one change, nothing else: the write-back of a
+ * command a scratch shard ran, which made the events itself).
  */
 const keyRestore: CommandHandler = (ctx, argv) => {
   const index = argv.length > 5 ? targetDatabase(ctx, argv[5]) : ctx.dbIndex;
   if (argv.length < 5 || typeof index === 'string') return ctx.reply.error(ERR_SYNTAX);
-  const asCopy = isKeyword(argv[4], 'COPY');
-  const event = asCopy ? 'copy_to' : isKeyword(argv[4], 'RENAME') ? 'rename_to' : 'restore';
-  const written = restoreInto(ctx.databases[index], argv[1], argv[2], isKeyword(argv[3], 'REPLACE'), asCopy, event);
+  const how = argText(argv[4]);
+  const db = ctx.databases[index];
+  const replace = isKeyword(argv[3], 'REPLACE');
+  const written = how === 'SILENT' ? quietly(db, () => restoreInto(db, argv[1], argv[2], replace, false, undefined)) : restoreInto(db, argv[1], argv[2], replace, how === 'copy_to', how === 'NEW' ? undefined : how);
+  // A silent write-back still counts as a change for the save rules (the scratch shard's count is not kept).
+  if (how === 'SILENT' && written === 1) db.signals.dirty++;
   if (written === undefined) return ctx.reply.error('ERR sabre cannot restore this key dump');
   ctx.reply.integer(written);
 };
+
+/** `_sabre.key-delete key event|SILENT`: deletes the key, signalled as `event` (RENAME's `rename_from`) or only to watchers. */
+const keyDelete: CommandHandler = (ctx, argv) => {
+  const how = argText(argv[2]);
+  const deleted = how === 'SILENT' ? quietly(ctx.db, () => ctx.db.deleteChanged(argv[1])) : ctx.db.delete(argv[1]);
+  if (deleted && how !== 'SILENT') ctx.db.changed(argv[1], NotifyType.Generic, how);
+  if (deleted && how === 'SILENT') ctx.db.signals.dirty++;
+  ctx.reply.integer(deleted ? 1 : 0);
+};
+
+/** `_sabre.key-notify key event`: the notification of a change a cross-shard command's earlier steps made. */
+const keyNotify: CommandHandler = (ctx, argv) => {
+  ctx.db.notify(NotifyType.Generic, argText(argv[2]), argv[1]);
+  ctx.reply.ok();
+};
+
+/** Runs a write with the shard's notifications and dirty count muted (its watchers still hear of it). */
+function quietly<T>(db: Database, write: () => T): T {
+  db.signals.muted = true;
+  try {
+    return write();
+  } finally {
+    db.signals.muted = false;
+  }
+}
 
 export const keyspaceCommands: Readonly<Record<string, CommandHandler>> = {
   keys,
@@ -431,5 +465,7 @@ export const keyspaceCommands: Readonly<Record<string, CommandHandler>> = {
 export const internalKeyspaceCommands: Readonly<Record<string, CommandHandler>> = {
   [INTERNAL_KEY_DUMP]: keyDump,
   [INTERNAL_KEY_RESTORE]: keyRestore,
+  [INTERNAL_KEY_DELETE]: keyDelete,
+  [INTERNAL_KEY_NOTIFY]: keyNotify,
   [INTERNAL_DEBUG_OBJECT]: debugObject,
 };

@@ -9,18 +9,20 @@
  * replies are therefore exactly the single-shard ones; the cost is copying the keys, which only these
  * commands pay, and only when their keys are spread.
  */
-import { INTERNAL_KEY_DUMP, INTERNAL_KEY_RESTORE } from '../commands/keyspace.js';
+import { INTERNAL_KEY_DELETE, INTERNAL_KEY_DUMP, INTERNAL_KEY_RESTORE } from '../commands/keyspace.js';
 import type { KeyPosition } from '../commands/key-specs.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
 import type { Shard } from '../shard/shard.js';
+import type { KeyspaceEvent } from '../shard/keyspace-signals.js';
 import { bulkPayload } from './keyspace-fanout.js';
 import type { ShardCall, TransactionBody } from './multi-shard.js';
 
 const DUMP = Buffer.from(INTERNAL_KEY_DUMP);
 const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
-const DEL = Buffer.from('DEL');
 const REPLACE = Buffer.from('REPLACE');
-const AS_MOVED = Buffer.from('RENAME');
+/** The write-back is silent: the scratch shard made the command's events, which the front publishes. */
+const SILENTLY = Buffer.from('SILENT');
+const KEY_DELETE = Buffer.from(INTERNAL_KEY_DELETE);
 
 export interface CrossShardCommand {
   argv: readonly Buffer[];
@@ -29,7 +31,13 @@ export interface CrossShardCommand {
   protocol: 2 | 3;
 }
 
-export function crossShardBody(command: CrossShardCommand, shardOf: (key: Buffer) => number, scratch: Shard): TransactionBody {
+export function crossShardBody(
+  command: CrossShardCommand,
+  shardOf: (key: Buffer) => number,
+  scratch: Shard,
+  /** Receives the notifications the command made on the scratch shard, once its writes are back. */
+  publish: (events: KeyspaceEvent[]) => void,
+): TransactionBody {
   const { argv, keys, db: dbIndex, protocol } = command;
   // Each distinct key once, written if any of its positions may be written.
   const distinct = new Map<string, { key: Buffer; written: boolean }>();
@@ -54,6 +62,7 @@ export function crossShardBody(command: CrossShardCommand, shardOf: (key: Buffer
           if (restoreKey(db, key, dump) === 0) return Buffer.from('-ERR sabre cannot copy this key between shards\r\n');
         }
         const reply = Buffer.from(scratch.execute(dbIndex, protocol, argv));
+        const events = [...scratch.signals.events];
         // Every write-back is decided before any is sent, so a value that cannot travel changes nothing.
         const writes: Buffer[][] = [];
         for (const [name, { key, written }] of distinct) {
@@ -63,9 +72,10 @@ export function crossShardBody(command: CrossShardCommand, shardOf: (key: Buffer
           if (entry !== 0 && after === undefined) return Buffer.from('-ERR sabre cannot copy this key between shards\r\n');
           const previous = before.get(name);
           if (after === undefined ? previous === undefined : previous !== undefined && after.equals(previous)) continue;
-          writes.push(after === undefined ? [DEL, key] : [RESTORE, key, after, REPLACE, AS_MOVED]);
+          writes.push(after === undefined ? [KEY_DELETE, key, SILENTLY] : [RESTORE, key, after, REPLACE, SILENTLY]);
         }
         for (const write of writes) await call(shardOf(write[1]), write);
+        publish(events);
         return reply;
       } finally {
         db.flush();

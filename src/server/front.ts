@@ -32,7 +32,7 @@ import { PubSub } from './pubsub.js';
 import { KeyspaceNotifier } from './keyspace-notifications.js';
 import { Tracking } from './tracking.js';
 import { decodeEvents } from '../shard/event-codec.js';
-import { KEY_CHANGED } from '../shard/keyspace-signals.js';
+import { KEY_CHANGED, type KeyspaceEvent } from '../shard/keyspace-signals.js';
 import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
@@ -117,6 +117,8 @@ export class Front implements OutputScheduler, ServerContext {
   readonly slowlog = new Slowlog();
   readonly pubsub = new PubSub();
   readonly tracking: Tracking;
+  /** Publishes a command's keyspace events and tells tracking of the keys it changed (`by`: the client whose command it was). */
+  private readonly dispatchEvents: (events: readonly KeyspaceEvent[], by: Client | undefined) => void;
   readonly outputLimits: OutputLimits;
 
   constructor(
@@ -163,11 +165,16 @@ export class Front implements OutputScheduler, ServerContext {
         for (let shard = 0; shard < pool.size; shard++) void pool.operation(shard, ShardOp.Track, { on });
       },
     );
-    pool.onKeyspaceEvents((bytes, by) => {
-      for (const event of decodeEvents(bytes)) {
-        if (event.event === KEY_CHANGED) this.tracking.keyChanged(event.key, by instanceof Client ? by : undefined);
+    this.dispatchEvents = (events, by) => {
+      for (const event of events) {
+        if (event.event === KEY_CHANGED) this.tracking.keyChanged(event.key, by);
         else notifier.publish(event);
       }
+    };
+    pool.onKeyspaceEvents((bytes, by) => {
+      const events = decodeEvents(bytes);
+      if (by instanceof Gather) by.holdEvents(events);
+      else this.dispatchEvents(events, by instanceof Client ? by : undefined);
     });
     pool.observe((command, argv, micros, reply, sink) => {
       this.stats.executed(command, micros, reply);
@@ -601,7 +608,7 @@ export class Front implements OutputScheduler, ServerContext {
     const keys = commandKeys(spec, argv) ?? [];
     if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
     const command = { argv: named, keys, db: client.db, protocol: client.protocol };
-    return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard()) };
+    return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, client)) };
   }
 
   /** A flush, followed once it has run on every shard by tracking's invalidation of everything. */
@@ -643,7 +650,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   /** Sends a one-step command's parts to their shards at once and answers when all have replied (scatter.ts). */
   private scatter(client: Client, spec: CommandSpec, plan: ScatterPlan, position: number): void {
-    const gather = new Gather(plan, this.acrossShards(client, spec, position));
+    const gather = new Gather(plan, this.acrossShards(client, spec, position), (events) => this.dispatchEvents(events, client));
     const { db, protocol } = client;
     plan.parts.forEach(({ shard, argv }, part) => this.sendToShard(shard, db, protocol, -1, argv, gather, part));
   }

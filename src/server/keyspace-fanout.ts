@@ -31,7 +31,7 @@
  * 64-bit range Redis's cursors live in; with one shard they are the dictionary's cursors exactly. A
  * cursor whose shard bits name no shard is past the end: it answers an empty last page.
  */
-import { INTERNAL_KEY_DUMP, INTERNAL_KEY_RESTORE, parseCopyOptions } from '../commands/keyspace.js';
+import { INTERNAL_KEY_DUMP, INTERNAL_KEY_DELETE, INTERNAL_KEY_NOTIFY, INTERNAL_KEY_RESTORE, parseCopyOptions } from '../commands/keyspace.js';
 import { argText } from '../commands/context.js';
 import { parseScanCursor, parseScanOptions } from '../commands/scan.js';
 import { keyPositions, type CommandSpec } from '../commands/table.js';
@@ -49,13 +49,17 @@ const ZERO = Buffer.from(':0\r\n');
 const ONE = Buffer.from(':1\r\n');
 const EMPTY_SCAN_PAGE = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n');
 const DBSIZE = Buffer.from('DBSIZE');
-const DEL = Buffer.from('DEL');
 const DUMP = Buffer.from(INTERNAL_KEY_DUMP);
 const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
 const REPLACE = Buffer.from('REPLACE');
 const NX = Buffer.from('NX');
-const AS_RENAME = Buffer.from('RENAME');
-const AS_COPY = Buffer.from('COPY');
+/** How the restore steps signal their writes (keyspace.ts's _sabre.key-restore). */
+const AS_NEW_KEY = Buffer.from('NEW');
+const AS_COPY = Buffer.from('copy_to');
+const RENAME_FROM = Buffer.from('rename_from');
+const RENAME_TO = Buffer.from('rename_to');
+const KEY_DELETE = Buffer.from(INTERNAL_KEY_DELETE);
+const KEY_NOTIFY = Buffer.from(INTERNAL_KEY_NOTIFY);
 
 const errorWriter = new ReplyWriter();
 
@@ -208,9 +212,11 @@ export class KeyspaceFanout {
         const dump = bulkPayload(dumped);
         if (dump === undefined) return dumped;
         if (dump.length === 0) return errorReply(ERR_NO_SUCH_KEY);
-        const restored = await call(to, [RESTORE, destination, dump, nx ? NX : REPLACE, AS_RENAME]);
+        // Signalled as Redis signals RENAME: the destination's new key, then rename_from, then rename_to.
+        const restored = await call(to, [RESTORE, destination, dump, nx ? NX : REPLACE, AS_NEW_KEY]);
         if (!restored.equals(ONE)) return restored;
-        await call(from, [DEL, source]);
+        await call(from, [KEY_DELETE, source, RENAME_FROM]);
+        await call(to, [KEY_NOTIFY, destination, RENAME_TO]);
         return nx ? ONE : OK;
       },
     };

@@ -13,6 +13,7 @@
  */
 import { split, sumIntegers } from './multi-shard.js';
 import type { ReplySink } from './shard-pool.js';
+import type { KeyspaceEvent } from '../shard/keyspace-signals.js';
 
 export interface ScatterPart {
   shard: number;
@@ -23,6 +24,8 @@ export interface ScatterPart {
 export interface ScatterPlan {
   parts: ScatterPart[];
   combine(replies: readonly Buffer[]): Buffer;
+  /** The command's keys in argument order: the order of its notifications, whichever shard answers first. */
+  keys: readonly Buffer[];
 }
 
 const OK = Buffer.from('+OK\r\n');
@@ -48,7 +51,7 @@ export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key
   if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {
     const keys = argv.slice(1);
     const parts = [...split(keys, shardOf)].map(([shard, indexes]) => ({ shard, argv: [command, ...indexes.map((i) => keys[i])] }));
-    return { parts, combine: sumIntegers };
+    return { parts, combine: sumIntegers, keys };
   }
   if (name === 'mget') {
     // One MGET per shard; its elements go back into the merged array at their keys' positions.
@@ -57,6 +60,7 @@ export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key
     const parts = groups.map(([shard, indexes]) => ({ shard, argv: [command, ...indexes.map((i) => keys[i])] }));
     return {
       parts,
+      keys,
       combine: (replies) => {
         const elements = new Array<Buffer>(keys.length);
         for (let part = 0; part < groups.length; part++) {
@@ -81,26 +85,46 @@ export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key
       argv: [MSET, ...indexes.flatMap((i) => [argv[1 + 2 * i], argv[2 + 2 * i]])],
     }));
     // MSET cannot fail once its arity holds, except for memory: the first error is the command's.
-    return { parts, combine: (replies) => replies.find((reply) => reply[0] === 0x2d) ?? OK };
+    return { parts, combine: (replies) => replies.find((reply) => reply[0] === 0x2d) ?? OK, keys };
   }
   return undefined;
 }
 
-/** Collects the replies of a scatter's parts (their positions are part indexes) and combines them. */
+/**
+ * Collects the replies of a scatter's parts (their positions are part indexes) and combines them. The
+ * parts' notifications are held until all have answered and published in the order of the command's
+ * keys, as one Redis would have made them.
+ */
 export class Gather implements ReplySink {
   private readonly replies: Buffer[];
   private left: number;
+  private readonly events: KeyspaceEvent[] = [];
 
   constructor(
     private readonly plan: ScatterPlan,
     private readonly done: (reply: Buffer) => void,
+    private readonly publish: (events: KeyspaceEvent[]) => void,
   ) {
     this.replies = new Array<Buffer>(plan.parts.length);
     this.left = plan.parts.length;
   }
 
+  holdEvents(events: readonly KeyspaceEvent[]): void {
+    this.events.push(...events);
+  }
+
   fill(part: number, reply: Uint8Array): void {
     this.replies[part] = Buffer.from(reply);
-    if (--this.left === 0) this.done(this.plan.combine(this.replies));
+    if (--this.left !== 0) return;
+    if (this.events.length > 0) {
+      const order = new Map<string, number>();
+      this.plan.keys.forEach((key, index) => {
+        const name = key.toString('latin1');
+        if (!order.has(name)) order.set(name, index);
+      });
+      // Array.prototype.sort is stable: one key's events keep their order.
+      this.publish(this.events.sort((a, b) => (order.get(a.key.toString('latin1')) ?? 0) - (order.get(b.key.toString('latin1')) ?? 0)));
+    }
+    this.done(this.plan.combine(this.replies));
   }
 }

@@ -15,7 +15,7 @@ const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
 const DEL = Buffer.from('DEL');
 const LLEN = Buffer.from('LLEN');
 const REPLACE = Buffer.from('REPLACE');
-const AS_MOVED = Buffer.from('RENAME');
+const AS_SORTSTORE = Buffer.from('sortstore');
 const ZERO = Buffer.from(':0\r\n');
 
 /** The transaction for `argv` (a SORT naming keys on two shards), or undefined when it has no STORE. */
@@ -35,7 +35,7 @@ export function sortStoreBody(argv: readonly Buffer[], shardOf: (key: Buffer) =>
         await call(target, [DEL, destination]);
         return ZERO;
       }
-      const restored = await call(target, [RESTORE, destination, dump, REPLACE, AS_MOVED]);
+      const restored = await call(target, [RESTORE, destination, dump, REPLACE, AS_SORTSTORE]);
       if (restored[0] === 0x2d) return restored;
       // The stored list's length is SORT's reply.
       return call(target, [LLEN, destination]);

@@ -306,7 +306,7 @@ export class Database {
    */
   changed(key: Uint8Array, type: NotifyType, event: string, dirty = 1): void {
     const signals = this.signals;
-    signals.dirty += dirty;
+    if (!signals.muted) signals.dirty += dirty;
     signals.modified(this.index, key);
     if (signals.notify !== 0) signals.event(type, event, key, this.index);
   }

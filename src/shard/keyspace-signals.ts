@@ -114,8 +114,15 @@ export class KeyspaceSignals {
     if (watch !== undefined) watch.version = ++this.clock;
   }
 
+  /**
+   * While set, writes publish no notification and count nothing dirty (changes are still signalled to
+   * watchers and tracking): a cross-shard command's write-back, whose events the scratch shard made.
+   */
+  muted = false;
+
   /** Redis's notifyKeyspaceEvent: keeps the event if its class is enabled. */
   event(type: NotifyType, event: string, key: Uint8Array, db: number): void {
+    if (this.muted) return;
     const flags = this.notify;
     if ((flags & type) === 0 || (flags & (NotifyType.Keyspace | NotifyType.Keyevent)) === 0) return;
     this.events.push({ db, event, key: Buffer.from(key) });

@@ -319,15 +319,15 @@ describe('keyspace signals (notifications, dirty, WATCH) against a real redis-se
     });
     const same = (line: string): PerSide => ({ redis: argvOf(line), sabre: argvOf(line) });
     const found = await differences('KEAnm', [
-      restore('a', 'NX', [], ['RESTORE']),
-      restore('a', 'NX', [], ['RESTORE']),
-      restore('a', 'REPLACE', ['REPLACE'], ['RESTORE']),
-      restore('b', 'REPLACE', ['REPLACE'], ['RESTORE']),
+      restore('a', 'NX', [], ['restore']),
+      restore('a', 'NX', [], ['restore']),
+      restore('a', 'REPLACE', ['REPLACE'], ['restore']),
+      restore('b', 'REPLACE', ['REPLACE'], ['restore']),
       same('SET c 1'),
-      { redis: argvOf('COPY c d'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('NX'), b('COPY')] },
-      { redis: argvOf('COPY c d'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('NX'), b('COPY')] },
-      { redis: argvOf('COPY c d REPLACE'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('REPLACE'), b('COPY')] },
-      { redis: argvOf('COPY c k0 DB 1'), sabre: [b('_sabre.key-restore'), b('k0'), sabreDump, b('NX'), b('COPY'), b('1')] },
+      { redis: argvOf('COPY c d'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('NX'), b('copy_to')] },
+      { redis: argvOf('COPY c d'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('NX'), b('copy_to')] },
+      { redis: argvOf('COPY c d REPLACE'), sabre: [b('_sabre.key-restore'), b('d'), sabreDump, b('REPLACE'), b('copy_to')] },
+      { redis: argvOf('COPY c k0 DB 1'), sabre: [b('_sabre.key-restore'), b('k0'), sabreDump, b('NX'), b('copy_to'), b('1')] },
     ]);
     expect(found, found.join('\n')).toEqual([]);
   });

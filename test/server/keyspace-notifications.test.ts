@@ -67,6 +67,14 @@ describe('keyspace notifications, sabre (3 shards) beside redis-server', () => {
       ['PERSIST', c],
       ['RENAME', c, a],
       ['GET', a],
+      ['SADD', b, 'm2'],
+      ['SUNIONSTORE', c, a, b],
+      ['SINTERSTORE', c, b, 'missing'],
+      ['SMOVE', b, a, 'm'],
+      ['RPUSH', c, '3', '1', '2'],
+      ['SORT', c, 'STORE', a],
+      ['COPY', c, b],
+      ['MSET', c, '1', a, '2', b, '3'],
     ]);
     expect(received.length).toBeGreaterThan(10);
   });
