@@ -233,7 +233,7 @@ function flushIsLazy(ctx: ExecutionContext, argv: readonly Buffer[]): boolean | 
  */
 function flushSignalled(db: Database, lazy: boolean | number): void {
   const removed = db.size;
-  db.signals.modifiedWhere(db.index, (key) => db.holds(key));
+  db.signals.touchAll(db.index, (key) => db.holds(key));
   db.flush(lazy);
   db.signals.dirty += removed;
 }
@@ -263,8 +263,9 @@ const swapdb: CommandHandler = (ctx, argv) => {
   const [a, b] = [databases[first], databases[second]];
   // A watched key is touched when it exists on either side: its value may change, or it may appear or vanish.
   const signals = ctx.db.signals;
-  signals.modifiedWhere(first, (key) => a.holds(key) || b.holds(key));
-  if (second !== first) signals.modifiedWhere(second, (key) => a.holds(key) || b.holds(key));
+  const contentOf = (db: Database) => ({ holds: (key: Buffer) => db.holds(key), expired: (key: Buffer) => db.isExpiredKey(key) });
+  signals.touchAll(first, (key) => a.holds(key), contentOf(b));
+  if (second !== first) signals.touchAll(second, (key) => b.holds(key), contentOf(a));
   [databases[first], databases[second]] = [b, a];
   [a.index, b.index] = [second, first];
   signals.dirty++;

@@ -325,7 +325,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.scheduler.submitOperation(client, shards, async () => {
         client.inExec = true;
         try {
-          if (await this.watchedKeysChanged(watched)) {
+          if (await this.watchedKeysChanged(client, watched)) {
             client.writer.nullArray();
             resolve(client.writer.take());
           } else resolve(await this.runTransaction(client, transaction, position));
@@ -344,18 +344,18 @@ export class Front implements OutputScheduler, ServerContext {
     const fresh = new Map<string, WatchedKey>();
     for (const key of keys) {
       const name = watchName(db, key);
-      if (client.watched?.has(name) !== true) fresh.set(name, { db, key: Buffer.from(key), shard: this.shardOfKey(key), version: 0 });
+      if (client.watched?.has(name) !== true) fresh.set(name, { db, key: Buffer.from(key), shard: this.shardOfKey(key) });
     }
     client.watched ??= new Map();
     for (const [name, watch] of fresh) client.watched.set(name, watch);
     await Promise.all(
-      [...this.byShard(fresh.values())].map(async ([shard, watches]) => {
-        // In order with the client's earlier commands: behind a transaction that holds the shard.
-        const versions = (await new Promise<unknown>((resolve) =>
-          this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Watch, watchArgs(db, watches)).then(resolve)),
-        )) as number[];
-        watches.forEach((watch, i) => (watch.version = versions[i]));
-      }),
+      watchGroups(fresh.values()).map(
+        ({ shard, db: onDb, keys: onShard }) =>
+          // In order with the client's earlier commands: behind a transaction that holds the shard.
+          new Promise<unknown>((resolve) =>
+            this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Watch, watchArgs(onDb, onShard, client.id)).then(resolve)),
+          ),
+      ),
     );
   }
 
@@ -363,31 +363,17 @@ export class Front implements OutputScheduler, ServerContext {
     const watched = client.watched;
     if (watched === undefined) return;
     client.watched = undefined;
-    const byDb = new Map<number, WatchedKey[]>();
-    for (const watch of watched.values()) byDb.set(watch.db, [...(byDb.get(watch.db) ?? []), watch]);
-    for (const [db, watches] of byDb) {
-      for (const [shard, onShard] of this.byShard(watches)) {
-        this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Unwatch, watchArgs(db, onShard)));
-      }
+    for (const { shard, db, keys } of watchGroups(watched.values())) {
+      this.scheduler.sendOrHold(shard, () => void this.pool.operation(shard, ShardOp.Unwatch, watchArgs(db, keys, client.id)));
     }
   }
 
-  /** Watched keys grouped by shard. */
-  private byShard(watches: Iterable<WatchedKey>): Map<number, WatchedKey[]> {
-    const groups = new Map<number, WatchedKey[]>();
-    for (const watch of watches) groups.set(watch.shard, [...(groups.get(watch.shard) ?? []), watch]);
-    return groups;
-  }
-
-  /** Whether any watched key changed since WATCH; its shard is held by the caller, so ask it directly. */
-  private async watchedKeysChanged(watched: readonly WatchedKey[]): Promise<boolean> {
-    const groups = [...this.byShard(watched)].flatMap(([shard, watches]) => {
-      const byDb = new Map<number, WatchedKey[]>();
-      for (const watch of watches) byDb.set(watch.db, [...(byDb.get(watch.db) ?? []), watch]);
-      return [...byDb].map(([db, onDb]) => ({ shard, db, watches: onDb }));
-    });
-    const answers = await Promise.all(groups.map(({ shard, db, watches }) => this.pool.operation(shard, ShardOp.WatchVersions, watchArgs(db, watches))));
-    return groups.some(({ watches }, i) => watches.some((watch, j) => (answers[i] as number[])[j] !== watch.version));
+  /** Whether any watched key changed (or expired) since WATCH; the caller holds their shards, so ask them directly. */
+  private async watchedKeysChanged(client: Client, watched: readonly WatchedKey[]): Promise<boolean> {
+    const answers = await Promise.all(
+      watchGroups(watched).map(({ shard, db, keys }) => this.pool.operation(shard, ShardOp.WatchTouched, watchArgs(db, keys, client.id))),
+    );
+    return answers.some((touched) => touched === true);
   }
 
   /**
@@ -776,7 +762,19 @@ function errorReply(message: string): Buffer {
   return Buffer.from(`-${message}\r\n`);
 }
 
+/** Watched keys grouped by shard and database, as the WATCH shard operations take them. */
+function watchGroups(watches: Iterable<WatchedKey>): { shard: number; db: number; keys: WatchedKey[] }[] {
+  const groups = new Map<string, { shard: number; db: number; keys: WatchedKey[] }>();
+  for (const watch of watches) {
+    const name = `${watch.shard}:${watch.db}`;
+    const group = groups.get(name) ?? { shard: watch.shard, db: watch.db, keys: [] };
+    group.keys.push(watch);
+    groups.set(name, group);
+  }
+  return [...groups.values()];
+}
+
 /** The argument of the WATCH shard operations: the keys base64-encoded, for JSON. */
-function watchArgs(db: number, watches: readonly WatchedKey[]): { db: number; keys: string[] } {
-  return { db, keys: watches.map(({ key }) => key.toString('base64')) };
+function watchArgs(db: number, watches: readonly WatchedKey[], watcher: number): { db: number; keys: string[]; watcher: number } {
+  return { db, keys: watches.map(({ key }) => key.toString('base64')), watcher };
 }

@@ -7,9 +7,10 @@
  * the commands (and watched keys) need held at once, through the same scheduler as any multi-shard
  * command, so no other client sees a partial transaction and transactions never wait in a cycle.
  *
- * WATCH registers each key on its shard, which keeps a version per watched key that every change of
- * the key moves (KeyspaceSignals). EXEC, with the shards held, reads the versions again: a key that
- * changed since WATCH aborts the transaction with a null reply, as Redis does.
+ * WATCH registers each key on its shard, which marks the watch touched at every change of the key
+ * Redis would count (KeyspaceSignals, with Redis's rules for keys already expired when watched). EXEC,
+ * with the shards held, asks them: a touched (or since expired) key aborts the transaction with a null
+ * reply, as Redis does.
  */
 import type { CommandSpec } from '../commands/table.js';
 import type { ConnectionHandler } from './connection-commands.js';
@@ -21,12 +22,11 @@ export class QueuedTransaction {
   failed = false;
 }
 
-/** A key the client watches, with its version on its shard when WATCH ran. */
+/** A key the client watches (its shard keeps the watch's state). */
 export interface WatchedKey {
   db: number;
   key: Buffer;
   shard: number;
-  version: number;
 }
 
 /** The commands that run at once even between MULTI and EXEC. */

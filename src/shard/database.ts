@@ -263,6 +263,12 @@ export class Database {
     return entry;
   }
 
+  /** Whether the key is present but logically expired (Redis's keyIsExpired), without deleting it. */
+  isExpiredKey(key: Uint8Array): boolean {
+    const entry = this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
+    return entry !== 0 && this.isExpired(entry);
+  }
+
   /** Whether the key is in the dictionary, expired or not (Redis's dictFind: FLUSHDB and SWAPDB touch such keys). */
   holds(key: Uint8Array): boolean {
     return this.dict.find(key, 0, key.length, hashKey(key, 0, key.length)) !== 0;

@@ -43,12 +43,12 @@ export const ShardOp = {
   Configure: SHARD_OP_BASE + 3,
   /** MEMORY PURGE: releases the arena's empty segments now; answers how many it released. */
   Purge: SHARD_OP_BASE + 4,
-  /** WATCH {db, keys: base64[]}: starts watching the keys; answers their versions. */
+  /** WATCH {db, keys: base64[], watcher: client id}: the client starts watching the keys. */
   Watch: SHARD_OP_BASE + 5,
-  /** {db, keys: base64[]}: undoes one WATCH of each key. */
+  /** {db, keys, watcher}: the client stops watching the keys. */
   Unwatch: SHARD_OP_BASE + 6,
-  /** {db, keys: base64[]}: the keys' versions now, for EXEC to compare with WATCH's. */
-  WatchVersions: SHARD_OP_BASE + 7,
+  /** {db, keys, watcher}: whether any of the keys changed (or expired) since the client watched it. */
+  WatchTouched: SHARD_OP_BASE + 7,
   /** {on: boolean}: whether changed keys are reported for CLIENT TRACKING. */
   Track: SHARD_OP_BASE + 8,
 } as const;

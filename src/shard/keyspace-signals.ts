@@ -82,11 +82,18 @@ export interface KeyspaceEvent {
   key: Buffer;
 }
 
+/** One client's WATCH of one key, as Redis's watchedKey. */
 interface Watch {
-  /** The signal clock when the key last changed while watched (0: not since it was first watched). */
-  version: number;
-  /** Clients watching it (their WATCH calls not yet undone). */
-  watchers: number;
+  /** The key was already logically expired when WATCHed: its deletion by expiry is then no change. */
+  expired: boolean;
+  /** Changed since WATCH: EXEC aborts. */
+  touched: boolean;
+}
+
+/** Where a key is: in the dictionary at all (expired or not), and logically expired. */
+export interface KeyPresence {
+  holds(db: number, key: Uint8Array): boolean;
+  expired(db: number, key: Uint8Array): boolean;
 }
 
 export class KeyspaceSignals {
@@ -98,20 +105,30 @@ export class KeyspaceSignals {
   tracking = 0;
   /** Notifications of the command running now, in the order it made them; the worker takes them. */
   readonly events: KeyspaceEvent[] = [];
-  private readonly watched = new Map<string, Watch>();
-  private clock = 0;
+  /** Watched keys by watchName: each watcher's (client id's) state. */
+  private readonly watched = new Map<string, Map<number, Watch>>();
+  /** Answers where keys are, for the rules of watched keys that had expired; set by the shard. */
+  presence: KeyPresence = { holds: () => false, expired: () => false };
 
   /** Whether any key is watched. */
   get watching(): boolean {
     return this.watched.size !== 0;
   }
 
-  /** Redis's signalModifiedKey: moves the version of `key` if anyone watches it, and reports it to tracking. */
+  /**
+   * Redis's signalModifiedKey (touchWatchedKey): every watcher of `key` sees it changed, except one that
+   * watched it already expired and now finds it gone (its expiry deletion is no logical change); and
+   * tracking hears of it.
+   */
   modified(db: number, key: Uint8Array): void {
     if (this.tracking !== 0) this.events.push({ db, event: KEY_CHANGED, key: Buffer.from(key) });
     if (this.watched.size === 0) return;
-    const watch = this.watched.get(watchName(db, key));
-    if (watch !== undefined) watch.version = ++this.clock;
+    const watchers = this.watched.get(watchName(db, key));
+    if (watchers === undefined) return;
+    for (const watch of watchers.values()) {
+      if (watch.expired && !this.presence.holds(db, key)) watch.expired = false;
+      else watch.touched = true;
+    }
   }
 
   /**
@@ -128,37 +145,56 @@ export class KeyspaceSignals {
     this.events.push({ db, event, key: Buffer.from(key) });
   }
 
-  /** Starts watching `key` for one more client; returns its version now, for versionOf to compare. */
-  watch(db: number, key: Uint8Array): number {
+  /** WATCH: `watcher` (a client id) starts watching `key`, noting whether it is expired already. */
+  watch(db: number, key: Uint8Array, watcher: number): void {
     const name = watchName(db, key);
-    const watch = this.watched.get(name);
-    if (watch !== undefined) {
-      watch.watchers++;
-      return watch.version;
-    }
-    this.watched.set(name, { version: 0, watchers: 1 });
-    return 0;
+    const watchers = this.watched.get(name) ?? new Map<number, Watch>();
+    watchers.set(watcher, { expired: this.presence.expired(db, key), touched: false });
+    this.watched.set(name, watchers);
   }
 
-  /** Undoes one watch() of `key`. */
-  unwatch(db: number, key: Uint8Array): void {
+  unwatch(db: number, key: Uint8Array, watcher: number): void {
     const name = watchName(db, key);
-    const watch = this.watched.get(name);
-    if (watch === undefined) return;
-    if (--watch.watchers === 0) this.watched.delete(name);
+    const watchers = this.watched.get(name);
+    if (watchers === undefined) return;
+    watchers.delete(watcher);
+    if (watchers.size === 0) this.watched.delete(name);
   }
 
-  /** The version of a watched key (as watch() returned it until the key changes). */
-  versionOf(db: number, key: Uint8Array): number {
-    return this.watched.get(watchName(db, key))?.version ?? -1;
+  /** EXEC's question: did `key` change since `watcher` watched it, or expire since (Redis's isWatchedKeyExpired)? */
+  touched(db: number, key: Uint8Array, watcher: number): boolean {
+    const watch = this.watched.get(watchName(db, key))?.get(watcher);
+    if (watch === undefined) return false;
+    return watch.touched || (!watch.expired && this.presence.expired(db, key));
   }
 
-  /** Moves the version of every watched key of `db` that `exists` says is there (FLUSHDB, SWAPDB). */
-  modifiedWhere(db: number, exists: (key: Buffer) => boolean): void {
-    for (const [name, watch] of this.watched) {
+  /**
+   * Redis's touchAllWatchedKeysInDb: the content of `db` is being emptied (FLUSHDB) or replaced by
+   * another database's (SWAPDB; `after` says where keys are in the content coming in). A watched key in
+   * either touches its watchers, but for the expiry rules: an expired key that goes away, or stays
+   * expired, is no change, and a missing key replaced by an expired one counts as expired.
+   */
+  touchAll(db: number, before: (key: Buffer) => boolean, after?: { holds: (key: Buffer) => boolean; expired: (key: Buffer) => boolean }): void {
+    for (const [name, watchers] of this.watched) {
       const separator = name.indexOf(':');
       if (Number(name.slice(0, separator)) !== db) continue;
-      if (exists(Buffer.from(name.slice(separator + 1), 'latin1'))) watch.version = ++this.clock;
+      const key = Buffer.from(name.slice(separator + 1), 'latin1');
+      const existed = before(key);
+      const arrives = after?.holds(key) ?? false;
+      if (!existed && !arrives) continue;
+      for (const watch of watchers.values()) {
+        if (watch.expired) {
+          if (!arrives) {
+            watch.expired = false;
+            continue;
+          }
+          if (after!.expired(key)) continue;
+        } else if (!existed && after!.expired(key)) {
+          watch.expired = true;
+          continue;
+        }
+        watch.touched = true;
+      }
     }
   }
 }

@@ -57,10 +57,21 @@ function populate(shard: Shard, args: PopulateArgs): number {
 interface WatchArgs {
   db: number;
   keys: string[];
+  /** The watching client's id. */
+  watcher: number;
 }
 
-function watchedKeys(args: unknown): Buffer[] {
-  return (args as WatchArgs).keys.map((key) => Buffer.from(key, 'base64'));
+/** WATCH, its undoing and EXEC's question; expiry is judged by the clock now, as Redis judges it. */
+function watchOperation(shard: Shard, operation: number, { db, keys, watcher }: WatchArgs): boolean | undefined {
+  shard.tick();
+  const signals = shard.signals;
+  const decoded = keys.map((key) => Buffer.from(key, 'base64'));
+  if (operation === ShardOp.WatchTouched) return decoded.some((key) => signals.touched(db, key, watcher));
+  for (const key of decoded) {
+    if (operation === ShardOp.Watch) signals.watch(db, key, watcher);
+    else signals.unwatch(db, key, watcher);
+  }
+  return undefined;
 }
 
 /** Blocks this thread, as Redis's DEBUG SLEEP blocks its one thread. */
@@ -76,9 +87,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Populate) result = populate(shard, args as PopulateArgs);
   else if (operation === ShardOp.Configure) shard.configure(args as Partial<ShardSettings>);
   else if (operation === ShardOp.Purge) result = shard.arena.purge();
-  else if (operation === ShardOp.Watch) result = watchedKeys(args).map((key) => shard.signals.watch((args as WatchArgs).db, key));
-  else if (operation === ShardOp.Unwatch) for (const key of watchedKeys(args)) shard.signals.unwatch((args as WatchArgs).db, key);
-  else if (operation === ShardOp.WatchVersions) result = watchedKeys(args).map((key) => shard.signals.versionOf((args as WatchArgs).db, key));
+  else if (operation === ShardOp.Watch || operation === ShardOp.Unwatch || operation === ShardOp.WatchTouched) result = watchOperation(shard, operation, args as WatchArgs);
   else if (operation === ShardOp.Track) shard.signals.tracking = (args as { on: boolean }).on ? 1 : 0;
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));

@@ -82,6 +82,10 @@ export class Shard {
       { length: options.databases ?? DATABASES },
       (_, index) => new Database(this.arena, () => this.now, { lazyFree: this.lazyFree, signals: this.signals, index }),
     );
+    this.signals.presence = {
+      holds: (db, key) => this.databases[db].holds(key),
+      expired: (db, key) => this.databases[db].isExpiredKey(key),
+    };
     this.startupAllocated = this.arena.stats().allocatedBytes;
     this.startupOverhead = this.databases.reduce((sum, db) => sum + db.overhead().main + db.overhead().expires, 0);
   }
@@ -119,6 +123,11 @@ export class Shard {
       }
     }
     return writer.written();
+  }
+
+  /** Reads the clock anew for work that is not a command: the WATCH operations judge expiry by it. */
+  tick(): void {
+    this.now = Date.now();
   }
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */

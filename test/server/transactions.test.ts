@@ -13,15 +13,21 @@ import { sabreBesideRedis, type ServerPair } from '../helpers/sabre-server.js';
 const text = (reply: Buffer) => reply.toString('latin1');
 const commands = (lines: string[][]) => lines.map((args) => args.map(b));
 
+/** A step: commands for one connection, or a pause in milliseconds. */
+type Step = [number, string[][]] | number;
+
 /** Runs each connection's script in turn (a step per connection, in the order given) on a server; returns every reply. */
-async function transcript(port: number, steps: [number, string[][]][]): Promise<string[]> {
+async function transcript(port: number, steps: Step[]): Promise<string[]> {
   const connections = await Promise.all([0, 1].map(() => RedisConnection.open(port)));
   try {
     await connections[0].run(commands([['FLUSHALL']]));
     const replies: string[] = [];
     // HELLO's reply names the connection's id, which differs between the servers.
     const withoutId = (reply: string) => reply.replace(/\$2\r\nid\r\n:\d+\r\n/, '$2\r\nid\r\n:ID\r\n');
-    for (const [connection, lines] of steps) replies.push(...(await connections[connection].run(commands(lines))).map(text).map(withoutId));
+    for (const step of steps) {
+      if (typeof step === 'number') await new Promise((resolve) => setTimeout(resolve, step));
+      else replies.push(...(await connections[step[0]].run(commands(step[1]))).map(text).map(withoutId));
+    }
     return replies;
   } finally {
     for (const connection of connections) connection.close();
@@ -38,7 +44,7 @@ async function transcriptInfo(port: number): Promise<string> {
   }
 }
 
-async function sameTranscript(servers: ServerPair, steps: [number, string[][]][]): Promise<string[]> {
+async function sameTranscript(servers: ServerPair, steps: Step[]): Promise<string[]> {
   const ours = await transcript(servers.sabre.port, steps);
   if (servers.redis !== undefined) expect(ours).toEqual(await transcript(servers.redis.port, steps));
   return ours;
@@ -116,6 +122,24 @@ describe('transactions, sabre (3 shards) beside redis-server', () => {
       [0, [['MULTI'], ['GET', k1], ['EXEC'], ['HELLO', '2']]],
     ]);
     expect(replies.filter((reply) => reply === '*-1\r\n').length).toBe(3);
+  });
+
+  it('follows Redis for watched keys that expire: stale when watched is no change, expiring after WATCH is', async () => {
+    const replies = await sameTranscript(servers, [
+      [0, [['SET', k1, 'v', 'PX', '1']]],
+      20,
+      [0, [['WATCH', k1], ['MULTI'], ['PING'], ['EXEC']]],
+      [0, [['SET', k1, 'v', 'PX', '1']]],
+      20,
+      [0, [['WATCH', k1], ['DEL', k1], ['MULTI'], ['PING'], ['EXEC']]],
+      [0, [['SET', k1, 'v', 'PX', '1']]],
+      20,
+      [0, [['WATCH', k1], ['FLUSHDB'], ['MULTI'], ['PING'], ['EXEC']]],
+      [0, [['SET', k2, 'v', 'PX', '30'], ['WATCH', k2]]],
+      60,
+      [0, [['MULTI'], ['PING'], ['EXEC']]],
+    ]);
+    expect(replies.filter((reply) => reply === '*-1\r\n').length).toBe(1);
   });
 
   it('answers WAIT as Redis without replicas does, waiting out its timeout, and at once inside EXEC', async () => {
