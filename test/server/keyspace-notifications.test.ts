@@ -29,7 +29,9 @@ async function notifications(port: number, flags: string, commands: string[][], 
     for (const command of commands) await writer.call(command[0], ...command.slice(1)).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, settleMs));
     await writer.publish(DONE, 'x');
-    await done;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${DONE} on port ${port} after ${JSON.stringify(received)}`)), 5000)))]);
+    clearTimeout(timer);
     await writer.config('SET', 'notify-keyspace-events', '');
     return received;
   } finally {
