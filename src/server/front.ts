@@ -33,6 +33,8 @@ import { KeyspaceNotifier } from './keyspace-notifications.js';
 import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
+import { BlockedClients } from './blocked-clients.js';
+import { isBlockingCommand } from '../commands/blocking.js';
 import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-shard.js';
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
@@ -103,6 +105,7 @@ export class Front implements OutputScheduler, ServerContext {
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
   private scratch: Shard | undefined;
+  private readonly blocked: BlockedClients;
   port = 0;
   /** Every client's parser reads these, so CONFIG SET changes them for all connections at once. */
   private readonly parserLimits: RequestParserLimits;
@@ -155,6 +158,13 @@ export class Front implements OutputScheduler, ServerContext {
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
     this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), this.shardOfKey);
+    this.blocked = new BlockedClients({
+      pool,
+      scheduler: this.scheduler,
+      shardOfKey: this.shardOfKey,
+      crossShard: (command) => crossShardBody(command, this.shardOfKey, this.scratchShard()),
+    });
+    pool.onBlocked(this.blocked);
   }
 
   /** Listens on every address; with port 0 the first one picks the port and the others follow it. */
@@ -188,6 +198,7 @@ export class Front implements OutputScheduler, ServerContext {
   close(): Promise<void> {
     for (const client of this.connected) client.socket.destroy();
     this.stats.close();
+    this.blocked.close();
     clearTimeout(this.pauseTimer);
     return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
@@ -207,6 +218,7 @@ export class Front implements OutputScheduler, ServerContext {
       port: this.port,
       shards: this.pool.size,
       connectedClients: this.connected.size,
+      blockedClients: this.blocked.count,
       maxclients: this.options.config.number('maxclients'),
       maxmemory: this.options.config.number('maxmemory'),
       maxmemoryPolicy: this.options.config.get('maxmemory-policy'),
@@ -237,6 +249,11 @@ export class Front implements OutputScheduler, ServerContext {
     const left = this.pausedUntil - Date.now();
     if (left <= 0) return this.unpause();
     this.pauseTimer = setTimeout(() => this.armPauseTimer(), Math.min(left, MAX_TIMER_MS));
+  }
+
+  unblockClient(id: number, error: boolean): boolean {
+    for (const client of this.connected) if (client.id === id) return this.blocked.unblock(client, error);
+    return false;
   }
 
   unpause(): void {
@@ -471,6 +488,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.monitors.delete(client);
       this.pubsub.removeClient(client);
       this.unwatch(client);
+      this.blocked.disconnected(client);
     });
     socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
   }
@@ -527,6 +545,9 @@ export class Front implements OutputScheduler, ServerContext {
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
+    if ((spec.flags & CommandFlag.blocking) !== 0 && isBlockingCommand(spec.name)) {
+      return this.blocked.run(client, spec, this.canonical(spec, argv), commandKeys(spec, argv) ?? [], position, shard);
+    }
     if (shard >= 0 && spec.firstKey !== 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
     const route = this.route(client, spec, argv, shard);
     if (route.kind === 'shard') this.sendToShard(route.shard, client.db, client.protocol, spec.index, argv, client, position);
@@ -548,7 +569,7 @@ export class Front implements OutputScheduler, ServerContext {
     const body = multiShardBody(spec.name, named, this.shardOfKey);
     if (body !== undefined) return { kind: 'body', body };
     const keys = commandKeys(spec, argv) ?? [];
-    if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
+    if (keys.length === 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
     const command = { argv: named, keys, db: client.db, protocol: client.protocol };
     return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard()) };
   }

@@ -25,6 +25,8 @@ export interface InfoFacts {
   port: number;
   shards: number;
   connectedClients: number;
+  /** Clients waiting in a blocking command (BLPOP …). */
+  blockedClients: number;
   maxclients: number;
   maxmemory: number;
   maxmemoryPolicy: string;
@@ -106,7 +108,7 @@ const SECTIONS: Record<string, Section> = {
     ['connected_clients', facts.connectedClients],
     ['cluster_connections', 0],
     ['maxclients', facts.maxclients],
-    ['blocked_clients', 0],
+    ['blocked_clients', facts.blockedClients],
     ['tracking_clients', 0],
     ['clients_in_timeout_table', 0],
   ],

@@ -333,6 +333,7 @@ export class Database {
     // A new value is a new object in Redis, its access time now.
     const entry = newEntry(this.arena, key, hash, type, value, hasExpire, lruClock(this.now()));
     if (hasExpire) this.writeExpiry(entry, expiry);
+    this.signalIfAwaitable(key, type);
     if (old === 0) {
       this.dict.insertNew(entry);
       if (hasExpire) this.addVolatile(entry);
@@ -520,6 +521,13 @@ export class Database {
     freeEntryShell(this.arena, entry);
     target.dict.insertNew(moved);
     if (hasExpire) target.addVolatile(moved);
+    target.signalIfAwaitable(newKey, this.type(moved));
+  }
+
+  /** A list or sorted set stored under `key` may serve clients blocked on it (KeyspaceSignals.keyReady). */
+  private signalIfAwaitable(key: Uint8Array, type: ValueType): void {
+    const keyReady = this.signals.keyReady;
+    if (keyReady !== undefined && (type === ValueType.List || type === ValueType.ZSet)) keyReady(this.index, key);
   }
 
   // ---------------------------------------------------------------- the volatile array

@@ -90,6 +90,11 @@ export class KeyspaceSignals {
   notify = 0;
   /** Notifications of the command running now, in the order it made them; the worker takes them. */
   readonly events: KeyspaceEvent[] = [];
+  /**
+   * Redis's signalKeyAsReady: told whenever a list or sorted set is stored under a key, for the shard's
+   * blocked clients (blocked-waiters.ts); undefined where nobody can block (the scratch shard).
+   */
+  keyReady: ((db: number, key: Uint8Array) => void) | undefined = undefined;
   private readonly watched = new Map<string, Watch>();
   private clock = 0;
 
@@ -147,6 +152,7 @@ export class KeyspaceSignals {
   }
 }
 
-function watchName(db: number, key: Uint8Array): string {
+/** A key's identity within the shard: its database and bytes. */
+export function watchName(db: number, key: Uint8Array): string {
   return `${db}:${Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1')}`;
 }

@@ -63,6 +63,11 @@ function watchedKeys(args: unknown): Buffer[] {
   return (args as WatchArgs).keys.map((key) => Buffer.from(key, 'base64'));
 }
 
+/** BlockNotify's and Unblock's argument (Unblock needs only the token). */
+interface BlockArgs extends WatchArgs {
+  token: number;
+}
+
 /** Blocks this thread, as Redis's DEBUG SLEEP blocks its one thread. */
 function sleep(millis: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, millis);
@@ -79,6 +84,10 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Watch) result = watchedKeys(args).map((key) => shard.signals.watch((args as WatchArgs).db, key));
   else if (operation === ShardOp.Unwatch) for (const key of watchedKeys(args)) shard.signals.unwatch((args as WatchArgs).db, key);
   else if (operation === ShardOp.WatchVersions) result = watchedKeys(args).map((key) => shard.signals.versionOf((args as WatchArgs).db, key));
+  else if (operation === ShardOp.BlockNotify) {
+    const { token, db } = args as BlockArgs;
+    shard.waiters.add(token, db, 2, undefined, watchedKeys(args));
+  } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }
