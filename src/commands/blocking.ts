@@ -14,16 +14,16 @@
  * restricted to that key: a waiter on several keys is served from the one that became ready, as in
  * Redis 7.0, and a key of the wrong type for the waiter (a list for BZPOPMIN) does not serve it.
  */
+import { ERR_SYNTAX } from '../protocol/errors.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { ValueType } from '../shard/entry.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
-import { listCommands } from './lists.js';
+import { listCommands, lmpopArguments } from './lists.js';
 import { parseLongDouble } from './long-double.js';
-import { sortedSetCommands } from './sorted-sets.js';
+import { sortedSetCommands, zmpopArguments } from './sorted-sets.js';
 
 const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
 const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
-const ERR_SYNTAX_REPLY = Buffer.from('-ERR syntax error\r\n');
 /** 2^63: C's (long long) cast of anything at or past it gives LLONG_MIN, which Redis calls negative. */
 const LLONG_LIMIT = 2 ** 63;
 
@@ -46,11 +46,14 @@ export function parseTimeout(arg: Uint8Array): number | string {
 interface BlockingForm {
   /** What a key must hold to serve the command. */
   type: ValueType;
-  /** The reply when it gives up: BLMOVE and BRPOPLPUSH answer a null bulk, the others a null array. */
+  /**
+   * The reply when it may not block (inside MULTI/EXEC): BLMOVE and BRPOPLPUSH answer a null bulk, the
+   * others a null array. A timeout answers a null array for all of them, as in Redis.
+   */
   nullBulk: boolean;
   timeoutAt(argv: readonly Buffer[]): number;
-  /** Checks what Redis checks before the timeout; returns the error reply, or undefined. */
-  checkFirst?(argv: readonly Buffer[]): Buffer | undefined;
+  /** Checks what Redis checks before the timeout; returns false after replying the error. */
+  checkFirst?(ctx: ExecutionContext, argv: readonly Buffer[]): boolean;
   /** The keys it waits on (valid once the non-blocking form has accepted the arguments). */
   keys(argv: readonly Buffer[]): Buffer[];
   /**
@@ -109,14 +112,18 @@ function eachKeyForm(type: ValueType, pop: CommandHandler, name: string, flat: n
   };
 }
 
-/** BLMPOP BZMPOP timeout numkeys key … side [COUNT n]: LMPOP/ZMPOP with the arguments after the timeout. */
-function multiPopForm(type: ValueType, pop: CommandHandler, name: string): BlockingForm {
+/**
+ * BLMPOP BZMPOP timeout numkeys key … side [COUNT n]: LMPOP/ZMPOP with the arguments after the timeout,
+ * which Redis checks before the timeout (`check`, their parser, takes them LMPOP-shaped).
+ */
+function multiPopForm(type: ValueType, pop: CommandHandler, name: string, check: (ctx: ExecutionContext, argv: readonly Buffer[]) => unknown): BlockingForm {
   const command = Buffer.from(name);
   const keys = (argv: readonly Buffer[]) => argv.slice(3, 3 + Number(parseInt64(argv[2])));
   return {
     type,
     nullBulk: false,
     timeoutAt: () => 1,
+    checkFirst: (ctx, argv) => check(ctx, [command, ...argv.slice(2)]) !== undefined,
     keys,
     serve: (ctx, argv, only) => {
       const rest = argv.slice(3 + keys(argv).length);
@@ -129,17 +136,24 @@ function multiPopForm(type: ValueType, pop: CommandHandler, name: string): Block
   };
 }
 
+/** BLMOVE's LEFT|RIGHT arguments, which Redis checks before the timeout. */
+function checkSides(ctx: ExecutionContext, argv: readonly Buffer[]): boolean {
+  const isSide = (arg: Buffer) => isKeyword(arg, 'LEFT') || isKeyword(arg, 'RIGHT');
+  if (isSide(argv[3]) && isSide(argv[4])) return true;
+  ctx.reply.error(ERR_SYNTAX);
+  return false;
+}
+
 /** BLMOVE source destination from to timeout, BRPOPLPUSH source destination timeout: LMOVE. */
 function moveForm(sidesGiven: boolean): BlockingForm {
   const lmove = Buffer.from('LMOVE');
   const left = Buffer.from('LEFT');
   const right = Buffer.from('RIGHT');
-  const isSide = (arg: Buffer) => isKeyword(arg, 'LEFT') || isKeyword(arg, 'RIGHT');
   return {
     type: ValueType.List,
     nullBulk: true,
     timeoutAt: (argv) => argv.length - 1,
-    checkFirst: sidesGiven ? (argv) => (isSide(argv[3]) && isSide(argv[4]) ? undefined : ERR_SYNTAX_REPLY) : undefined,
+    checkFirst: sidesGiven ? checkSides : undefined,
     keys: (argv) => [argv[1]],
     serve: (ctx, argv) => {
       const sides = sidesGiven ? [argv[3], argv[4]] : [right, left];
@@ -156,8 +170,8 @@ const FORMS: ReadonlyMap<string, BlockingForm> = new Map([
   ['brpop', eachKeyForm(ValueType.List, listCommands.rpop, 'RPOP', 1)],
   ['bzpopmin', eachKeyForm(ValueType.ZSet, sortedSetCommands.zpopmin, 'ZPOPMIN', 2)],
   ['bzpopmax', eachKeyForm(ValueType.ZSet, sortedSetCommands.zpopmax, 'ZPOPMAX', 2)],
-  ['blmpop', multiPopForm(ValueType.List, listCommands.lmpop, 'LMPOP')],
-  ['bzmpop', multiPopForm(ValueType.ZSet, sortedSetCommands.zmpop, 'ZMPOP')],
+  ['blmpop', multiPopForm(ValueType.List, listCommands.lmpop, 'LMPOP', lmpopArguments)],
+  ['bzmpop', multiPopForm(ValueType.ZSet, sortedSetCommands.zmpop, 'ZMPOP', zmpopArguments)],
   ['blmove', moveForm(true)],
   ['brpoplpush', moveForm(false)],
 ]);
@@ -174,16 +188,17 @@ export function blockingTimeout(name: string, argv: readonly Buffer[]): number {
   return typeof timeout === 'number' ? timeout : 0;
 }
 
-/** The reply of a blocking command that timed out or was unblocked with CLIENT UNBLOCK … TIMEOUT. */
-export function writeTimedOut(name: string, writer: ReplyWriter): void {
-  if (FORMS.get(name)!.nullBulk) writer.nullBulk();
-  else writer.nullArray();
+/**
+ * Whether a reply is a blocking command's "nothing there" (null bulk or array, RESP3 null): how the
+ * front sees that a command across shards found its keys empty.
+ */
+export function isNullReply(reply: Uint8Array): boolean {
+  return reply[0] === 0x5f || ((reply[0] === 0x24 || reply[0] === 0x2a) && reply[1] === 0x2d);
 }
 
 function blockingHandler(form: BlockingForm): CommandHandler {
   return (ctx, argv) => {
-    const refused = form.checkFirst?.(argv);
-    if (refused !== undefined) return ctx.reply.raw(refused);
+    if (form.checkFirst !== undefined && !form.checkFirst(ctx, argv)) return;
     const timeout = parseTimeout(argv[form.timeoutAt(argv)]);
     if (typeof timeout === 'string') return ctx.reply.error(timeout);
     if (form.serve(ctx, argv, form.keys(argv))) return;

@@ -24,7 +24,7 @@
  * While a blocking command is unanswered its client's later commands wait (Client.blocking): Redis reads
  * nothing from a blocked client.
  */
-import { blockingTimeout, writeTimedOut } from '../commands/blocking.js';
+import { blockingTimeout, isNullReply } from '../commands/blocking.js';
 import type { KeyPosition } from '../commands/key-specs.js';
 import type { CommandSpec } from '../commands/table.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
@@ -205,7 +205,7 @@ export class BlockedClients implements BlockedListener {
         reply = Buffer.from(`-ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
       }
       if (blocked.state === 'done') return;
-      if (!reply.equals(this.timedOut(blocked))) return this.finish(blocked, reply);
+      if (!isNullReply(reply)) return this.finish(blocked, reply);
       if (blocked.givenUp !== undefined) return this.finish(blocked, blocked.givenUp);
       blocked.token = pool.reserveToken();
       this.byToken.set(blocked.token, blocked);
@@ -255,11 +255,11 @@ export class BlockedClients implements BlockedListener {
     blocked.client.blocking = 'no';
   }
 
-  /** The reply of the command timing out: a null of the command's shape, in its protocol. */
+  /** The reply of the command timing out: a null array (BLMOVE's too, as in Redis), in its protocol. */
   private timedOut(blocked: Blocked): Buffer {
     const writer = this.writer;
     writer.protocol = blocked.protocol;
-    writeTimedOut(blocked.name, writer);
+    writer.nullArray();
     return writer.take();
   }
 }

@@ -398,7 +398,12 @@ export class Front implements OutputScheduler, ServerContext {
       }
       const route = this.route(client, spec, argv, shard);
       if (route.kind === 'shard') replies.push(call(route.shard, this.canonical(spec, argv)));
-      else if (route.kind === 'body') replies.push(route.body.run(call));
+      else if (route.kind === 'body') {
+        // Its steps go out one reply after another: the queued commands after it must wait for them.
+        const done = route.body.run(call);
+        replies.push(done);
+        await done;
+      }
       else if (route.kind === 'scatter') replies.push(Promise.all(route.plan.parts.map((part) => call(part.shard, part.argv))).then((parts) => route.plan.combine(parts)));
       else replies.push(Promise.resolve(errorReply(route.error)));
     }
