@@ -32,7 +32,7 @@ import { blockedTimeout } from '../shard/blocked-waiters.js';
 import { ShardOp } from '../shard/frames.js';
 import type { Client } from './client.js';
 import type { CrossShardCommand } from './cross-shard.js';
-import type { ShardScheduler, TransactionBody } from './multi-shard.js';
+import type { ShardScheduler, TransactionBody, TransactionHooks } from './multi-shard.js';
 import type { BlockedListener, ShardPool } from './shard-pool.js';
 
 const UNBLOCKED_ERROR = Buffer.from('-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
@@ -71,7 +71,7 @@ interface Blocked {
   givenUp: Buffer | undefined;
 }
 
-export class BlockedClients implements BlockedListener {
+export class BlockedClients implements BlockedListener, TransactionHooks {
   private readonly byToken = new Map<number, Blocked>();
   private readonly byClient = new Map<Client, Blocked>();
   private readonly writer = new ReplyWriter();
@@ -140,6 +140,22 @@ export class BlockedClients implements BlockedListener {
     this.settle(blocked);
     // A command still being sent or retried is forgotten when its answer comes (answered, attempt).
     if (waited) this.forgetOnShards(blocked);
+  }
+
+  /**
+   * A transaction (EXEC, a multi-shard command) takes its shards: while anyone may be blocked, they
+   * hold their waiters until it is over, as Redis serves blocked clients only after a whole EXEC. With
+   * no blocking command under way none can block on a held shard before the transaction ends (its
+   * commands are held back), so the usual case costs nothing.
+   */
+  started(shards: ReadonlySet<number>): boolean {
+    if (this.byClient.size === 0) return false;
+    for (const shard of shards) void this.host.pool.operation(shard, ShardOp.HoldWaiters, { held: true });
+    return true;
+  }
+
+  finished(shards: ReadonlySet<number>): void {
+    for (const shard of shards) void this.host.pool.operation(shard, ShardOp.HoldWaiters, { held: false });
   }
 
   /** Stops every timer (the server is closing). */

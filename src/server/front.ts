@@ -165,6 +165,7 @@ export class Front implements OutputScheduler, ServerContext {
       crossShard: (command) => crossShardBody(command, this.shardOfKey, this.scratchShard()),
     });
     pool.onBlocked(this.blocked);
+    this.scheduler.hooks = this.blocked;
   }
 
   /** Listens on every address; with port 0 the first one picks the port and the others follow it. */

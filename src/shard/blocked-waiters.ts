@@ -40,14 +40,17 @@ export class BlockedWaiters {
   private readonly byToken = new Map<number, Waiter>();
   private readonly ready: { db: number; key: Buffer }[] = [];
   private readonly readyNames = new Set<string>();
+  /** Set while a transaction holds the shard: ready keys wait until it is over (ShardOp.HoldWaiters). */
+  held = false;
 
   /** Blocked waiters (notify-only ones included). */
   get count(): number {
     return this.byToken.size;
   }
 
+  /** Whether ready keys wait to be served, and may be now. */
   get anyReady(): boolean {
-    return this.ready.length !== 0;
+    return this.ready.length !== 0 && !this.held;
   }
 
   add(token: number, db: number, protocol: 2 | 3, argv: Buffer[] | undefined, keys: readonly Uint8Array[]): void {

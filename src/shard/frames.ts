@@ -63,6 +63,8 @@ export const ShardOp = {
   BlockNotify: SHARD_OP_BASE + 8,
   /** {token}: forgets the waiter; answers whether it was still waiting (timeouts, CLIENT UNBLOCK). */
   Unblock: SHARD_OP_BASE + 9,
+  /** {held}: waiters are not served while held (a transaction holds the shard); release serves the ready ones. */
+  HoldWaiters: SHARD_OP_BASE + 10,
 } as const;
 
 const f32 = new Float32Array(1);

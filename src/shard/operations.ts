@@ -88,6 +88,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
     const { token, db } = args as BlockArgs;
     shard.waiters.add(token, db, 2, undefined, watchedKeys(args));
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
+  else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

@@ -254,6 +254,23 @@ describe('blocking commands, sabre (3 shards) beside redis-server', () => {
     });
   });
 
+  it('serves blocked clients only once a whole EXEC has run', async () => {
+    const replies = await sameScenario(servers, async (port) => {
+      const [waiter, other] = await Promise.all([open(port), open(port)]);
+      try {
+        await other.run(commands([['FLUSHALL']]));
+        const waiting = waiter.run(commands([['BLPOP', '{t}e', '0']]));
+        await blockedClients(port, 1);
+        const exec = await other.run(commands([['MULTI'], ['RPUSH', '{t}e', 'a', 'b'], ['LPOP', '{t}e'], ['EXEC']]));
+        return [...exec, ...(await waiting)].map(text);
+      } finally {
+        waiter.close();
+        other.close();
+      }
+    });
+    expect(replies.slice(3)).toEqual(['*2\r\n:2\r\n$1\r\na\r\n', '*2\r\n$4\r\n{t}e\r\n$1\r\nb\r\n']);
+  });
+
   it('CLIENT UNBLOCK answers the blocked client as timed out or with an error; CLIENT LIST shows flag b', async () => {
     const replies = await sameScenario(servers, async (port) => {
       const [blocked, admin] = await Promise.all([open(port), open(port)]);
