@@ -404,8 +404,7 @@ export class Front implements OutputScheduler, ServerContext {
         const done = route.body.run(call);
         replies.push(done);
         await done;
-      }
-      else if (route.kind === 'scatter') replies.push(Promise.all(route.plan.parts.map((part) => call(part.shard, part.argv))).then((parts) => route.plan.combine(parts)));
+      } else if (route.kind === 'scatter') replies.push(Promise.all(route.plan.parts.map((part) => call(part.shard, part.argv))).then((parts) => route.plan.combine(parts)));
       else replies.push(Promise.resolve(errorReply(route.error)));
     }
     const done = await Promise.all(replies);
