@@ -247,6 +247,10 @@ const swapdb: CommandHandler = (ctx, argv) => {
   if (first < 0 || first >= count || second < 0 || second >= count) return ctx.reply.error(ERR_DB_INDEX_OUT_OF_RANGE);
   const databases = ctx.databases;
   [databases[first], databases[second]] = [databases[second], databases[first]];
+  [databases[first].index, databases[second].index] = [first, second];
+  // Clients blocked in either database may find their keys there now.
+  ctx.db.signals.databaseReady?.(first);
+  ctx.db.signals.databaseReady?.(second);
   ctx.reply.ok();
 };
 

@@ -86,6 +86,14 @@ export class BlockedWaiters {
     this.ready.push({ db, key: Buffer.from(key) });
   };
 
+  /** KeyspaceSignals.databaseReady: every key awaited in `db` may be ready (serving checks). */
+  readonly databaseReady = (db: number): void => {
+    const prefix = `${db}:`;
+    for (const name of this.byKey.keys()) {
+      if (name.startsWith(prefix)) this.keyReady(db, Buffer.from(name.slice(prefix.length), 'latin1'));
+    }
+  };
+
   /** The oldest key made ready and not yet taken. */
   takeReady(): { db: number; key: Buffer } | undefined {
     const next = this.ready.shift();

@@ -109,8 +109,8 @@ export class Database {
   readonly lazyFree: LazyFree;
   /** Where changes are signalled (WATCH, notifications, dirty); shared by the shard's databases. */
   readonly signals: KeyspaceSignals;
-  /** This database's number (SELECT's), which notifications and watches name. */
-  readonly index: number;
+  /** This database's number (SELECT's), which notifications, watches and blocked clients name; SWAPDB swaps it. */
+  index: number;
 
   constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
     this.arena = arena;

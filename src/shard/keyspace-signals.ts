@@ -95,6 +95,8 @@ export class KeyspaceSignals {
    * blocked clients (blocked-waiters.ts); undefined where nobody can block (the scratch shard).
    */
   keyReady: ((db: number, key: Uint8Array) => void) | undefined = undefined;
+  /** Redis's scanDatabaseForReadyKeys: database `db` now holds other keys (SWAPDB); any awaited one may be ready. */
+  databaseReady: ((db: number) => void) | undefined = undefined;
   private readonly watched = new Map<string, Watch>();
   private clock = 0;
 

@@ -82,6 +82,7 @@ export class Shard {
     this.arena = new Arena(options.arena);
     this.lazyFree = new LazyFree(this.arena);
     this.signals.keyReady = this.waiters.keyReady;
+    this.signals.databaseReady = this.waiters.databaseReady;
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
     this.configure(options.settings ?? {});
     this.databases = Array.from(

@@ -271,6 +271,22 @@ describe('blocking commands, sabre (3 shards) beside redis-server', () => {
     expect(replies.slice(3)).toEqual(['*2\r\n:2\r\n$1\r\na\r\n', '*2\r\n$4\r\n{t}e\r\n$1\r\nb\r\n']);
   });
 
+  it('wakes a client whose key SWAPDB brings into its database', async () => {
+    await sameScenario(servers, async (port) => {
+      const [waiter, other] = await Promise.all([open(port), open(port)]);
+      try {
+        await other.run(commands([['FLUSHALL']]));
+        const waiting = waiter.run(commands([['BLPOP', '{t}swap', '0'], ['DBSIZE']]));
+        await blockedClients(port, 1);
+        const swapped = await other.run(commands([['SELECT', '1'], ['RPUSH', '{t}swap', 'there'], ['SWAPDB', '0', '1'], ['DBSIZE']]));
+        return [...swapped, ...(await waiting)].map(text);
+      } finally {
+        waiter.close();
+        other.close();
+      }
+    });
+  });
+
   it('CLIENT UNBLOCK answers the blocked client as timed out or with an error; CLIENT LIST shows flag b', async () => {
     const replies = await sameScenario(servers, async (port) => {
       const [blocked, admin] = await Promise.all([open(port), open(port)]);
