@@ -197,6 +197,42 @@ describe('blocking commands, sabre (3 shards) beside redis-server', () => {
     ]);
   });
 
+  it('answers each command in its own shape when woken, RESP2 and RESP3, and only by a key of its type', async () => {
+    const wakes: [string[], string[][]][] = [
+      [['BLPOP', '{t}w1', '{t}w2', '0'], [['RPUSH', '{t}w2', 'a', 'b']]],
+      [['BRPOP', '{t}w1', '0'], [['RPUSH', '{t}w1', 'a', 'b']]],
+      [['BLMPOP', '0', '2', '{t}w1', '{t}w2', 'RIGHT', 'COUNT', '5'], [['RPUSH', '{t}w2', 'a', 'b', 'c']]],
+      [['BLMOVE', '{t}w1', '{t}w2', 'RIGHT', 'LEFT', '0'], [['RPUSH', '{t}w1', 'a', 'b']]],
+      [['BRPOPLPUSH', '{t}w1', '{t}w2', '0'], [['RPUSH', '{t}w1', 'c']]],
+      [['BZPOPMIN', '{t}w1', '{t}w3', '0'], [['ZADD', '{t}w3', '2.5', 'x', '1', 'y']]],
+      [['BZPOPMAX', '{t}w3', '0'], [['ZADD', '{t}w3', '7', 'z']]],
+      [['BZMPOP', '0', '1', '{t}w3', 'MAX', 'COUNT', '2'], [['ZADD', '{t}w3', '3', 'p', '4', 'q', '5', 'r']]],
+      // A list does not serve a sorted-set waiter; the sorted set that replaces it does.
+      [['BZPOPMIN', '{t}w4', '0'], [['RPUSH', '{t}w4', 'l'], ['DEL', '{t}w4'], ['ZADD', '{t}w4', '1', 'm']]],
+    ];
+    await sameScenario(servers, async (port) => {
+      const [waiter, pusher] = await Promise.all([open(port), open(port)]);
+      try {
+        const replies: string[] = [];
+        for (const protocol of ['2', '3']) {
+          await waiter.run(commands([['HELLO', protocol]]));
+          for (const [command, pushes] of wakes) {
+            await pusher.run(commands([['FLUSHALL']]));
+            const waiting = waiter.run(commands([command]));
+            await blockedClients(port, 1);
+            replies.push(...(await pusher.run(commands(pushes))).map(text));
+            replies.push(...(await waiting).map(text));
+            replies.push(...(await pusher.run(commands([['LRANGE', '{t}w2', '0', '-1'], ['ZRANGE', '{t}w3', '0', '-1', 'WITHSCORES']]))).map(text));
+          }
+        }
+        return replies;
+      } finally {
+        waiter.close();
+        pusher.close();
+      }
+    });
+  });
+
   it('serves clients blocked on one key first come, first served', async () => {
     const served = await sameScenario(servers, async (port) => {
       const [first, second, pusher] = await Promise.all([open(port), open(port), open(port)]);
