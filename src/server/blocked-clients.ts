@@ -77,6 +77,8 @@ export class BlockedClients implements BlockedListener, TransactionHooks {
   private readonly writer = new ReplyWriter();
   /** Clients in state waiting or retrying: INFO's blocked_clients. */
   count = 0;
+  /** Those of them with a timeout: INFO's clients_in_timeout_table. */
+  withTimeout = 0;
 
   constructor(private readonly host: BlockingHost) {}
 
@@ -177,6 +179,7 @@ export class BlockedClients implements BlockedListener, TransactionHooks {
     this.count++;
     if (timeoutMs === 0) return;
     blocked.deadline = Date.now() + timeoutMs;
+    this.withTimeout++;
     this.armTimer(blocked);
   }
 
@@ -264,7 +267,10 @@ export class BlockedClients implements BlockedListener, TransactionHooks {
   /** Marks it answered (or abandoned) and drops it from the registries. */
   private settle(blocked: Blocked): void {
     clearTimeout(blocked.timer);
-    if (blocked.state === 'waiting' || blocked.state === 'retrying') this.count--;
+    if (blocked.state === 'waiting' || blocked.state === 'retrying') {
+      this.count--;
+      if (blocked.deadline !== 0) this.withTimeout--;
+    }
     blocked.state = 'done';
     this.byToken.delete(blocked.token);
     this.byClient.delete(blocked.client);

@@ -220,6 +220,7 @@ export class Front implements OutputScheduler, ServerContext {
       shards: this.pool.size,
       connectedClients: this.connected.size,
       blockedClients: this.blocked.count,
+      clientsInTimeoutTable: this.blocked.withTimeout,
       maxclients: this.options.config.number('maxclients'),
       maxmemory: this.options.config.number('maxmemory'),
       maxmemoryPolicy: this.options.config.get('maxmemory-policy'),

@@ -27,6 +27,8 @@ export interface InfoFacts {
   connectedClients: number;
   /** Clients waiting in a blocking command (BLPOP …). */
   blockedClients: number;
+  /** Blocked clients with a timeout. */
+  clientsInTimeoutTable: number;
   maxclients: number;
   maxmemory: number;
   maxmemoryPolicy: string;
@@ -110,7 +112,7 @@ const SECTIONS: Record<string, Section> = {
     ['maxclients', facts.maxclients],
     ['blocked_clients', facts.blockedClients],
     ['tracking_clients', 0],
-    ['clients_in_timeout_table', 0],
+    ['clients_in_timeout_table', facts.clientsInTimeoutTable],
   ],
   memory: (facts) => {
     const arena = sumArenas(facts.shardStats);

@@ -148,6 +148,28 @@ describe('blocking commands, sabre (3 shards) beside redis-server', () => {
     expect(replies.slice(1 + lines.length)).toEqual(lines.map(() => '_\r\n'));
   });
 
+  it('counts blocked clients, and those with a timeout, in INFO clients', async () => {
+    const counted = await sameScenario(servers, async (port) => {
+      const [forever, timed, admin] = await Promise.all([open(port), open(port), open(port)]);
+      try {
+        const waiting = [forever.run(commands([['BLPOP', '{t}c1', '0']])), timed.run(commands([['BLPOP', k1, k2, '30']]))];
+        await blockedClients(port, 2);
+        const [info] = await admin.run(commands([['INFO', 'clients']]));
+        await admin.run(commands([['RPUSH', '{t}c1', 'v'], ['RPUSH', k2, 'v']]));
+        await Promise.all(waiting);
+        const [after] = await admin.run(commands([['INFO', 'clients']]));
+        const counters = (reply: Buffer) => text(reply).match(/(blocked_clients|clients_in_timeout_table):\d+/g);
+        return [counters(info), counters(after)];
+      } finally {
+        for (const connection of [forever, timed, admin]) connection.close();
+      }
+    });
+    expect(counted).toEqual([
+      ['blocked_clients:2', 'clients_in_timeout_table:1'],
+      ['blocked_clients:0', 'clients_in_timeout_table:0'],
+    ]);
+  });
+
   it('waits about as long as the timeout says, to the millisecond', async () => {
     const connection = await open(servers.sabre.port);
     try {
