@@ -229,6 +229,8 @@ describe('blocking commands, sabre (3 shards) beside redis-server', () => {
       [['BZPOPMIN', '{t}w1', '{t}w3', '0'], [['ZADD', '{t}w3', '2.5', 'x', '1', 'y']]],
       [['BZPOPMAX', '{t}w3', '0'], [['ZADD', '{t}w3', '7', 'z']]],
       [['BZMPOP', '0', '1', '{t}w3', 'MAX', 'COUNT', '2'], [['ZADD', '{t}w3', '3', 'p', '4', 'q', '5', 'r']]],
+      // Woken with a destination of another type: WRONGTYPE, and the element stays.
+      [['BLMOVE', '{t}w1', '{t}w5', 'LEFT', 'LEFT', '0'], [['SET', '{t}w5', 'x'], ['RPUSH', '{t}w1', 'v'], ['LRANGE', '{t}w1', '0', '-1']]],
       // A list does not serve a sorted-set waiter; the sorted set that replaces it does.
       [['BZPOPMIN', '{t}w4', '0'], [['RPUSH', '{t}w4', 'l'], ['DEL', '{t}w4'], ['ZADD', '{t}w4', '1', 'm']]],
     ];
