@@ -25,6 +25,7 @@ const names = `
   sunion sunionstore sdiff sdiffstore sscan
   memory
   sort sort_ro
+  blpop brpop blmove brpoplpush blmpop bzpopmin bzpopmax bzmpop
   subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
   multi exec discard watch unwatch wait
 `.trim().split(/\s+/);

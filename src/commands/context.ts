@@ -21,6 +21,16 @@ export interface ExecutionContext {
   dbIndex: number;
   /** When collections change encoding (the shard's copy of the configuration). */
   limits: CollectionLimits;
+  /**
+   * Lets a blocking command (blocking.ts) block when its keys are empty; absent where it must answer
+   * null instead (inside MULTI/EXEC, the front's own requests, the scratch shard).
+   */
+  blocker?: Blocker;
+}
+
+/** The shard's side of blocking: registers the running command as waiting on `keys` and writes the marker reply. */
+export interface Blocker {
+  block(keys: readonly Buffer[], timeoutMs: number): void;
 }
 
 export type CommandHandler = (ctx: ExecutionContext, argv: readonly Buffer[]) => void;

@@ -14,6 +14,7 @@ import { unknownCommand, unknownSubcommand, wrongArity } from '../protocol/error
 import { arityMatches, type CommandSpec } from './table.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { bitCommands } from './bits.js';
+import { blockingCommands } from './blocking.js';
 import { bitfieldCommands } from './bitfield.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
@@ -39,6 +40,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...setCommands,
     ...hyperLogLogCommands,
     ...listCommands,
+    ...blockingCommands,
     ...sortedSetCommands,
     ...memoryCommands,
     ...sortCommands,

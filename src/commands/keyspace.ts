@@ -269,6 +269,9 @@ const swapdb: CommandHandler = (ctx, argv) => {
   [databases[first], databases[second]] = [b, a];
   [a.index, b.index] = [second, first];
   signals.dirty++;
+  // Clients blocked in either database may find their keys there now.
+  ctx.db.signals.databaseReady?.(first);
+  ctx.db.signals.databaseReady?.(second);
   ctx.reply.ok();
 };
 

@@ -128,23 +128,33 @@ function pop(atHead: boolean): CommandHandler {
   };
 }
 
-/** LMPOP numkeys key [key …] LEFT|RIGHT [COUNT count]. */
-const lmpop: CommandHandler = (ctx, argv) => {
+/**
+ * LMPOP's arguments (numkeys key [key …] LEFT|RIGHT [COUNT count], from argv[1]): the key positions'
+ * end, the side and the count, or undefined after replying the error. BLMPOP checks them before its timeout.
+ */
+export function lmpopArguments(ctx: ExecutionContext, argv: readonly Buffer[]): { sideAt: number; atHead: boolean; count: number } | undefined {
   const numkeys = boundedArgument(ctx, argv[1], 1, 'ERR numkeys should be greater than 0');
-  if (numkeys === undefined) return;
+  if (numkeys === undefined) return undefined;
   const sideAt = 2 + numkeys;
-  if (sideAt >= argv.length) return ctx.reply.error(ERR_SYNTAX);
+  if (sideAt >= argv.length) return void ctx.reply.error(ERR_SYNTAX);
   const atHead = sideArgument(ctx, argv[sideAt]);
-  if (atHead === undefined) return;
+  if (atHead === undefined) return undefined;
   let count = -1;
   for (let j = sideAt + 1; j < argv.length; j++) {
     if (count === -1 && isKeyword(argv[j], 'COUNT') && j < argv.length - 1) {
       const parsed = boundedArgument(ctx, argv[++j], 1, 'ERR count should be greater than 0');
-      if (parsed === undefined) return;
+      if (parsed === undefined) return undefined;
       count = parsed;
-    } else return ctx.reply.error(ERR_SYNTAX);
+    } else return void ctx.reply.error(ERR_SYNTAX);
   }
-  if (count === -1) count = 1;
+  return { sideAt, atHead, count: count === -1 ? 1 : count };
+}
+
+/** LMPOP numkeys key [key …] LEFT|RIGHT [COUNT count]. */
+const lmpop: CommandHandler = (ctx, argv) => {
+  const parsed = lmpopArguments(ctx, argv);
+  if (parsed === undefined) return;
+  const { sideAt, atHead, count } = parsed;
   for (let k = 2; k < sideAt; k++) {
     const found = listAt(ctx, argv[k]);
     if (found === undefined) return;

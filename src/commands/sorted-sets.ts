@@ -614,22 +614,32 @@ function parsePositive(ctx: ExecutionContext, arg: Uint8Array, message: string):
   return Number(value);
 }
 
-const zmpop: CommandHandler = (ctx, argv) => {
+/**
+ * ZMPOP's arguments (numkeys key [key …] MIN|MAX [COUNT count], from argv[1]): the key positions' end,
+ * the side and the count, or undefined after replying the error. BZMPOP checks them before its timeout.
+ */
+export function zmpopArguments(ctx: ExecutionContext, argv: readonly Buffer[]): { whereAt: number; max: boolean; count: number } | undefined {
   const numKeys = parsePositive(ctx, argv[1], 'ERR numkeys should be greater than 0');
-  if (numKeys === undefined) return;
+  if (numKeys === undefined) return undefined;
   const whereAt = 2 + numKeys;
-  if (whereAt >= argv.length) return ctx.reply.error(ERR_SYNTAX);
+  if (whereAt >= argv.length) return void ctx.reply.error(ERR_SYNTAX);
   const max = isKeyword(argv[whereAt], 'MAX');
-  if (!max && !isKeyword(argv[whereAt], 'MIN')) return ctx.reply.error(ERR_SYNTAX);
+  if (!max && !isKeyword(argv[whereAt], 'MIN')) return void ctx.reply.error(ERR_SYNTAX);
   let count = -1;
   for (let j = whereAt + 1; j < argv.length; j++) {
     if (count === -1 && isKeyword(argv[j], 'COUNT') && j + 1 < argv.length) {
       const parsed = parsePositive(ctx, argv[++j], 'ERR count should be greater than 0');
-      if (parsed === undefined) return;
+      if (parsed === undefined) return undefined;
       count = parsed;
-    } else return ctx.reply.error(ERR_SYNTAX);
+    } else return void ctx.reply.error(ERR_SYNTAX);
   }
-  popGeneric(ctx, argv.slice(2, whereAt), max, count === -1 ? 1 : count, true, true);
+  return { whereAt, max, count: count === -1 ? 1 : count };
+}
+
+const zmpop: CommandHandler = (ctx, argv) => {
+  const parsed = zmpopArguments(ctx, argv);
+  if (parsed === undefined) return;
+  popGeneric(ctx, argv.slice(2, parsed.whereAt), parsed.max, parsed.count, true, true);
 };
 
 // ------------------------------------------------------------------ ZRANDMEMBER

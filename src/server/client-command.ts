@@ -1,10 +1,10 @@
 /**
- * CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|PAUSE|UNPAUSE|REPLY|NO-EVICT|GETREDIR|HELP, as Redis 7.0
+ * CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|PAUSE|UNPAUSE|UNBLOCK|REPLY|NO-EVICT|GETREDIR|HELP, as Redis 7.0
  * answers them. CLIENT LIST shows Redis's fields; those describing buffers show sabre's real figures
  * (bytes waiting in the output buffer and the socket, commands parsed and waiting).
  */
 import { argText, parseInt64 } from '../commands/context.js';
-import { ERR_SYNTAX } from '../protocol/errors.js';
+import { ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
 import type { Client } from './client.js';
 import type { ConnectionHandler } from './connection-commands.js';
 import { trackingCommands, trackingRedirect } from './tracking-commands.js';
@@ -20,7 +20,7 @@ export function describeClient(client: Client, now: number): string {
   const tracking = client.tracking;
   const flags =
     `${client.monitoring ? 'O' : ''}${client.pubsub !== undefined ? 'P' : ''}${client.transaction !== undefined ? 'x' : ''}` +
-      `${tracking !== undefined ? 't' : ''}${tracking?.bcast === true ? 'B' : ''}` || 'N';
+      `${client.blocking === 'blocked' ? 'b' : ''}${tracking !== undefined ? 't' : ''}${tracking?.bcast === true ? 'B' : ''}` || 'N';
   const subscriptions = client.pubsub;
   const fields: [string, string | number][] = [
     ['id', client.id],
@@ -165,6 +165,17 @@ export const clientCommand: ConnectionHandler = container({
     server.pause(Date.now() + Number(timeout), writesOnly);
     writer.ok();
   },
+  unblock: ({ writer, argv, server }) => {
+    let error = false;
+    if (argv.length === 4) {
+      const reason = argText(argv[3]).toLowerCase();
+      if (reason === 'error') error = true;
+      else if (reason !== 'timeout') return writer.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    } else if (argv.length > 4) return writer.error(ERR_SYNTAX);
+    const id = parseInt64(argv[2]);
+    if (id === undefined) return writer.error(ERR_NOT_INTEGER);
+    writer.integer(server.unblockClient(Number(id), error) ? 1 : 0);
+  },
   unpause: ({ writer, server }) => {
     server.unpause();
     writer.ok();
@@ -201,6 +212,8 @@ export const clientCommand: ConnectionHandler = container({
     '    Return information about client connections. Options: TYPE, ID.',
     'UNPAUSE',
     '    Stop the current client pause, resuming traffic.',
+    'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+    '    Unblock the specified blocked client.',
     'PAUSE <timeout> [WRITE|ALL]',
     '    Suspend all, or just write, clients for <timeout> milliseconds.',
     'REPLY (ON|OFF|SKIP)',

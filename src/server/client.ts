@@ -72,6 +72,12 @@ export class Client {
   noEvict = false;
   /** Held by CLIENT PAUSE: commands wait in `deferred` until the pause ends. */
   paused = false;
+  /**
+   * In a blocking command (BLPOP …) not yet answered: 'pending' until its shard has said whether it
+   * waits, then 'blocked' (CLIENT LIST's flag b). Its later commands wait meanwhile, as Redis reads
+   * nothing more from a blocked client.
+   */
+  blocking: 'no' | 'pending' | 'blocked' = 'no';
   /** The first position whose command has not run yet, or the one running now (see push). */
   runningPosition = 0;
   /** Between MULTI and EXEC: the commands queued so far (transactions.ts). */
@@ -168,10 +174,10 @@ export class Client {
 
   /** Whether a command of this client may run at once: no transaction of its own waits before it. */
   get mayRunNow(): boolean {
-    return this.waitingTransactions === 0 && this.deferred.length === 0 && !this.paused;
+    return this.waitingTransactions === 0 && this.deferred.length === 0 && !this.paused && this.blocking === 'no';
   }
 
-  /** Runs `action` now, or once this client's waiting transactions have started. */
+  /** Runs `action` now, or once this client's waiting transactions have started and its blocking command is answered. */
   inOrder(action: () => void): void {
     if (this.mayRunNow) action();
     else this.deferred.push(action);
@@ -179,7 +185,7 @@ export class Client {
 
   /** Runs deferred commands until one of them starts waiting (for a transaction or a pause) again. */
   releaseDeferred(): void {
-    while (this.waitingTransactions === 0 && !this.paused && this.deferred.length > 0) this.deferred.shift()!();
+    while (this.waitingTransactions === 0 && !this.paused && this.blocking === 'no' && this.deferred.length > 0) this.deferred.shift()!();
   }
 
   /** Output bytes buffered and not yet handed to the socket, plus what the socket still holds. */

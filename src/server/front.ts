@@ -36,6 +36,8 @@ import { KEY_CHANGED, type KeyspaceEvent } from '../shard/keyspace-signals.js';
 import { pubsubCommands } from './pubsub-commands.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
+import { BlockedClients } from './blocked-clients.js';
+import { isBlockingCommand } from '../commands/blocking.js';
 import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-shard.js';
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
@@ -110,6 +112,7 @@ export class Front implements OutputScheduler, ServerContext {
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
   private scratch: Shard | undefined;
+  private readonly blocked: BlockedClients;
   port = 0;
   /** Every client's parser reads these, so CONFIG SET changes them for all connections at once. */
   private readonly parserLimits: RequestParserLimits;
@@ -181,6 +184,14 @@ export class Front implements OutputScheduler, ServerContext {
       if (this.slowlog.isSlow(micros) && sink instanceof Client) this.slowlog.add(argv, micros, sink.address, sink.name);
     });
     this.keyspace = new KeyspaceFanout(pool.size, options.config.number('databases'), this.shardOfKey);
+    this.blocked = new BlockedClients({
+      pool,
+      scheduler: this.scheduler,
+      shardOfKey: this.shardOfKey,
+      crossShard: (command) => crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, undefined)),
+    });
+    pool.onBlocked(this.blocked);
+    this.scheduler.hooks = this.blocked;
   }
 
   /** Listens on every address; with port 0 the first one picks the port and the others follow it. */
@@ -214,6 +225,7 @@ export class Front implements OutputScheduler, ServerContext {
   close(): Promise<void> {
     for (const client of this.connected.values()) client.socket.destroy();
     this.stats.close();
+    this.blocked.close();
     clearTimeout(this.pauseTimer);
     return Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
@@ -237,6 +249,8 @@ export class Front implements OutputScheduler, ServerContext {
       port: this.port,
       shards: this.pool.size,
       connectedClients: this.connected.size,
+      blockedClients: this.blocked.count,
+      clientsInTimeoutTable: this.blocked.withTimeout,
       maxclients: this.options.config.number('maxclients'),
       maxmemory: this.options.config.number('maxmemory'),
       maxmemoryPolicy: this.options.config.get('maxmemory-policy'),
@@ -268,6 +282,11 @@ export class Front implements OutputScheduler, ServerContext {
     const left = this.pausedUntil - Date.now();
     if (left <= 0) return this.unpause();
     this.pauseTimer = setTimeout(() => this.armPauseTimer(), Math.min(left, MAX_TIMER_MS));
+  }
+
+  unblockClient(id: number, error: boolean): boolean {
+    const client = this.connected.get(id);
+    return client !== undefined && this.blocked.unblock(client, error);
   }
 
   unpause(): void {
@@ -400,8 +419,12 @@ export class Front implements OutputScheduler, ServerContext {
       }
       const route = this.route(client, spec, argv, shard);
       if (route.kind === 'shard') replies.push(this.pool.call(route.shard, client.db, client.protocol, argv, spec.index));
-      else if (route.kind === 'body') replies.push(this.counted(spec, route.body.run(call)));
-      else if (route.kind === 'scatter') {
+      else if (route.kind === 'body') {
+        // Its steps go out one reply after another: the queued commands after it must wait for them.
+        const done = this.counted(spec, route.body.run(call));
+        replies.push(done);
+        await done;
+      } else if (route.kind === 'scatter') {
         const { parts, combine } = route.plan;
         replies.push(this.counted(spec, Promise.all(parts.map((part) => call(part.shard, part.argv))).then(combine)));
       } else replies.push(Promise.resolve(errorReply(route.error)));
@@ -502,6 +525,7 @@ export class Front implements OutputScheduler, ServerContext {
       this.monitors.delete(client);
       this.pubsub.removeClient(client);
       this.unwatch(client);
+      this.blocked.disconnected(client);
     });
     socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
   }
@@ -571,6 +595,9 @@ export class Front implements OutputScheduler, ServerContext {
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
     const shard = this.shardFor(spec, argv.length, argv);
+    if ((spec.flags & CommandFlag.blocking) !== 0 && isBlockingCommand(spec.name)) {
+      return this.blocked.run(client, spec, this.canonical(spec, argv), commandKeys(spec, argv) ?? [], position, shard);
+    }
     if (shard >= 0 && spec.firstKey !== 0) return this.sendToShard(shard, client.db, client.protocol, spec.index, argv, client, position);
     const route = this.route(client, spec, argv, shard);
     if (route.kind === 'shard') this.sendToShard(route.shard, client.db, client.protocol, spec.index, argv, client, position);
@@ -592,7 +619,7 @@ export class Front implements OutputScheduler, ServerContext {
     const body = multiShardBody(spec.name, named, this.shardOfKey);
     if (body !== undefined) return { kind: 'body', body };
     const keys = commandKeys(spec, argv) ?? [];
-    if (keys.length === 0 || (spec.flags & CommandFlag.blocking) !== 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
+    if (keys.length === 0) return { kind: 'refuse', error: ERR_CROSS_SHARD };
     const command = { argv: named, keys, db: client.db, protocol: client.protocol };
     return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, client)) };
   }

@@ -25,6 +25,10 @@ export interface InfoFacts {
   port: number;
   shards: number;
   connectedClients: number;
+  /** Clients waiting in a blocking command (BLPOP …). */
+  blockedClients: number;
+  /** Blocked clients with a timeout. */
+  clientsInTimeoutTable: number;
   maxclients: number;
   maxmemory: number;
   maxmemoryPolicy: string;
@@ -108,9 +112,9 @@ const SECTIONS: Record<string, Section> = {
     ['connected_clients', facts.connectedClients],
     ['cluster_connections', 0],
     ['maxclients', facts.maxclients],
-    ['blocked_clients', 0],
+    ['blocked_clients', facts.blockedClients],
     ['tracking_clients', facts.tracking.clients],
-    ['clients_in_timeout_table', 0],
+    ['clients_in_timeout_table', facts.clientsInTimeoutTable],
   ],
   memory: (facts) => {
     const arena = sumArenas(facts.shardStats);

@@ -38,7 +38,18 @@ interface Transaction {
   wholly: boolean;
 }
 
+/**
+ * Told when a transaction takes and releases its shards, before its first step and after its last (the
+ * blocked clients keep shards from serving waiters in the middle of a transaction).
+ */
+export interface TransactionHooks {
+  /** Returns whether `finished` must be called for this transaction. */
+  started(shards: ReadonlySet<number>): boolean;
+  finished(shards: ReadonlySet<number>): void;
+}
+
 export class ShardScheduler {
+  hooks: TransactionHooks | undefined = undefined;
   /** For each reserved shard, the sends held back until it is released. */
   private readonly heldBack = new Map<number, (() => void)[]>();
   private readonly waiting: Transaction[] = [];
@@ -106,9 +117,11 @@ export class ShardScheduler {
   }
 
   private async execute(transaction: Transaction): Promise<void> {
+    const hooked = this.hooks?.started(transaction.shards) ?? false;
     try {
       await transaction.start();
     } finally {
+      if (hooked) this.hooks?.finished(transaction.shards);
       if (transaction.wholly) this.releaseClient(transaction.client);
       for (const shard of transaction.shards) {
         const held = this.heldBack.get(shard)!;

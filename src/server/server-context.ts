@@ -33,6 +33,8 @@ export interface ServerContext {
   /** CLIENT PAUSE: holds clients' commands (only writes when `writesOnly`) until `until` (ms since epoch). */
   pause(until: number, writesOnly: boolean): void;
   unpause(): void;
+  /** CLIENT UNBLOCK: whether client `id` was blocked; it is then answered as timed out, or with the UNBLOCKED error. */
+  unblockClient(id: number, error: boolean): boolean;
   /** RESET: drops the client from every registry (monitors, Pub/Sub) and resets its own state. */
   resetClient(client: Client): void;
   /** Starts MONITOR output for a client. */

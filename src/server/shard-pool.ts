@@ -20,7 +20,9 @@ import {
   EVENTS_FRAME_ID,
   FrameAssembler,
   REPLY_PREFIX_BYTES,
+  REQUEST_MAY_BLOCK,
   ShardOp,
+  UnsolicitedKind,
   encodeRequest,
   encodeRequestInto,
   frameId,
@@ -53,6 +55,14 @@ export type ExecutionObserver = (command: number, argv: readonly Uint8Array[], m
  * that made them (undefined for the shard's own work, such as active expiry).
  */
 export type EventsListener = (events: Uint8Array, by: ReplySink | undefined) => void;
+
+/** Hears about blocked clients (blocked-clients.ts), by the token of the request that blocked. */
+export interface BlockedListener {
+  /** The shard served the blocked command: its reply, a view valid during the call. */
+  served(token: number, reply: Uint8Array): void;
+  /** A key a notify-only waiter waits on became ready; the shard has forgotten the waiter. */
+  ready(token: number): void;
+}
 
 /** The requests of one shard in flight, in send order: sink, position, command and argv, as parallel rings. */
 class InFlight {
@@ -131,6 +141,7 @@ export class ShardPool {
   private nextId = 1;
   private observer: ExecutionObserver | undefined;
   private eventsListener: EventsListener | undefined;
+  private blockedListener: BlockedListener | undefined;
   private commitScheduled = false;
 
   private constructor(options: ShardPoolOptions, onWorkerExit: (shard: number, code: number) => void) {
@@ -147,7 +158,7 @@ export class ShardPool {
         for (let i = 0; i < frames.length; i++) {
           const payload = assembler.add(frames[i]);
           if (payload === undefined) continue;
-          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.eventsListener?.(payload, undefined);
+          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.unsolicited(payload);
           else inFlight.deliver(payload, this.observer, this.eventsListener);
         }
       });
@@ -169,6 +180,25 @@ export class ShardPool {
    * is the CommandSpec.index of argv[0], or −1 for the shard to look it up.
    */
   send(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[], sink: ReplySink, position: number): void {
+    this.sendRequest(shard, db, protocol, command, argv, sink, position);
+  }
+
+  /**
+   * Sends a blocking command that may block (frames.ts REQUEST_MAY_BLOCK); returns the request's id,
+   * the token its shard keeps it waiting under and names it by to the BlockedListener.
+   */
+  sendBlocking(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[], sink: ReplySink, position: number): number {
+    return this.sendRequest(shard, db, protocol | REQUEST_MAY_BLOCK, command, argv, sink, position);
+  }
+
+  /** An id no request in flight has, for a waiter that is not a request's (a notify-only one). */
+  reserveToken(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0 || 1;
+    return id;
+  }
+
+  private sendRequest(shard: number, db: number, protocol: number, command: number, argv: readonly Uint8Array[], sink: ReplySink, position: number): number {
     const handle = this.shards[shard];
     const channel = handle.channel;
     if (!handle.batchOpen) {
@@ -185,11 +215,29 @@ export class ShardPool {
       encodeRequestInto(reserved, id, db, protocol, command, argv);
       channel.finishRequest(length);
     } else for (const out of framesOf(encodeRequest(id, db, protocol, command, argv), channel.maxRequestLength)) channel.send(out);
+    return id;
+  }
+
+  /** A frame that answers no request (frames.ts UnsolicitedKind). */
+  private unsolicited(payload: Uint8Array): void {
+    const kind = payload[0];
+    if (kind === UnsolicitedKind.Events) return this.eventsListener?.(payload.subarray(1), undefined);
+    const token = (payload[1] | (payload[2] << 8) | (payload[3] << 16) | (payload[4] << 24)) >>> 0;
+    if (kind === UnsolicitedKind.Ready) return this.blockedListener?.ready(token);
+    const body = payload.subarray(5);
+    const eventsLength = readReplyEventsLength(body);
+    if (eventsLength !== 0) this.eventsListener?.(body.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength), undefined);
+    this.blockedListener?.served(token, body.subarray(REPLY_PREFIX_BYTES + eventsLength));
   }
 
   /** Sets the one listener of keyspace events (their encoded bytes, a view valid during the call; event-codec.ts). */
   onKeyspaceEvents(listener: EventsListener): void {
     this.eventsListener = listener;
+  }
+
+  /** Sets the one listener of blocked clients' news. */
+  onBlocked(listener: BlockedListener): void {
+    this.blockedListener = listener;
   }
 
   /** Sets the one observer of executed commands. */

@@ -109,7 +109,7 @@ export class Database {
   readonly lazyFree: LazyFree;
   /** Where changes are signalled (WATCH, notifications, dirty); shared by the shard's databases. */
   readonly signals: KeyspaceSignals;
-  /** This database's number (SELECT's), which notifications and watches name; SWAPDB exchanges two. */
+  /** This database's number (SELECT's), which notifications, watches and blocked clients name; SWAPDB exchanges two. */
   index: number;
 
   constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
@@ -378,6 +378,7 @@ export class Database {
     // A new value is a new object in Redis, its access time now.
     const entry = newEntry(this.arena, key, hash, type, value, hasExpire, lruClock(this.now()));
     if (hasExpire) this.writeExpiry(entry, expiry);
+    this.signalIfAwaitable(key, type);
     if (old === 0) {
       this.dict.insertNew(entry);
       if (hasExpire) this.addVolatile(entry);
@@ -567,6 +568,13 @@ export class Database {
     target.dict.insertNew(moved);
     if (hasExpire) target.addVolatile(moved);
     target.notify(NotifyType.New, 'new', newKey);
+    target.signalIfAwaitable(newKey, this.type(moved));
+  }
+
+  /** A list or sorted set stored under `key` may serve clients blocked on it (KeyspaceSignals.keyReady). */
+  private signalIfAwaitable(key: Uint8Array, type: ValueType): void {
+    const keyReady = this.signals.keyReady;
+    if (keyReady !== undefined && (type === ValueType.List || type === ValueType.ZSet)) keyReady(this.index, key);
   }
 
   // ---------------------------------------------------------------- the volatile array

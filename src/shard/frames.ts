@@ -8,6 +8,10 @@
  *
  *   request payload:  u8 db | u8 protocol | u16 command | u32 argc | u32 length × argc | argument bytes
  *
+ * The protocol byte's top bit (REQUEST_MAY_BLOCK) lets a blocking command (BLPOP …) block: the shard
+ * then keeps the client waiting under the request's id (its token) instead of answering null, as it
+ * answers inside MULTI/EXEC or for the front's own requests.
+ *
  * `command` is the command's index in the command table plus one, as the front looked it up (so the shard
  * does not look it up again), or 0 for "look argv[0] up" (requests the front builds itself). Values from
  * SHARD_OP_BASE up name shard operations (ShardOp) rather than commands: no client can send one, since
@@ -23,10 +27,16 @@
  */
 export const FRAME_HEADER_BYTES = 5;
 /**
- * The id of frames that answer no request: keyspace events of the shard's own work (active expiry),
- * payload only the encoded events. The front never gives a request this id.
+ * The id of frames that answer no request. Their payload starts with an UnsolicitedKind byte:
+ *   Events  keyspace events of the shard's own work (active expiry): the encoded events
+ *   Served  a blocked client was served: u32 token | a reply payload (as below)
+ *   Ready   a key a notify-only waiter waits on became ready (blocked-waiters.ts): u32 token
+ * The front never gives a request this id.
  */
 export const EVENTS_FRAME_ID = 0;
+export const UnsolicitedKind = { Events: 0, Served: 1, Ready: 2 } as const;
+/** Or'ed into a request's protocol byte: the command may block (see above). */
+export const REQUEST_MAY_BLOCK = 0x80;
 
 /** The execution time and the keyspace events' length before the events and RESP bytes of a reply payload. */
 export const REPLY_PREFIX_BYTES = 8;
@@ -51,6 +61,12 @@ export const ShardOp = {
   WatchTouched: SHARD_OP_BASE + 7,
   /** {on: boolean}: whether changed keys are reported for CLIENT TRACKING. */
   Track: SHARD_OP_BASE + 8,
+  /** {token, db, keys: base64[]}: a notify-only waiter on the keys (a blocking command across shards). */
+  BlockNotify: SHARD_OP_BASE + 9,
+  /** {token}: forgets the waiter; answers whether it was still waiting (timeouts, CLIENT UNBLOCK). */
+  Unblock: SHARD_OP_BASE + 10,
+  /** {held}: waiters are not served while held (a transaction holds the shard); release serves the ready ones. */
+  HoldWaiters: SHARD_OP_BASE + 11,
 } as const;
 
 const f32 = new Float32Array(1);
@@ -88,6 +104,8 @@ const REQUEST_FIXED_BYTES = 8;
 interface Request {
   db: number;
   protocol: 2 | 3;
+  /** REQUEST_MAY_BLOCK was set: a blocking command may block rather than answer null. */
+  mayBlock: boolean;
   /** CommandSpec.index, or −1 when the shard is to look argv[0] up. */
   command: number;
   argv: Buffer[];
@@ -109,7 +127,8 @@ export function encodeRequestInto(
   target: Uint8Array,
   id: number,
   db: number,
-  protocol: 2 | 3,
+  /** 2 or 3, with REQUEST_MAY_BLOCK or'ed in for a blocking command that may block. */
+  protocol: number,
   command: number,
   argv: readonly Uint8Array[],
 ): void {
@@ -143,7 +162,7 @@ function writeU32(target: Uint8Array, at: number, value: number): void {
  * A request as one message, frame header first. It is a frame as it stands when it fits the ring;
  * `framesOf` splits it otherwise.
  */
-export function encodeRequest(id: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[]): Buffer {
+export function encodeRequest(id: number, db: number, protocol: number, command: number, argv: readonly Uint8Array[]): Buffer {
   const message = Buffer.allocUnsafe(requestLength(argv));
   encodeRequestInto(message, id, db, protocol, command, argv);
   return message;
@@ -222,5 +241,5 @@ export function decodeRequest(payload: Uint8Array): Request {
     lengths += 4;
     at += length;
   }
-  return { db: view[0], protocol: view[1] === 3 ? 3 : 2, command: view.readUInt16LE(2) - 1, argv };
+  return { db: view[0], protocol: (view[1] & ~REQUEST_MAY_BLOCK) === 3 ? 3 : 2, mayBlock: (view[1] & REQUEST_MAY_BLOCK) !== 0, command: view.readUInt16LE(2) - 1, argv };
 }

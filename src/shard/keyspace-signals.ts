@@ -105,6 +105,13 @@ export class KeyspaceSignals {
   tracking = 0;
   /** Notifications of the command running now, in the order it made them; the worker takes them. */
   readonly events: KeyspaceEvent[] = [];
+  /**
+   * Redis's signalKeyAsReady: told whenever a list or sorted set is stored under a key, for the shard's
+   * blocked clients (blocked-waiters.ts); undefined where nobody can block (the scratch shard).
+   */
+  keyReady: ((db: number, key: Uint8Array) => void) | undefined = undefined;
+  /** Redis's scanDatabaseForReadyKeys: database `db` now holds other keys (SWAPDB); any awaited one may be ready. */
+  databaseReady: ((db: number) => void) | undefined = undefined;
   /** Watched keys by watchName: each watcher's (client id's) state. */
   private readonly watched = new Map<string, Map<number, Watch>>();
   /** Answers where keys are, for the rules of watched keys that had expired; set by the shard. */
@@ -199,6 +206,7 @@ export class KeyspaceSignals {
   }
 }
 
-function watchName(db: number, key: Uint8Array): string {
+/** A key's identity within the shard: its database and bytes. */
+export function watchName(db: number, key: Uint8Array): string {
   return `${db}:${Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1')}`;
 }

@@ -74,6 +74,14 @@ function watchOperation(shard: Shard, operation: number, { db, keys, watcher }: 
   return undefined;
 }
 
+/** BlockNotify's and Unblock's argument (Unblock needs only the token). */
+interface BlockArgs {
+  token: number;
+  db: number;
+  /** base64, as WatchArgs' keys. */
+  keys: string[];
+}
+
 /** Blocks this thread, as Redis's DEBUG SLEEP blocks its one thread. */
 function sleep(millis: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, millis);
@@ -89,6 +97,11 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.Purge) result = shard.arena.purge();
   else if (operation === ShardOp.Watch || operation === ShardOp.Unwatch || operation === ShardOp.WatchTouched) result = watchOperation(shard, operation, args as WatchArgs);
   else if (operation === ShardOp.Track) shard.signals.tracking = (args as { on: boolean }).on ? 1 : 0;
+  else if (operation === ShardOp.BlockNotify) {
+    const { token, db } = args as BlockArgs;
+    shard.waiters.add(token, db, 2, undefined, (args as BlockArgs).keys.map((key) => Buffer.from(key, 'base64')));
+  } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
+  else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

@@ -9,6 +9,8 @@
  * between batches of requests, and without pause while there are none (lazy-free.ts).
  */
 import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
+import { serveBlocked } from '../commands/blocking.js';
+import type { Blocker } from '../commands/context.js';
 import { execute } from '../commands/dispatch.js';
 import { CommandFlag, CommandTable } from '../commands/table.js';
 import { ReplyTooLargeError, ReplyWriter } from '../protocol/reply-writer.js';
@@ -17,6 +19,7 @@ import { Database } from './database.js';
 import { defaultCollectionLimits, type CollectionLimits } from '../collections/limits.js';
 import { LazyFree } from './lazy-free.js';
 import { KeyspaceSignals } from './keyspace-signals.js';
+import { BlockedWaiters, blockedReply } from './blocked-waiters.js';
 import { applyShardSettings, type ShardSettings } from './settings.js';
 
 export const DATABASES = 16;
@@ -60,8 +63,10 @@ export class Shard {
   readonly limits: CollectionLimits = defaultCollectionLimits();
   /** Values deleted lazily wait here; idle() frees them a slice at a time. */
   readonly lazyFree: LazyFree;
-  /** What writes signal: watched keys' versions, notifications, the dirty count. */
+  /** What writes signal: watched keys' versions, notifications, the dirty count, keys made ready. */
   readonly signals = new KeyspaceSignals();
+  /** Clients blocked on this shard's keys. */
+  readonly waiters = new BlockedWaiters();
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -76,6 +81,8 @@ export class Shard {
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
     this.lazyFree = new LazyFree(this.arena);
+    this.signals.keyReady = this.waiters.keyReady;
+    this.signals.databaseReady = this.waiters.databaseReady;
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
     this.configure(options.settings ?? {});
     this.databases = Array.from(
@@ -92,9 +99,10 @@ export class Shard {
 
   /**
    * Runs one command against database `db` and returns its RESP reply, a view valid until the next
-   * call. `command` is the CommandSpec.index the front found, or −1 to look argv[0] up here.
+   * call. `command` is the CommandSpec.index the front found, or −1 to look argv[0] up here. A non-zero
+   * `token` lets a blocking command block, waiting under that token (blocked-waiters.ts).
    */
-  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[], command = -1): Buffer {
+  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[], command = -1, token = 0): Buffer {
     const writer = this.writer;
     writer.clear();
     writer.protocol = protocol;
@@ -107,19 +115,10 @@ export class Shard {
       this.signals.events.length = 0;
       try {
         const now = (this.now = Date.now());
-        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits }, argv);
+        const blocker = token === 0 ? undefined : this.blocker(token, db, protocol, argv);
+        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker }, argv);
       } catch (error) {
-        // The arena refused memory: the write paths allocate before they change anything, so the data
-        // is as it was; the client gets Redis's out-of-memory error instead of any partial reply. A
-        // reply past the writer's limit is refused likewise: reads change nothing, but a pop (LPOP,
-        // SPOP, ZPOPMIN with a count over a gigabyte of elements) has removed what it had written.
-        if (error instanceof AllocatorError) {
-          writer.clear();
-          writer.error(OOM);
-        } else if (error instanceof ReplyTooLargeError) {
-          writer.clear();
-          writer.error(error.message);
-        } else throw error;
+        this.replaceReply(error);
       }
     }
     return writer.written();
@@ -128,6 +127,70 @@ export class Shard {
   /** Reads the clock anew for work that is not a command: the WATCH operations judge expiry by it. */
   tick(): void {
     this.now = Date.now();
+  }
+
+  /**
+   * Redis's handleClientsBlockedOnKeys, run after every request: serves the waiters of the keys the
+   * request made ready, oldest first, each with its own database and protocol, before the shard runs
+   * anything else. `served` gets each reply (a view valid during the call; signals.events hold its
+   * keyspace events); `ready` gets the token of each notify-only waiter whose key became ready.
+   */
+  serveBlocked(served: (token: number, reply: Buffer) => void, ready: (token: number) => void): void {
+    const waiters = this.waiters;
+    for (let next = waiters.takeReady(); next !== undefined; next = waiters.takeReady()) {
+      for (const waiter of waiters.waitersOn(next.db, next.key)) {
+        if (waiter.argv === undefined) {
+          waiters.remove(waiter.token);
+          ready(waiter.token);
+          continue;
+        }
+        const database = this.databases[waiter.db];
+        if (database.lookupNoTouch(next.key) === 0) break;
+        const writer = this.writer;
+        writer.clear();
+        writer.protocol = waiter.protocol;
+        database.countingReads = 0;
+        this.signals.events.length = 0;
+        let answered: boolean;
+        try {
+          const now = (this.now = Date.now());
+          answered = serveBlocked({ db: database, reply: writer, now, databases: this.databases, dbIndex: waiter.db, limits: this.limits }, waiter.argv, next.key);
+        } catch (error) {
+          this.replaceReply(error);
+          answered = true;
+        }
+        if (!answered) continue;
+        waiters.remove(waiter.token);
+        served(waiter.token, writer.written());
+      }
+    }
+  }
+
+  /** What a blocking command registers itself with when its keys are empty. */
+  private blocker(token: number, db: number, protocol: 2 | 3, argv: readonly Buffer[]): Blocker {
+    return {
+      block: (keys, timeoutMs) => {
+        this.waiters.add(token, db, protocol, argv.map((arg) => Buffer.from(arg)), keys);
+        this.writer.raw(blockedReply(timeoutMs));
+      },
+    };
+  }
+
+  /**
+   * A command threw. The arena refused memory: the write paths allocate before they change anything, so
+   * the data is as it was; the client gets Redis's out-of-memory error instead of any partial reply. A
+   * reply past the writer's limit is refused likewise: reads change nothing, but a pop (LPOP, SPOP,
+   * ZPOPMIN with a count over a gigabyte of elements) has removed what it had written.
+   */
+  private replaceReply(error: unknown): void {
+    const writer = this.writer;
+    if (error instanceof AllocatorError) {
+      writer.clear();
+      writer.error(OOM);
+    } else if (error instanceof ReplyTooLargeError) {
+      writer.clear();
+      writer.error(error.message);
+    } else throw error;
   }
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */

@@ -12,6 +12,7 @@ import {
   FrameAssembler,
   REPLY_PREFIX_BYTES,
   SHARD_OP_BASE,
+  UnsolicitedKind,
   decodeRequest,
   frame,
   frameId,
@@ -34,6 +35,29 @@ function serve(data: ShardWorkerData): void {
   const shard = new Shard(data.shard);
   const assembler = new FrameAssembler();
   const maxReply = channel.maxReplyLength;
+  /** A frame that answers no request (frames.ts): its kind, then `body`. */
+  const unsolicited = (kind: number, body: Uint8Array): void => {
+    const payload = Buffer.allocUnsafe(1 + body.length);
+    payload[0] = kind;
+    payload.set(body, 1);
+    for (const out of frame(EVENTS_FRAME_ID, payload, maxReply)) channel.reply(out);
+  };
+  const served = (token: number, reply: Buffer): void => {
+    const signalled = shard.signals.events;
+    const events = signalled.length === 0 ? NO_EVENTS : encodeEvents(signalled);
+    signalled.length = 0;
+    const body = Buffer.allocUnsafe(4 + REPLY_PREFIX_BYTES + events.length + reply.length);
+    body.writeUInt32LE(token, 0);
+    writeReplyPrefix(body, 4, 0, events.length);
+    body.set(events, 4 + REPLY_PREFIX_BYTES);
+    body.set(reply, 4 + REPLY_PREFIX_BYTES + events.length);
+    unsolicited(UnsolicitedKind.Served, body);
+  };
+  const ready = (token: number): void => {
+    const body = Buffer.allocUnsafe(4);
+    body.writeUInt32LE(token, 0);
+    unsolicited(UnsolicitedKind.Ready, body);
+  };
   for (;;) {
     // Queued background frees turn the wait into a poll: the shard frees while no request is waiting.
     const state = channel.waitForWork(shard.lazyFree.pending ? 0 : IDLE_PERIOD_MS);
@@ -45,7 +69,9 @@ function serve(data: ShardWorkerData): void {
       const request = decodeRequest(payload);
       const started = performance.now();
       const reply =
-        request.command >= SHARD_OP_BASE ? runOperation(shard, request.command, request.argv[0]) : shard.execute(request.db, request.protocol, request.argv, request.command);
+        request.command >= SHARD_OP_BASE
+          ? runOperation(shard, request.command, request.argv[0])
+          : shard.execute(request.db, request.protocol, request.argv, request.command, request.mayBlock ? id : 0);
       const micros = (performance.now() - started) * 1000;
       const signalled = shard.signals.events;
       const events = signalled.length === 0 ? NO_EVENTS : encodeEvents(signalled);
@@ -67,6 +93,8 @@ function serve(data: ShardWorkerData): void {
         whole.set(reply, body);
         for (const out of frame(id, whole, maxReply)) channel.reply(out);
       }
+      // Clients blocked on keys this request made ready are served before the next request runs.
+      if (shard.waiters.anyReady) shard.serveBlocked(served, ready);
     }
     // Replies go out before any spare-time work, so a slice of background freeing never delays them.
     channel.flush();
@@ -74,7 +102,7 @@ function serve(data: ShardWorkerData): void {
     // Events of the shard's own work (keys active expiry deleted) answer no request: frames of their own.
     const expired = shard.signals.events;
     if (expired.length !== 0) {
-      for (const out of frame(EVENTS_FRAME_ID, encodeEvents(expired), maxReply)) channel.reply(out);
+      unsolicited(UnsolicitedKind.Events, encodeEvents(expired));
       expired.length = 0;
     }
   }

@@ -54,6 +54,12 @@ export const b = (s: string) => Buffer.from(s, 'latin1');
 
 export function commandGenerator(random: Random) {
   const key = () => b(`k${random.int(0, 7)}`);
+  /**
+   * A relative expiry in ms, whole seconds and a half apart from any other draw (bar an equal draw): which
+   * of two expiries set a few milliseconds apart is later (GT, LT) must not hang on those milliseconds,
+   * which differ between the two servers. In seconds it rounds down to a value no ms draw can equal.
+   */
+  const relativeMs = () => random.int(100, 5000) * 1000 + 500;
   const integer = () =>
     b(random.pick(['0', '1', '-1', '42', '-17', '9223372036854775806', '9223372036854775807', '-9223372036854775808', '-9223372036854775807', '007', '+5', '1.5', 'abc', '', ' 3', '10000000000000000000']));
   const float = () => b(random.pick(['0.1', '1.5', '-2.25', '1e3', '10', '3.0e2', 'abc', 'inf', '1e400', '.5', '5.', ' 1', '0']));
@@ -76,7 +82,7 @@ export function commandGenerator(random: Random) {
         const absolute = /at$/i.test(option);
         const past = random.next() < 0.3;
         const ms = option.toLowerCase().startsWith('p');
-        const base = absolute ? (past ? 1_000_000 : Date.now() + 1_000_000_000) : 100_000;
+        const base = absolute ? (past ? 1_000_000 : Date.now() + 1_000_000_000) : relativeMs();
         options.push(random.next() < 0.85 ? b(String(ms ? base : Math.floor(base / 1000))) : seconds());
       }
     }
@@ -131,8 +137,9 @@ export function commandGenerator(random: Random) {
         const flags = random.next() < 0.5 ? [] : [b(random.pick(['NX', 'XX', 'GT', 'LT', 'gt', 'BAD']))];
         if (random.next() < 0.1) flags.push(b(random.pick(['NX', 'XX', 'GT', 'LT'])));
         const absolute = command.endsWith('AT');
-        const when = absolute ? random.pick([1_000, Date.now() + 500_000_000]) : random.pick([100_000, 5_000_000, -1]);
-        const scaled = command.startsWith('P') ? when : Math.floor(when / 1000);
+        const inMs = command.startsWith('P');
+        const when = absolute ? random.pick([1_000, Date.now() + 500_000_000]) : random.next() < 0.2 ? -1 : relativeMs();
+        const scaled = inMs ? when : Math.floor(when / 1000);
         return [b(command), key(), random.next() < 0.9 ? b(String(scaled)) : seconds(), ...flags];
       }
       case 23:
