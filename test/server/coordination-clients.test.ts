@@ -105,7 +105,8 @@ describe('redis-cli: transactions and notifications, sabre beside redis-server',
       cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       while (!output.includes('psubscribe')) await new Promise((resolve) => setTimeout(resolve, 10));
       for (const args of [['set', left, '1'], ['append', left, '2'], ['rename', left, right], ['del', right]]) await run('redis-cli', ['-p', String(port), ...args]);
-      while (output.trim().split('\n').length < 6) await new Promise((resolve) => setTimeout(resolve, 10));
+      // The last event, whole: DEL's line ends the exchange.
+      while (!output.includes('"del"\n')) await new Promise((resolve) => setTimeout(resolve, 10));
       cli.kill();
       await run('redis-cli', ['-p', String(port), 'config', 'set', 'notify-keyspace-events', '']);
       return output;
