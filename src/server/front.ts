@@ -16,7 +16,7 @@ import { SLOT_COUNT, keySlot, shardOfSlot } from '../cluster/slot.js';
 import { argText } from '../commands/context.js';
 import { commandKeys } from '../commands/key-specs.js';
 import { CommandFlag, CommandTable, arityMatches, type CommandSpec } from '../commands/table.js';
-import { unknownCommand, wrongArity } from '../protocol/errors.js';
+import { OOM, unknownCommand, wrongArity } from '../protocol/errors.js';
 import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
@@ -108,6 +108,8 @@ export class Front implements OutputScheduler, ServerContext {
   private readonly keyspace: KeyspaceFanout;
   private nextClientId = 1;
   private pausedUntil = 0;
+  /** maxmemory in bytes, 0 for no limit; followed on CONFIG SET. */
+  private maxmemory: number;
   private pauseWritesOnly = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
@@ -139,11 +141,13 @@ export class Front implements OutputScheduler, ServerContext {
     this.slowlog.slowerThan = config.number('slowlog-log-slower-than');
     this.slowlog.maxLength = config.number('slowlog-max-len');
     // Listeners may refuse a value by returning an error; these take any value the registry accepts.
-    const follow = (name: 'proto-max-bulk-len' | 'client-query-buffer-limit' | 'slowlog-log-slower-than' | 'slowlog-max-len', apply: (value: number) => void) =>
+    const follow = (name: 'maxmemory' | 'proto-max-bulk-len' | 'client-query-buffer-limit' | 'slowlog-log-slower-than' | 'slowlog-max-len', apply: (value: number) => void) =>
       config.onChange(name, () => {
         apply(config.number(name));
         return undefined;
       });
+    this.maxmemory = config.number('maxmemory');
+    follow('maxmemory', (value) => (this.maxmemory = value));
     follow('proto-max-bulk-len', (value) => (this.parserLimits.protoMaxBulkLen = value));
     follow('client-query-buffer-limit', (value) => (this.parserLimits.clientQueryBufferLimit = value));
     follow('slowlog-log-slower-than', (value) => (this.slowlog.slowerThan = value));
@@ -591,6 +595,7 @@ export class Front implements OutputScheduler, ServerContext {
     if (client.pubsub !== undefined && client.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name) && this.refuseWhileSubscribed(client, spec, argv, position)) return;
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
+    if (this.maxmemory !== 0 && this.overMemory(client, spec)) return this.refuseForMemory(client, spec, position);
     if (client.transaction !== undefined && !RUN_IN_MULTI.has(spec.name)) return this.queue(client, client.transaction, spec, argv, position);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
@@ -634,6 +639,29 @@ export class Front implements OutputScheduler, ServerContext {
         return reply;
       },
     };
+  }
+
+  /**
+   * maxmemory (noeviction, sabre's only policy yet): over the budget, Redis refuses commands that may
+   * add data (denyoom), EXEC of a transaction holding one, and anything queued inside MULTI, while reads
+   * and deletions go on. The budget is global: every shard's allocated bytes, read from shared memory.
+   */
+  private overMemory(client: Client, spec: CommandSpec): boolean {
+    const transaction = client.transaction;
+    const queued = transaction !== undefined && !RUN_IN_MULTI.has(spec.name);
+    const mayGrow =
+      queued ||
+      (spec.flags & CommandFlag.denyoom) !== 0 ||
+      (spec.name === 'exec' && transaction !== undefined && transaction.commands.some(({ spec: inside }) => (inside.flags & CommandFlag.denyoom) !== 0));
+    return mayGrow && this.pool.usedMemory() > this.maxmemory;
+  }
+
+  /** Answers -OOM; an EXEC refused so also discards its transaction, as Redis's execCommandAbort. */
+  private refuseForMemory(client: Client, spec: CommandSpec, position: number): void {
+    if (spec.name !== 'exec') return this.refuse(client, position, OOM, spec.name);
+    client.transaction = undefined;
+    this.unwatch(client);
+    this.refuse(client, position, `EXECABORT Transaction discarded because of: ${OOM}`, spec.name);
   }
 
   /** Between MULTI and EXEC: checks a command and queues it, or refuses it and dooms the transaction. */

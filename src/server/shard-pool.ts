@@ -15,6 +15,7 @@
  * took a fifth of the front's time at -P 1.
  */
 import { Worker } from 'node:worker_threads';
+import { ArenaGauge } from 'native-free-alloc';
 import { FrontChannel } from '../transport/channel.js';
 import {
   EVENTS_FRAME_ID,
@@ -140,6 +141,8 @@ export class ShardPool {
   private readonly shards: ShardHandle[] = [];
   private nextId = 1;
   private observer: ExecutionObserver | undefined;
+  /** Per shard, its arena's allocated bytes as the shard publishes them (undefined until it has started). */
+  private readonly gauges: (ArenaGauge | undefined)[] = [];
   private eventsListener: EventsListener | undefined;
   private blockedListener: BlockedListener | undefined;
   private commitScheduled = false;
@@ -152,6 +155,9 @@ export class ShardPool {
       const worker = new Worker(workerUrl, { workerData: { ...options.workerData, ...data } });
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.on('exit', (code) => onWorkerExit(index, code));
+      worker.on('message', (message: { arenaControl?: SharedArrayBuffer }) => {
+        if (message.arenaControl !== undefined) this.gauges[index] = new ArenaGauge(message.arenaControl);
+      });
       const assembler = new FrameAssembler();
       const inFlight = new InFlight();
       channel.onReplies((frames) => {
@@ -172,6 +178,16 @@ export class ShardPool {
 
   get size(): number {
     return this.shards.length;
+  }
+
+  /**
+   * The bytes every shard's arena has allocated, read now from shared memory (INFO's used_memory, as the
+   * maxmemory check sees it; each shard's figure lags it by a few allocations at most).
+   */
+  usedMemory(): number {
+    let used = 0;
+    for (const gauge of this.gauges) if (gauge !== undefined) used += gauge.allocatedBytes();
+    return used;
   }
 
   /**

@@ -42,6 +42,7 @@ const ACTED_ON = new Set([
   'lazyfree-lazy-expire',
   'lazyfree-lazy-user-flush',
   'notify-keyspace-events',
+  'maxmemory',
   'shards',
 ]);
 

@@ -33,6 +33,8 @@ const NO_EVENTS = new Uint8Array(0);
 function serve(data: ShardWorkerData): void {
   const channel = WorkerChannel.attach(data.channel);
   const shard = new Shard(data.shard);
+  // The front reads this shard's memory use from the arena's control buffer (maxmemory checks).
+  parentPort?.postMessage({ arenaControl: shard.arena.control });
   const assembler = new FrameAssembler();
   const maxReply = channel.maxReplyLength;
   /** A frame that answers no request (frames.ts): its kind, then `body`. */

@@ -30,7 +30,13 @@ function startShard() {
     for (const out of framesOf(encodeRequest(id, db, 2, -1, args), channel.maxRequestLength)) channel.send(out);
     return reply;
   };
-  const summary = new Promise<{ keys: number }>((resolve) => worker.once('message', resolve));
+  // The worker first announces its arena's control buffer (for the front's maxmemory checks); the
+  // summary is the message with the key count, posted as it ends.
+  const summary = new Promise<{ keys: number }>((resolve) =>
+    worker.on('message', (message: { keys?: number }) => {
+      if (message.keys !== undefined) resolve({ keys: message.keys });
+    }),
+  );
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   const close = async () => {
     await channel.close();
