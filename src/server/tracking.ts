@@ -4,7 +4,8 @@
  * Default mode: every key a tracking client reads (read-only commands) is remembered against the
  * client; the first change of the key sends the client one invalidation and forgets the pair. BCAST
  * mode: nothing is remembered; every change of a key under one of the client's prefixes is sent, the
- * keys of one event-loop turn in one message, as Redis sends them before it sleeps.
+ * keys of one batch of shard replies in one message (sent when the task that delivered them ends), as
+ * Redis sends them before it sleeps.
  *
  * Changes come from the shards: while any client tracks, every shard reports each changed key with the
  * command's reply (KeyspaceSignals.KEY_CHANGED), and flushes are reported once they have run everywhere.
@@ -37,7 +38,7 @@ export class Tracking {
   private readonly keys = new Map<string, Set<Client>>();
   /** BCAST mode: prefix (latin1) → its clients. */
   private readonly prefixes = new Map<string, Set<Client>>();
-  /** BCAST keys of this turn, per client, sent together when the turn ends. */
+  /** BCAST keys of this batch, per client, sent together when the task ends. */
   private readonly pending = new Map<Client, Buffer[]>();
   private flushScheduled = false;
   private readonly tracking = new Set<Client>();
@@ -138,7 +139,7 @@ export class Tracking {
     }
     if (this.pending.size > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.sendPending());
+      queueMicrotask(() => this.sendPending());
     }
   }
 
