@@ -16,7 +16,9 @@ const FOOTER_BYTES = 10;
 export function createDumpPayload(db: Database, entry: number, options: RdbWriteOptions): Buffer {
   const out = new ByteWriter();
   out.byte(0);
-  out.view()[0] = writeValue(out, db, entry, options);
+  const type = writeValue(out, db, entry, options);
+  // Set after writing: the value may have grown the writer into a new buffer.
+  out.view()[0] = type;
   out.uint16LE(RDB_VERSION);
   out.bytes(new Crc64().update(out.view()).littleEndian());
   return out.copy();
@@ -31,14 +33,17 @@ export function verifyDumpPayload(payload: Uint8Array): boolean {
   return crc === footer.readBigUInt64LE(2);
 }
 
-/** The value of a verified payload, or undefined when its body is not a well-formed value ("Bad data format"). */
+/**
+ * The value of a verified payload, or undefined when its body is not a well-formed value ("Bad data
+ * format"). As in Redis, the value is read from the whole payload, footer included, and what follows
+ * it is not looked at: a value may run into the footer's bytes, or stop short of them.
+ */
 export function readDumpPayload(payload: Uint8Array): RdbValue | undefined {
-  const input = new RdbInput(payload.subarray(0, payload.length - FOOTER_BYTES));
+  const input = new RdbInput(payload);
   try {
     const type = input.byte();
     if (!isValueType(type)) return undefined;
-    const value = readValue(input, type);
-    return input.remaining === 0 ? value : undefined;
+    return readValue(input, type);
   } catch {
     return undefined;
   }

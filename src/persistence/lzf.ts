@@ -30,24 +30,28 @@ function prefixHash(input: Uint8Array, at: number): number {
 export function lzfCompress(input: Uint8Array, limit: number): Uint8Array | undefined {
   const length = input.length;
   if (length === 0 || limit <= 0) return undefined;
-  const output = new Uint8Array(limit + MAX_LITERAL + 3);
+  // Literal runs are checked before they are written; a back-reference (3 bytes at most) after.
+  const output = new Uint8Array(limit + 3);
   lastSeen.fill(-1);
   let out = 0;
   let literalStart = 0;
   let at = 0;
-  // Flushes input[literalStart, end) as literal runs of at most 32 bytes.
-  const flushLiterals = (end: number): void => {
+  // Flushes input[literalStart, end) as literal runs of at most 32 bytes; false when past the limit.
+  const flushLiterals = (end: number): boolean => {
     while (literalStart < end) {
       const run = Math.min(MAX_LITERAL, end - literalStart);
+      if (out + 1 + run > limit) return false;
       output[out++] = run - 1;
       output.set(input.subarray(literalStart, literalStart + run), out);
       out += run;
       literalStart += run;
     }
+    return true;
   };
   // Hot loop: one hash probe per position; a match advances past all its bytes at once.
   while (at + 2 < length) {
-    if (out > limit) return undefined;
+    // The pending literals will take at least their own bytes.
+    if (out + (at - literalStart) > limit) return undefined;
     const slot = prefixHash(input, at);
     const candidate = lastSeen[slot];
     lastSeen[slot] = at;
@@ -56,7 +60,7 @@ export function lzfCompress(input: Uint8Array, limit: number): Uint8Array | unde
       let matched = 3;
       const most = Math.min(MAX_MATCH, length - at);
       while (matched < most && input[candidate + matched] === input[at + matched]) matched++;
-      flushLiterals(at);
+      if (!flushLiterals(at)) return undefined;
       const code = matched - 2;
       if (code < 7) {
         output[out++] = (code << 5) | (offset >> 8);
@@ -71,8 +75,8 @@ export function lzfCompress(input: Uint8Array, limit: number): Uint8Array | unde
     }
     at++;
   }
-  flushLiterals(length);
-  return out > limit ? undefined : output.subarray(0, out);
+  if (!flushLiterals(length) || out > limit) return undefined;
+  return output.subarray(0, out);
 }
 
 /** Decompresses `input` into exactly `expectedLength` bytes; throws when the stream is malformed. */
