@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '../../src/persistence/crc64.js';
 import { RedisConnection, b, sameReply } from '../helpers/differential.js';
 import { InProcessSabre } from '../helpers/in-process-sabre.js';
-import { parseReply } from '../helpers/keyspace.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
+import { keysOnEveryShard, parseReply, SHARDS } from '../helpers/keyspace.js';
+import { startSabre } from '../helpers/sabre-server.js';
 import { FIXTURES, readout, type Runner } from './fixtures.js';
 
 function bulkValue(reply: Buffer): Buffer {
@@ -127,6 +128,29 @@ describe('DUMP / RESTORE against a real redis-server 7', () => {
       const name = String(command[0]).toLowerCase();
       const shown = JSON.stringify([command.map((arg) => String(arg).slice(0, 40)), ours.toString('latin1'), theirs.toString('latin1')]);
       expect(sameReply(name, ours, theirs), shown).toBe(true);
+    }
+  });
+
+  it('moves keys between the shards of a sabre server with DUMP and RESTORE', async () => {
+    const server = await startSabre(['--shards', String(SHARDS)]);
+    const client = await RedisConnection.open(server.port);
+    try {
+      const [source, ...targets] = keysOnEveryShard('dr');
+      await client.run([[b('RPUSH'), b(source), b('a'), b('1'), b('b')]]);
+      const [payload] = await client.run([[b('DUMP'), b(source)]]);
+      const value = bulkValue(payload);
+      for (const target of targets) {
+        const [restored] = await client.run([[b('RESTORE'), b(target), b('5000'), value]]);
+        expect(restored.toString()).toBe('+OK\r\n');
+        const [items, ttl] = await client.run([[b('LRANGE'), b(target), b('0'), b('-1')], [b('PTTL'), b(target)]]);
+        expect(items.toString()).toBe('*3\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n');
+        expect(Number(ttl.toString().slice(1))).toBeGreaterThan(3000);
+      }
+      const [busy] = await client.run([[b('RESTORE'), b(targets[0]), b('0'), value]]);
+      expect(busy.toString()).toBe('-BUSYKEY Target key name already exists.\r\n');
+    } finally {
+      client.close();
+      await server.stop();
     }
   });
 });
