@@ -15,6 +15,7 @@ import { arityMatches, type CommandSpec } from './table.js';
 import { argText, type CommandHandler, type ExecutionContext } from './context.js';
 import { bitCommands } from './bits.js';
 import { blockingCommands } from './blocking.js';
+import { dumpRestoreCommands } from './dump-restore.js';
 import { bitfieldCommands } from './bitfield.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
@@ -44,6 +45,7 @@ const HANDLERS: ReadonlyMap<string, CommandHandler> = new Map(
     ...sortedSetCommands,
     ...memoryCommands,
     ...sortCommands,
+    ...dumpRestoreCommands,
   }),
 );
 const INTERNAL: ReadonlyMap<string, CommandHandler> = new Map(Object.entries({ ...internalKeyspaceCommands, ...internalSortCommands }));

@@ -344,15 +344,22 @@ function noCodec(db: Database, entry: number): string {
  * `replace` is off. A copy gets what Redis's dupStringObject gives: the same encoding, but never a
  * shared integer.
  */
+/**
+ * Signals a key written whole (RESTORE, COPY, a RENAME's target): Redis deletes the key it replaces and
+ * adds the new one, so it is a new key either way; then `event`, or only the watchers when there is none.
+ */
+export function signalWritten(db: Database, key: Uint8Array, existed: boolean, event: string | undefined): void {
+  if (existed) db.notify(NotifyType.New, 'new', key);
+  if (event !== undefined) db.changed(key, NotifyType.Generic, event);
+  else db.signals.modified(db.index, key);
+}
+
 function restoreInto(db: Database, key: Uint8Array, dump: Uint8Array, replace: boolean, asCopy: boolean, event: string | undefined): 0 | 1 | undefined {
   const existed = db.lookup(key) !== 0;
   if (existed && !replace) return 0;
   const entry = restoreKey(db, key, dump);
   if (entry === 0) return undefined;
-  // Redis deletes the key it replaces and adds the new one: a new key either way.
-  if (existed) db.notify(NotifyType.New, 'new', key);
-  if (event !== undefined) db.changed(key, NotifyType.Generic, event);
-  else db.signals.modified(db.index, key);
+  signalWritten(db, key, existed, event);
   if (asCopy && db.type(entry) === ValueType.String && db.stringForm(entry) === StringForm.AsSet && integerValue(db.stringBytes(entry)) !== undefined) {
     db.setStringForm(entry, StringForm.UnsharedInt);
   }

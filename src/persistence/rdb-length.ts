@@ -3,8 +3,9 @@
  * OBJECT reports as `serializedlength`. From the RDB format: a string of at most 11 bytes that is the
  * canonical decimal of an integer in the int32 range is stored as that integer (a type byte and 1, 2 or 4
  * bytes); anything else as a length (1, 2, 5 or 9 bytes by size) and the bytes. Redis LZF-compresses
- * strings longer than 20 bytes when that saves space; sabre's RDB writer does not compress yet, so for
- * those this is the uncompressed length.
+ * strings longer than 20 bytes when that saves space; this is the uncompressed length all the same,
+ * because sabre's LZF (rdb-writer.ts) need not compress to Redis's exact size and DEBUG OBJECT should
+ * not report a length Redis would not.
  */
 import { parseRedisInteger } from '../protocol/request-parser.js';
 

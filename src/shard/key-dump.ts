@@ -113,19 +113,69 @@ export function listDump(items: readonly Uint8Array[]): Buffer {
 
 /** The list a dump's value holds, built in `db`'s arena (its nodes as the default list-max-listpack-size makes them). */
 function restoreList(db: Database, bytes: Buffer): number {
-  const list = ListValue.create(db.arena);
-  const fill = NEVER_CONVERT['list-max-listpack-size'];
-  try {
+  return buildList(db, NEVER_CONVERT['list-max-listpack-size'], (push) => {
     for (let at = HEADER_BYTES; at < bytes.length; ) {
       const length = bytes.readUInt32LE(at);
-      list.push(bytes.subarray(at + 4, at + 4 + length), false, fill);
+      push(bytes.subarray(at + 4, at + 4 + length));
       at += 4 + length;
     }
+  });
+}
+
+/**
+ * The building blocks of a restored collection, shared with the RDB loader: each builds a new value in
+ * `db`'s arena (not yet any key's) from the elements `fill` hands to its callback, and frees what it
+ * built if that throws. A callback's result says whether the element was new (RDB refuses duplicates).
+ */
+export function buildList(db: Database, fill: number, items: (push: (item: Uint8Array) => void) => void): number {
+  const list = ListValue.create(db.arena);
+  try {
+    items((item) => list.push(item, false, fill));
   } catch (error) {
     freeCollection(db.arena, list.root);
     throw error;
   }
   return list.root;
+}
+
+export function buildSet(db: Database, table: boolean, limits: CollectionLimits, members: (add: (member: Uint8Array) => boolean) => void): number {
+  const set = SetValue.createIntset(db.arena);
+  try {
+    if (table) set.convertToTable();
+    members((member) => set.add(member, limits));
+  } catch (error) {
+    set.free();
+    throw error;
+  }
+  return set.root;
+}
+
+export function buildHash(db: Database, table: boolean, limits: CollectionLimits, pairs: (set: (field: Uint8Array, value: Uint8Array) => boolean) => void): number {
+  const hash = HashValue.create(db.arena);
+  try {
+    if (table) hash.convertToTable();
+    pairs((field, value) => hash.set(field, value, limits));
+  } catch (error) {
+    freeCollection(db.arena, hash.root);
+    throw error;
+  }
+  return hash.root;
+}
+
+/** A sorted set; `large` makes it a skiplist from the start. Members may come in any order. */
+export function buildSortedSet(db: Database, large: boolean, members: (insert: (member: Uint8Array, score: number) => boolean) => void): number {
+  const zset = SortedSetValue.create(db.arena, large);
+  try {
+    members((member, score) => {
+      if (zset.score(member) !== undefined) return false;
+      zset.insert(member, score);
+      return true;
+    });
+  } catch (error) {
+    freeCollection(db.arena, zset.root);
+    throw error;
+  }
+  return zset.root;
 }
 
 function dumpSet(db: Database, entry: number): Buffer {
@@ -145,39 +195,27 @@ function dumpSet(db: Database, entry: number): Buffer {
 
 /** The set a dump's value holds, built in `db`'s arena (not yet any key's). */
 function restoreSet(db: Database, bytes: Buffer): number {
-  const set = SetValue.createIntset(db.arena);
-  try {
-    if (bytes[2] === TABLE_ENCODING) set.convertToTable();
+  return buildSet(db, bytes[2] === TABLE_ENCODING, NEVER_CONVERT, (add) => {
     for (let at = HEADER_BYTES; at < bytes.length; ) {
       const length = bytes.readUInt32LE(at);
-      set.add(bytes.subarray(at + 4, at + 4 + length), NEVER_CONVERT);
+      add(bytes.subarray(at + 4, at + 4 + length));
       at += 4 + length;
     }
-  } catch (error) {
-    set.free();
-    throw error;
-  }
-  return set.root;
+  });
 }
 
 /** The hash a dump's value holds, built in `db`'s arena (not yet any key's). */
 function restoreHash(db: Database, bytes: Buffer): number {
-  const hash = HashValue.create(db.arena);
-  try {
-    if (bytes[2] === TABLE_ENCODING) hash.convertToTable();
+  return buildHash(db, bytes[2] === TABLE_ENCODING, NEVER_CONVERT, (set) => {
     for (let at = HEADER_BYTES; at < bytes.length; ) {
       const fieldLength = bytes.readUInt32LE(at);
       const field = bytes.subarray(at + 4, at + 4 + fieldLength);
       at += 4 + fieldLength;
       const valueLength = bytes.readUInt32LE(at);
-      hash.set(field, bytes.subarray(at + 4, at + 4 + valueLength), NEVER_CONVERT);
+      set(field, bytes.subarray(at + 4, at + 4 + valueLength));
       at += 4 + valueLength;
     }
-  } catch (error) {
-    freeCollection(db.arena, hash.root);
-    throw error;
-  }
-  return hash.root;
+  });
 }
 
 function dumpSortedSet(db: Database, entry: number): Buffer {
@@ -195,19 +233,13 @@ function dumpSortedSet(db: Database, entry: number): Buffer {
 
 /** The sorted set a dump's value holds, built in `db`'s arena (not yet any key's). */
 function restoreSortedSet(db: Database, bytes: Buffer): number {
-  const zset = SortedSetValue.create(db.arena, bytes[2] === TABLE_ENCODING);
-  try {
+  return buildSortedSet(db, bytes[2] === TABLE_ENCODING, (insert) => {
     for (let at = HEADER_BYTES; at < bytes.length; ) {
       const length = bytes.readUInt32LE(at);
-      const member = memberBytes(bytes.subarray(at + 4, at + 4 + length));
-      zset.insert(member, bytes.readDoubleLE(at + 4 + length));
+      insert(memberBytes(bytes.subarray(at + 4, at + 4 + length)), bytes.readDoubleLE(at + 4 + length));
       at += 12 + length;
     }
-  } catch (error) {
-    freeCollection(db.arena, zset.root);
-    throw error;
-  }
-  return zset.root;
+  });
 }
 
 /** The type a dump holds, or undefined when it is not a dump of this format. */
