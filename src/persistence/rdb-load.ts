@@ -92,10 +92,17 @@ export function readRdb(bytes: Uint8Array, visit: (key: RdbKey) => void, verifyC
         return input.fail('the RDB holds function libraries, which sabre does not support yet', opcodeAt);
     }
     if (!isValueType(type)) input.fail(`unknown RDB opcode or type ${type}`, opcodeAt);
-    const key = input.string();
-    const value = readValue(input, type);
-    if (isEmptyCollection(value)) input.fail('empty collection', opcodeAt);
-    visit({ db, key, value, expireAt, idleSeconds, frequency });
+    try {
+      const key = input.string();
+      const value = readValue(input, type);
+      if (isEmptyCollection(value)) input.fail('empty collection', opcodeAt);
+      visit({ db, key, value, expireAt, idleSeconds, frequency });
+    } catch (error) {
+      // Whatever else goes wrong with this key (a decoder meeting bytes it cannot make sense of, the
+      // visitor refusing a duplicate key or member) is the fault of the value at this offset.
+      if (error instanceof RdbFormatError) throw error;
+      input.fail((error as Error).message, opcodeAt);
+    }
     summary.keys++;
     expireAt = -1;
     idleSeconds = undefined;
@@ -115,13 +122,13 @@ export function loadRdb(bytes: Uint8Array, shard: Shard, options: LoadOptions = 
   const limits = options.limits ?? shard.limits;
   let expiredSkipped = 0;
   const summary = readRdb(bytes, ({ db, key, value, expireAt }) => {
-    if (db >= shard.databases.length) throw new RdbFormatError(`database ${db} out of range`, 0);
+    if (db >= shard.databases.length) throw new Error(`database ${db} out of range`);
     if (expireAt !== -1 && expireAt < now) {
       expiredSkipped++;
       return;
     }
     const database = shard.databases[db];
-    if (database.lookupQuiet(key) !== 0) throw new RdbFormatError(`duplicate key '${key.toString('latin1')}'`, 0);
+    if (database.lookupQuiet(key) !== 0) throw new Error(`duplicate key '${key.toString('latin1')}'`);
     storeValue(database, key, value, expireAt === -1 ? ExpiryChange.Clear : expireAt, limits);
   });
   return { ...summary, expiredSkipped };
