@@ -13,8 +13,11 @@ const DONE = 'done-marker';
 
 /** Runs `commands` one at a time on `port` and returns what a pattern subscriber received meanwhile. */
 async function notifications(port: number, flags: string, commands: string[][], settleMs = 0): Promise<string[]> {
-  const writer = new Redis({ port });
-  const subscriber = new Redis({ port });
+  // Connected before any command: an ioredis client given PSUBSCRIBE before it is ready can fail its
+  // own ready check ("Connection in subscriber mode", seen under load) and reconnect, missing messages.
+  const writer = new Redis({ port, lazyConnect: true });
+  const subscriber = new Redis({ port, lazyConnect: true });
+  await Promise.all([writer.connect(), subscriber.connect()]);
   try {
     await writer.flushall();
     await writer.config('SET', 'notify-keyspace-events', flags);
