@@ -55,11 +55,12 @@ export const b = (s: string) => Buffer.from(s, 'latin1');
 export function commandGenerator(random: Random) {
   const key = () => b(`k${random.int(0, 7)}`);
   /**
-   * A relative expiry in ms, whole seconds and a half apart from any other draw (bar an equal draw): which
-   * of two expiries set a few milliseconds apart is later (GT, LT) must not hang on those milliseconds,
-   * which differ between the two servers. In seconds it rounds down to a value no ms draw can equal.
+   * A relative expiry in ms, whole seconds and a quarter apart from any other draw (bar an equal draw):
+   * which of two expiries set a few milliseconds apart is later (GT, LT) must not hang on those
+   * milliseconds, which differ between the two servers. In seconds it rounds down to a value no ms draw
+   * can equal; and a quarter second keeps TTL's rounding to the nearest second off its half-way point.
    */
-  const relativeMs = () => random.int(100, 5000) * 1000 + 500;
+  const relativeMs = () => random.int(100, 5000) * 1000 + 250;
   const integer = () =>
     b(random.pick(['0', '1', '-1', '42', '-17', '9223372036854775806', '9223372036854775807', '-9223372036854775808', '-9223372036854775807', '007', '+5', '1.5', 'abc', '', ' 3', '10000000000000000000']));
   const float = () => b(random.pick(['0.1', '1.5', '-2.25', '1e3', '10', '3.0e2', 'abc', 'inf', '1e400', '.5', '5.', ' 1', '0']));
