@@ -29,7 +29,8 @@ import {
   ERR_SYNTAX,
 } from '../protocol/errors.js';
 import { CollectionEncoding, collectionEncoding } from '../collections/collection.js';
-import { rdbStringLength } from '../persistence/rdb-length.js';
+import { ByteWriter } from '../persistence/byte-writer.js';
+import { writeValue } from '../persistence/rdb-writer.js';
 import type { Database } from '../shard/database.js';
 import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
@@ -399,9 +400,11 @@ const debugObject: CommandHandler = (ctx, argv) => {
   const db = ctx.db;
   const entry = db.lookupNoTouch(argv[1]);
   if (entry === 0) return ctx.reply.error(ERR_NO_SUCH_KEY);
-  const isString = db.type(entry) === ValueType.String;
   const encoding = valueEncoding(db, entry);
-  const serialized = isString ? rdbStringLength(db.stringBytes(entry)) : 0;
+  // Redis's rdbSavedObjectLen: the value as the RDB writer writes it (compressed, as rdbcompression's default).
+  const written = new ByteWriter();
+  writeValue(written, db, entry, { compression: true });
+  const serialized = written.length;
   const lru = db.lru(entry);
   ctx.reply.simple(
     `Value at:0x${entry.toString(16)} refcount:${refcount(db, entry)} encoding:${encoding} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${idleSeconds(lru, ctx.now)}`,
