@@ -9,20 +9,16 @@
  * replies are therefore exactly the single-shard ones; the cost is copying the keys, which only these
  * commands pay, and only when their keys are spread.
  */
-import { INTERNAL_KEY_DELETE, INTERNAL_KEY_DUMP, INTERNAL_KEY_RESTORE } from '../commands/keyspace.js';
 import type { KeyPosition } from '../commands/key-specs.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
 import type { Shard } from '../shard/shard.js';
 import type { KeyspaceEvent } from '../shard/keyspace-signals.js';
 import { bulkPayload } from './keyspace-fanout.js';
 import type { ShardCall, TransactionBody } from './multi-shard.js';
+import { KEY_DELETE, KEY_DUMP, KEY_RESTORE, REPLACE } from './internal-steps.js';
 
-const DUMP = Buffer.from(INTERNAL_KEY_DUMP);
-const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
-const REPLACE = Buffer.from('REPLACE');
 /** The write-back is silent: the scratch shard made the command's events, which the front publishes. */
 const SILENTLY = Buffer.from('SILENT');
-const KEY_DELETE = Buffer.from(INTERNAL_KEY_DELETE);
 
 export interface CrossShardCommand {
   argv: readonly Buffer[];
@@ -54,7 +50,7 @@ export function crossShardBody(
       const before = new Map<string, Buffer>();
       try {
         for (const [name, { key }] of distinct) {
-          const reply = await call(shardOf(key), [DUMP, key]);
+          const reply = await call(shardOf(key), [KEY_DUMP, key]);
           const dump = bulkPayload(reply);
           if (dump === undefined) return reply;
           if (dump.length === 0) continue;
@@ -72,7 +68,7 @@ export function crossShardBody(
           if (entry !== 0 && after === undefined) return Buffer.from('-ERR sabre cannot copy this key between shards\r\n');
           const previous = before.get(name);
           if (after === undefined ? previous === undefined : previous !== undefined && after.equals(previous)) continue;
-          writes.push(after === undefined ? [KEY_DELETE, key, SILENTLY] : [RESTORE, key, after, REPLACE, SILENTLY]);
+          writes.push(after === undefined ? [KEY_DELETE, key, SILENTLY] : [KEY_RESTORE, key, after, REPLACE, SILENTLY]);
         }
         for (const write of writes) await call(shardOf(write[1]), write);
         publish(events);

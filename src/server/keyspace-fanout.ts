@@ -31,35 +31,27 @@
  * 64-bit range Redis's cursors live in; with one shard they are the dictionary's cursors exactly. A
  * cursor whose shard bits name no shard is past the end: it answers an empty last page.
  */
-import { INTERNAL_KEY_DUMP, INTERNAL_KEY_DELETE, INTERNAL_KEY_NOTIFY, INTERNAL_KEY_RESTORE, parseCopyOptions } from '../commands/keyspace.js';
+import { parseCopyOptions } from '../commands/keyspace.js';
 import { argText } from '../commands/context.js';
 import { parseScanCursor, parseScanOptions } from '../commands/scan.js';
 import { keyPositions, type CommandSpec } from '../commands/table.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY } from '../protocol/errors.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { sumIntegers, type TransactionBody } from './multi-shard.js';
+import { KEY_DELETE, KEY_DUMP, KEY_NOTIFY, KEY_RESTORE, NX, OK_REPLY, ONE_REPLY, REPLACE, ZERO_REPLY } from './internal-steps.js';
 
 
 const MINUS = 0x2d;
 const DOLLAR = 0x24;
 const STAR = 0x2a;
 const CR = 0x0d;
-const OK = Buffer.from('+OK\r\n');
-const ZERO = Buffer.from(':0\r\n');
-const ONE = Buffer.from(':1\r\n');
 const EMPTY_SCAN_PAGE = Buffer.from('*2\r\n$1\r\n0\r\n*0\r\n');
 const DBSIZE = Buffer.from('DBSIZE');
-const DUMP = Buffer.from(INTERNAL_KEY_DUMP);
-const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
-const REPLACE = Buffer.from('REPLACE');
-const NX = Buffer.from('NX');
 /** How the restore steps signal their writes (keyspace.ts's _sabre.key-restore). */
 const AS_NEW_KEY = Buffer.from('NEW');
 const AS_COPY = Buffer.from('copy_to');
 const RENAME_FROM = Buffer.from('rename_from');
 const RENAME_TO = Buffer.from('rename_to');
-const KEY_DELETE = Buffer.from(INTERNAL_KEY_DELETE);
-const KEY_NOTIFY = Buffer.from(INTERNAL_KEY_NOTIFY);
 
 const errorWriter = new ReplyWriter();
 
@@ -208,16 +200,16 @@ export class KeyspaceFanout {
     return {
       shards: new Set([from, to]),
       run: async (call) => {
-        const dumped = await call(from, [DUMP, source]);
+        const dumped = await call(from, [KEY_DUMP, source]);
         const dump = bulkPayload(dumped);
         if (dump === undefined) return dumped;
         if (dump.length === 0) return errorReply(ERR_NO_SUCH_KEY);
         // Signalled as Redis signals RENAME: the destination's new key, then rename_from, then rename_to.
-        const restored = await call(to, [RESTORE, destination, dump, nx ? NX : REPLACE, AS_NEW_KEY]);
-        if (!restored.equals(ONE)) return restored;
+        const restored = await call(to, [KEY_RESTORE, destination, dump, nx ? NX : REPLACE, AS_NEW_KEY]);
+        if (!restored.equals(ONE_REPLY)) return restored;
         await call(from, [KEY_DELETE, source, RENAME_FROM]);
         await call(to, [KEY_NOTIFY, destination, RENAME_TO]);
-        return nx ? ONE : OK;
+        return nx ? ONE_REPLY : OK_REPLY;
       },
     };
   }
@@ -230,15 +222,15 @@ export class KeyspaceFanout {
     // Options first, as Redis reads them; two shards mean two different keys, never "the same object".
     const options = parseCopyOptions(argv, this.databases);
     if (typeof options === 'string') return this.answer(errorReply(options));
-    const restore = [RESTORE, destination, Buffer.alloc(0), options.replace ? REPLACE : NX, AS_COPY];
+    const restore = [KEY_RESTORE, destination, Buffer.alloc(0), options.replace ? REPLACE : NX, AS_COPY];
     if (options.targetDb !== undefined) restore.push(Buffer.from(String(options.targetDb)));
     return {
       shards: new Set([from, to]),
       run: async (call) => {
-        const dumped = await call(from, [DUMP, source]);
+        const dumped = await call(from, [KEY_DUMP, source]);
         const dump = bulkPayload(dumped);
         if (dump === undefined) return dumped;
-        if (dump.length === 0) return ZERO;
+        if (dump.length === 0) return ZERO_REPLY;
         restore[2] = dump;
         return call(to, restore);
       },

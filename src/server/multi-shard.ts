@@ -18,6 +18,7 @@
 import type { Client } from './client.js';
 import { sortStoreBody } from './sort-store.js';
 import type { ShardPool } from './shard-pool.js';
+import { ONE_REPLY, ZERO_REPLY } from './internal-steps.js';
 
 /** Sends argv to a shard and resolves with the reply bytes (a copy). */
 export type ShardCall = (shard: number, argv: readonly Buffer[]) => Promise<Buffer>;
@@ -146,8 +147,6 @@ export function split(keys: readonly Buffer[], shardOf: (key: Buffer) => number)
 }
 
 const INTEGER = /^:(-?\d+)\r\n$/;
-const ZERO = Buffer.from(':0\r\n');
-const ONE = Buffer.from(':1\r\n');
 
 export function sumIntegers(replies: readonly Buffer[]): Buffer {
   let total = 0;
@@ -180,9 +179,9 @@ export function multiShardBody(name: string, argv: readonly Buffer[], shardOf: (
         const existing = sumIntegers(
           await Promise.all([...byShard].map(([shard, indexes]) => call(shard, [Buffer.from('EXISTS'), ...indexes.map((i) => keys[i])]))),
         );
-        if (!existing.equals(ZERO)) return ZERO;
+        if (!existing.equals(ZERO_REPLY)) return ZERO_REPLY;
         await setParts(call);
-        return ONE;
+        return ONE_REPLY;
       },
     };
   }

@@ -13,6 +13,7 @@
  */
 import { split, sumIntegers } from './multi-shard.js';
 import type { ReplySink } from './shard-pool.js';
+import { OK_REPLY } from './internal-steps.js';
 import type { KeyspaceEvent } from '../shard/keyspace-signals.js';
 
 export interface ScatterPart {
@@ -28,7 +29,6 @@ export interface ScatterPlan {
   keys: readonly Buffer[];
 }
 
-const OK = Buffer.from('+OK\r\n');
 const MSET = Buffer.from('MSET');
 const LF = 0x0a;
 const ASTERISK = 0x2a;
@@ -85,7 +85,7 @@ export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key
       argv: [MSET, ...indexes.flatMap((i) => [argv[1 + 2 * i], argv[2 + 2 * i]])],
     }));
     // MSET cannot fail once its arity holds, except for memory: the first error is the command's.
-    return { parts, combine: (replies) => replies.find((reply) => reply[0] === 0x2d) ?? OK, keys };
+    return { parts, combine: (replies) => replies.find((reply) => reply[0] === 0x2d) ?? OK_REPLY, keys };
   }
   return undefined;
 }

@@ -4,19 +4,16 @@
  * would write, as a key dump) and the list is then written on the destination's shard, with both shards
  * held by the transaction so no client sees the step between.
  */
-import { INTERNAL_KEY_RESTORE } from '../commands/keyspace.js';
 import { sortStoreKey } from '../commands/key-specs.js';
 import { INTERNAL_SORT_DUMP } from '../commands/sort.js';
 import { bulkPayload } from './keyspace-fanout.js';
 import type { TransactionBody } from './multi-shard.js';
+import { KEY_RESTORE, REPLACE, ZERO_REPLY } from './internal-steps.js';
 
 const SORT_DUMP = Buffer.from(INTERNAL_SORT_DUMP);
-const RESTORE = Buffer.from(INTERNAL_KEY_RESTORE);
 const DEL = Buffer.from('DEL');
 const LLEN = Buffer.from('LLEN');
-const REPLACE = Buffer.from('REPLACE');
 const AS_SORTSTORE = Buffer.from('sortstore');
-const ZERO = Buffer.from(':0\r\n');
 
 /** The transaction for `argv` (a SORT naming keys on two shards), or undefined when it has no STORE. */
 export function sortStoreBody(argv: readonly Buffer[], shardOf: (key: Buffer) => number): TransactionBody | undefined {
@@ -33,9 +30,9 @@ export function sortStoreBody(argv: readonly Buffer[], shardOf: (key: Buffer) =>
       if (dump === undefined) return reply;
       if (dump.length === 0) {
         await call(target, [DEL, destination]);
-        return ZERO;
+        return ZERO_REPLY;
       }
-      const restored = await call(target, [RESTORE, destination, dump, REPLACE, AS_SORTSTORE]);
+      const restored = await call(target, [KEY_RESTORE, destination, dump, REPLACE, AS_SORTSTORE]);
       if (restored[0] === 0x2d) return restored;
       // The stored list's length is SORT's reply.
       return call(target, [LLEN, destination]);
