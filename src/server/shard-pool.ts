@@ -65,6 +65,13 @@ export interface BlockedListener {
   ready(token: number): void;
 }
 
+/** Hands a reply payload's keyspace events (if any) to `onEvents`, and returns its RESP bytes. */
+function replyOf(payload: Uint8Array, onEvents: EventsListener | undefined, by: ReplySink | undefined): Uint8Array {
+  const eventsLength = readReplyEventsLength(payload);
+  if (eventsLength !== 0) onEvents?.(payload.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength), by);
+  return payload.subarray(REPLY_PREFIX_BYTES + eventsLength);
+}
+
 /** The requests of one shard in flight, in send order: sink, position, command and argv, as parallel rings. */
 class InFlight {
   private sinks: (ReplySink | undefined)[] = new Array<ReplySink | undefined>(1024);
@@ -93,9 +100,7 @@ class InFlight {
     const argv = this.argvs[slot]!;
     this.sinks[slot] = undefined;
     this.argvs[slot] = undefined;
-    const eventsLength = readReplyEventsLength(payload);
-    if (eventsLength !== 0) onEvents?.(payload.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength), sink);
-    const reply = payload.subarray(REPLY_PREFIX_BYTES + eventsLength);
+    const reply = replyOf(payload, onEvents, sink);
     if (observer !== undefined) observer(this.commands[slot], argv, readReplyMicros(payload), reply, sink);
     sink.fill(this.positions[slot], reply);
   }
@@ -241,9 +246,7 @@ export class ShardPool {
     const token = (payload[1] | (payload[2] << 8) | (payload[3] << 16) | (payload[4] << 24)) >>> 0;
     if (kind === UnsolicitedKind.Ready) return this.blockedListener?.ready(token);
     const body = payload.subarray(5);
-    const eventsLength = readReplyEventsLength(body);
-    if (eventsLength !== 0) this.eventsListener?.(body.subarray(REPLY_PREFIX_BYTES, REPLY_PREFIX_BYTES + eventsLength), undefined);
-    this.blockedListener?.served(token, body.subarray(REPLY_PREFIX_BYTES + eventsLength));
+    this.blockedListener?.served(token, replyOf(body, this.eventsListener, undefined));
   }
 
   /** Sets the one listener of keyspace events (their encoded bytes, a view valid during the call; event-codec.ts). */

@@ -44,10 +44,16 @@ function serve(data: ShardWorkerData): void {
     payload.set(body, 1);
     for (const out of frame(EVENTS_FRAME_ID, payload, maxReply)) channel.reply(out);
   };
-  const served = (token: number, reply: Buffer): void => {
+  /** The keyspace events signalled since they were last taken, encoded (a view valid until the next call). */
+  const takeEvents = (): Uint8Array => {
     const signalled = shard.signals.events;
-    const events = signalled.length === 0 ? NO_EVENTS : encodeEvents(signalled);
+    if (signalled.length === 0) return NO_EVENTS;
+    const events = encodeEvents(signalled);
     signalled.length = 0;
+    return events;
+  };
+  const served = (token: number, reply: Buffer): void => {
+    const events = takeEvents();
     const body = Buffer.allocUnsafe(4 + REPLY_PREFIX_BYTES + events.length + reply.length);
     body.writeUInt32LE(token, 0);
     writeReplyPrefix(body, 4, 0, events.length);
@@ -75,9 +81,7 @@ function serve(data: ShardWorkerData): void {
           ? runOperation(shard, request.command, request.argv[0])
           : shard.execute(request.db, request.protocol, request.argv, request.command, request.mayBlock ? id : 0);
       const micros = (performance.now() - started) * 1000;
-      const signalled = shard.signals.events;
-      const events = signalled.length === 0 ? NO_EVENTS : encodeEvents(signalled);
-      signalled.length = 0;
+      const events = takeEvents();
       const body = REPLY_PREFIX_BYTES + events.length;
       const length = FRAME_HEADER_BYTES + body + reply.length;
       if (length <= maxReply) {
@@ -102,11 +106,8 @@ function serve(data: ShardWorkerData): void {
     channel.flush();
     shard.idle();
     // Events of the shard's own work (keys active expiry deleted) answer no request: frames of their own.
-    const expired = shard.signals.events;
-    if (expired.length !== 0) {
-      unsolicited(UnsolicitedKind.Events, encodeEvents(expired));
-      expired.length = 0;
-    }
+    const expired = takeEvents();
+    if (expired.length !== 0) unsolicited(UnsolicitedKind.Events, expired);
   }
   // What is left, for whoever started the worker (tests check that idle expiry ran).
   parentPort?.postMessage({ keys: shard.databases.reduce((sum, db) => sum + db.size, 0) });
