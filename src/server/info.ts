@@ -157,6 +157,8 @@ const SECTIONS: Record<string, Section> = {
   persistence: (facts) => [
     ['loading', 0],
     ['async_loading', 0],
+    // Every shard's count of changes (Redis's server.dirty); nothing saves yet, so none is subtracted.
+    ['rdb_changes_since_last_save', facts.shardStats.reduce((sum, s) => sum + s.dirty, 0)],
     ['rdb_bgsave_in_progress', 0],
     ['rdb_last_save_time', Math.floor(facts.stats.startedAt / 1000)],
     ['rdb_last_bgsave_status', 'ok'],

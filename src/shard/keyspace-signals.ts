@@ -97,7 +97,7 @@ export interface KeyPresence {
 }
 
 export class KeyspaceSignals {
-  /** Redis's server.dirty: changes since the shard started (the front subtracts the last save's). */
+  /** Redis's server.dirty: changes since the shard started (INFO's rdb_changes_since_last_save sums them). */
   dirty = 0;
   /** notify-keyspace-events as NotifyType flags; 0 publishes nothing. */
   notify = 0;

@@ -84,6 +84,27 @@ describe('keyspace notifications, sabre (3 shards) beside redis-server', () => {
     expect(received.length).toBeGreaterThan(10);
   });
 
+  it("counts changes in INFO's rdb_changes_since_last_save as Redis does, over keys on every shard", async () => {
+    const changes = async (port: number) => {
+      const client = new Redis({ port });
+      try {
+        await client.flushall();
+        const read = async () => Number(/^rdb_changes_since_last_save:(\d+)/m.exec(await client.info('persistence'))![1]);
+        const before = await read();
+        await client.mset(a, '1', b, '2', c, '3');
+        await client.sadd(b + 'set', 'x', 'y', 'x');
+        await client.del(a, 'missing');
+        await client.incr(c);
+        return (await read()) - before;
+      } finally {
+        client.disconnect();
+      }
+    };
+    const ours = await changes(servers.sabre.port);
+    expect(ours).toBeGreaterThan(0);
+    if (servers.redis !== undefined) expect(ours).toBe(await changes(servers.redis.port));
+  });
+
   it('publishes expiry, lazy and active, and only the classes asked for', async () => {
     const received = await same(
       'Kx',
