@@ -32,7 +32,7 @@ import { blockedTimeout } from '../shard/blocked-waiters.js';
 import { ShardOp } from '../shard/frames.js';
 import type { Client } from './client.js';
 import type { CrossShardCommand } from './cross-shard.js';
-import type { ShardScheduler, TransactionBody, TransactionHooks } from './multi-shard.js';
+import { internalErrorReply, type ShardScheduler, type TransactionBody, type TransactionHooks } from './multi-shard.js';
 import type { BlockedListener, ShardPool } from './shard-pool.js';
 
 const UNBLOCKED_ERROR = Buffer.from('-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n');
@@ -221,7 +221,7 @@ export class BlockedClients implements BlockedListener, TransactionHooks {
       try {
         reply = await body.run((shard, stepArgv) => pool.call(shard, db, protocol, stepArgv));
       } catch (error) {
-        reply = Buffer.from(`-ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
+        reply = internalErrorReply(error);
       }
       if (blocked.state === 'done') return;
       if (!isNullReply(reply)) return this.finish(blocked, reply);

@@ -38,7 +38,7 @@ import { KeyspaceFanout } from './keyspace-fanout.js';
 import { crossShardBody } from './cross-shard.js';
 import { BlockedClients } from './blocked-clients.js';
 import { isBlockingCommand } from '../commands/blocking.js';
-import { ShardScheduler, multiShardBody, type TransactionBody } from './multi-shard.js';
+import { ShardScheduler, internalErrorReply, multiShardBody, type TransactionBody } from './multi-shard.js';
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
@@ -353,7 +353,7 @@ export class Front implements OutputScheduler, ServerContext {
             resolve(client.writer.take());
           } else resolve(await this.runTransaction(client, transaction, position));
         } catch (error) {
-          resolve(errorReply(`ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}`));
+          resolve(internalErrorReply(error));
         } finally {
           client.inExec = false;
           this.unwatch(client);

@@ -82,7 +82,7 @@ export class ShardScheduler {
       } catch (error) {
         // A step that throws is a bug in sabre, not in the command: the client gets an error, and the
         // shards are released all the same (execute's finally), so nobody else waits forever.
-        reply = Buffer.from(`-ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
+        reply = internalErrorReply(error);
       }
       done(reply);
     };
@@ -132,6 +132,14 @@ export class ShardScheduler {
       this.startReady();
     }
   }
+}
+
+/**
+ * The reply for a step that threw: a bug in sabre, not in the command, answered as an error so that the
+ * client is not left waiting and the shards it held are released.
+ */
+export function internalErrorReply(error: unknown): Buffer {
+  return Buffer.from(`-ERR sabre internal error: ${(error as Error).message.replace(/[\r\n]/g, ' ')}\r\n`);
 }
 
 /** The positions of a multi-key command's keys, grouped by the shard each key lives on. */

@@ -119,19 +119,14 @@ function freeUnlessLarge(arena: Arena, entry: number): boolean {
 /** A shard's queue of background frees, shared by its databases. */
 export class LazyFree {
   /** Changed in place by ShardOp.Configure. */
-  readonly settings: LazyFreeSettings;
+  readonly settings: LazyFreeSettings = defaultLazyFreeSettings();
   /** INFO's lazyfree_pending_objects: what the queued jobs count. */
   pendingObjects = 0;
   /** INFO's lazyfreed_objects: what finished jobs counted. */
   freedObjects = 0;
   private readonly jobs: FreeJob[] = [];
 
-  constructor(
-    private readonly arena: Arena,
-    settings: Partial<LazyFreeSettings> = {},
-  ) {
-    this.settings = { ...defaultLazyFreeSettings(), ...settings };
-  }
+  constructor(private readonly arena: Arena) {}
 
   get pending(): boolean {
     return this.jobs.length > 0;
