@@ -8,7 +8,7 @@ import { BUSYKEY, ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload } from '../persistence/dump-payload.js';
 import { isEmptyCollection, DuplicateElementError, storeValue } from '../persistence/rdb-store.js';
 import { ExpiryChange, type ExpiryTime } from '../shard/database.js';
-import { LRU_CLOCK_MAX, lruClock } from '../shard/entry.js';
+import { lfuWord, lruWordIdleFor } from '../shard/access-clock.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler } from './context.js';
 import { signalWritten } from './keyspace.js';
@@ -32,18 +32,18 @@ interface RestoreOptions {
   replace: boolean;
   absoluteTtl: boolean;
   idleSeconds: number | bigint | undefined;
+  frequency: number | undefined;
 }
 
 function parseRestoreOptions(argv: readonly Buffer[]): RestoreOptions | string {
-  const options: RestoreOptions = { replace: false, absoluteTtl: false, idleSeconds: undefined };
-  let frequencyGiven = false;
+  const options: RestoreOptions = { replace: false, absoluteTtl: false, idleSeconds: undefined, frequency: undefined };
   for (let i = 4; i < argv.length; i++) {
     const hasValue = i + 1 < argv.length;
     if (isKeyword(argv[i], 'REPLACE')) {
       options.replace = true;
     } else if (isKeyword(argv[i], 'ABSTTL')) {
       options.absoluteTtl = true;
-    } else if (isKeyword(argv[i], 'IDLETIME') && hasValue && !frequencyGiven) {
+    } else if (isKeyword(argv[i], 'IDLETIME') && hasValue && options.frequency === undefined) {
       const idle = parseInt64(argv[++i]);
       if (idle === undefined) return ERR_NOT_INTEGER;
       if (idle < 0) return ERR_BAD_IDLETIME;
@@ -52,8 +52,7 @@ function parseRestoreOptions(argv: readonly Buffer[]): RestoreOptions | string {
       const frequency = parseInt64(argv[++i]);
       if (frequency === undefined) return ERR_NOT_INTEGER;
       if (frequency < 0 || frequency > 255) return ERR_BAD_FREQ;
-      // The frequency counts only under an LFU maxmemory-policy, which sabre's shards do not track yet.
-      frequencyGiven = true;
+      options.frequency = Number(frequency);
     } else {
       return ERR_SYNTAX;
     }
@@ -92,12 +91,9 @@ const restore: CommandHandler = (ctx, argv) => {
     if (error instanceof DuplicateElementError) return ctx.reply.error(ERR_BAD_DATA);
     throw error;
   }
-  if (options.idleSeconds !== undefined) {
-    // Redis's objectSetLRUOrLFU: the access time is the LRU clock less the idle seconds, wrapped.
-    let lru = BigInt(lruClock(ctx.now)) - BigInt(options.idleSeconds);
-    if (lru < 0n) lru += BigInt(LRU_CLOCK_MAX);
-    db.setLru(entry, Number(BigInt.asUintN(24, lru)));
-  }
+  // Redis's objectSetLRUOrLFU: each option counts only under the policy that tracks it.
+  if (db.access.lfu === 1 && options.frequency !== undefined) db.setAccessWord(entry, lfuWord(options.frequency, ctx.now));
+  else if (db.access.lfu === 0 && options.idleSeconds !== undefined) db.setAccessWord(entry, lruWordIdleFor(Number(options.idleSeconds), ctx.now));
   signalWritten(db, key, existed, 'restore');
   ctx.reply.ok();
 };

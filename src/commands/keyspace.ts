@@ -22,6 +22,7 @@ import {
   ERR_INVALID_FIRST_DB_INDEX,
   ERR_INVALID_SECOND_DB_INDEX,
   ERR_LFU_NOT_SELECTED,
+  ERR_LFU_SELECTED,
   ERR_NO_SUCH_KEY,
   ERR_NOT_INT32,
   ERR_NOT_INTEGER,
@@ -32,7 +33,8 @@ import { CollectionEncoding, collectionEncoding } from '../collections/collectio
 import { ByteWriter } from '../persistence/byte-writer.js';
 import { writeValue } from '../persistence/rdb-writer.js';
 import type { Database } from '../shard/database.js';
-import { StringForm, ValueType, idleSeconds } from '../shard/entry.js';
+import { StringForm, ValueType } from '../shard/entry.js';
+import { idleSeconds, lfuCounter } from '../shard/access-clock.js';
 import { dumpKey, restoreKey } from '../shard/key-dump.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { argText, isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
@@ -179,16 +181,19 @@ const objectRefcount: CommandHandler = (ctx, argv) => {
   ctx.reply.integer(refcount(ctx.db, entry));
 };
 
+/** Under an LFU policy the access word holds a counter, not a time (and the other way round for FREQ). */
 const objectIdletime: CommandHandler = (ctx, argv) => {
   const entry = objectEntry(ctx, argv[2]);
   if (entry === 0) return;
-  ctx.reply.integer(idleSeconds(ctx.db.lru(entry), ctx.now));
+  if (ctx.db.access.lfu === 1) return ctx.reply.error(ERR_LFU_SELECTED);
+  ctx.reply.integer(idleSeconds(ctx.db.accessWord(entry), ctx.now));
 };
 
-/** The maxmemory policy is Redis's default (noeviction) until configuration arrives, so no LFU counter. */
 const objectFreq: CommandHandler = (ctx, argv) => {
-  if (objectEntry(ctx, argv[2]) === 0) return;
-  ctx.reply.error(ERR_LFU_NOT_SELECTED);
+  const entry = objectEntry(ctx, argv[2]);
+  if (entry === 0) return;
+  if (ctx.db.access.lfu === 0) return ctx.reply.error(ERR_LFU_NOT_SELECTED);
+  ctx.reply.integer(lfuCounter(ctx.db.accessWord(entry), ctx.now, ctx.db.access));
 };
 
 const OBJECT_HELP = [
@@ -405,7 +410,7 @@ const debugObject: CommandHandler = (ctx, argv) => {
   const written = new ByteWriter();
   writeValue(written, db, entry, { compression: true });
   const serialized = written.length;
-  const lru = db.lru(entry);
+  const lru = db.accessWord(entry);
   ctx.reply.simple(
     `Value at:0x${entry.toString(16)} refcount:${refcount(db, entry)} encoding:${encoding} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${idleSeconds(lru, ctx.now)}`,
   );

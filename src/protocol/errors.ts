@@ -45,6 +45,8 @@ export const ERR_INVALID_SECOND_DB_INDEX = 'ERR invalid second DB index';
 export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 export const ERR_LFU_NOT_SELECTED =
   'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+export const ERR_LFU_SELECTED =
+  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 export const ERR_MULTI_NESTED = 'ERR MULTI calls can not be nested';
 export const ERR_EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
 export const ERR_DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';

@@ -110,6 +110,8 @@ export class Front implements OutputScheduler, ServerContext {
   private pausedUntil = 0;
   /** maxmemory in bytes, 0 for no limit; followed on CONFIG SET. */
   private maxmemory: number;
+  /** Whether maxmemory-policy is noeviction: over the budget, refuse without asking the shards. */
+  private noEviction: boolean;
   private pauseWritesOnly = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   private peakMemory = 0;
@@ -148,6 +150,11 @@ export class Front implements OutputScheduler, ServerContext {
       });
     this.maxmemory = config.number('maxmemory');
     follow('maxmemory', (value) => (this.maxmemory = value));
+    this.noEviction = config.get('maxmemory-policy') === 'noeviction';
+    config.onChange('maxmemory-policy', (value) => {
+      this.noEviction = value === 'noeviction';
+      return undefined;
+    });
     follow('proto-max-bulk-len', (value) => (this.parserLimits.protoMaxBulkLen = value));
     follow('client-query-buffer-limit', (value) => (this.parserLimits.clientQueryBufferLimit = value));
     follow('slowlog-log-slower-than', (value) => (this.slowlog.slowerThan = value));
@@ -642,9 +649,11 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   /**
-   * maxmemory (noeviction, sabre's only policy yet): over the budget, Redis refuses commands that may
-   * add data (denyoom), EXEC of a transaction holding one, and anything queued inside MULTI, while reads
-   * and deletions go on. The budget is global: every shard's allocated bytes, read from shared memory.
+   * maxmemory: over the budget, Redis refuses commands that may add data (denyoom), EXEC of a
+   * transaction holding one, and anything queued inside MULTI, while reads and deletions go on; under
+   * an evicting policy only when eviction has failed. The budget is global: every shard's allocated
+   * bytes, from the memory board. The shards evict before each command they run, so under an evicting
+   * policy the front refuses only once no shard has anything left that its policy may evict.
    */
   private overMemory(client: Client, spec: CommandSpec): boolean {
     const transaction = client.transaction;
@@ -653,7 +662,7 @@ export class Front implements OutputScheduler, ServerContext {
       queued ||
       (spec.flags & CommandFlag.denyoom) !== 0 ||
       (spec.name === 'exec' && transaction !== undefined && transaction.commands.some(({ spec: inside }) => (inside.flags & CommandFlag.denyoom) !== 0));
-    return mayGrow && this.pool.usedMemory() > this.maxmemory;
+    return mayGrow && this.pool.usedMemory() > this.maxmemory && (this.noEviction || !this.pool.canEvict());
   }
 
   /** Answers -OOM; an EXEC refused so also discards its transaction, as Redis's execCommandAbort. */

@@ -181,7 +181,11 @@ const SECTIONS: Record<string, Section> = {
       ['sync_partial_ok', 0],
       ['sync_partial_err', 0],
       ['expired_keys', shard((s) => s.expiredKeys)],
-      ['evicted_keys', 0],
+      ['evicted_keys', shard((s) => s.evictedKeys)],
+      ['evicted_clients', 0],
+      // Every shard times the stretches it found the global budget exceeded: the longest account stands for the server's.
+      ['total_eviction_exceeded_time', Math.floor(Math.max(...facts.shardStats.map((s) => s.evictionExceededMs + s.evictionCurrentExceededMs)))],
+      ['current_eviction_exceeded_time', Math.floor(Math.max(...facts.shardStats.map((s) => s.evictionCurrentExceededMs)))],
       ['keyspace_hits', shard((s) => s.hits)],
       ['keyspace_misses', shard((s) => s.misses)],
       ['pubsub_channels', facts.pubsub.channels],

@@ -15,7 +15,6 @@
  * took a fifth of the front's time at -P 1.
  */
 import { Worker } from 'node:worker_threads';
-import { ArenaGauge } from 'native-free-alloc';
 import { FrontChannel } from '../transport/channel.js';
 import {
   EVENTS_FRAME_ID,
@@ -33,6 +32,7 @@ import {
   requestLength,
 } from '../shard/frames.js';
 import type { ShardOptions, ShardStats } from '../shard/shard.js';
+import { MemoryBoard } from '../shard/memory-board.js';
 import type { ShardWorkerData } from '../shard/worker.js';
 
 /** Receives replies; `position` is whatever the sender passed with the request. */
@@ -146,23 +146,22 @@ export class ShardPool {
   private readonly shards: ShardHandle[] = [];
   private nextId = 1;
   private observer: ExecutionObserver | undefined;
-  /** Per shard, its arena's allocated bytes as the shard publishes them (undefined until it has started). */
-  private readonly gauges: (ArenaGauge | undefined)[] = [];
+  /** Where the shards post their allocated bytes and whether they can evict (maxmemory). */
+  private readonly board: MemoryBoard;
   private eventsListener: EventsListener | undefined;
   private blockedListener: BlockedListener | undefined;
   private commitScheduled = false;
 
   private constructor(options: ShardPoolOptions, onWorkerExit: (shard: number, code: number) => void) {
     const workerUrl = options.workerUrl ?? new URL('../shard/worker.js', import.meta.url);
+    const { board, buffer } = MemoryBoard.create(options.shards);
+    this.board = board;
     for (let index = 0; index < options.shards; index++) {
       const channel = FrontChannel.create();
-      const data: ShardWorkerData = { channel: channel.describe(), shard: options.shard };
+      const data: ShardWorkerData = { channel: channel.describe(), shard: { ...options.shard, board: { buffer, index } } };
       const worker = new Worker(workerUrl, { workerData: { ...options.workerData, ...data } });
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.on('exit', (code) => onWorkerExit(index, code));
-      worker.on('message', (message: { arenaControl?: SharedArrayBuffer }) => {
-        if (message.arenaControl !== undefined) this.gauges[index] = new ArenaGauge(message.arenaControl);
-      });
       const assembler = new FrameAssembler();
       const inFlight = new InFlight();
       channel.onReplies((frames) => {
@@ -186,13 +185,16 @@ export class ShardPool {
   }
 
   /**
-   * The bytes every shard's arena has allocated, read now from shared memory (INFO's used_memory, as the
-   * maxmemory check sees it; each shard's figure lags it by a few allocations at most).
+   * The bytes every shard's arena has allocated, as the shards last posted them on the memory board
+   * (after their latest command or piece of idle work): what the maxmemory check compares.
    */
   usedMemory(): number {
-    let used = 0;
-    for (const gauge of this.gauges) if (gauge !== undefined) used += gauge.allocatedBytes();
-    return used;
+    return this.board.used();
+  }
+
+  /** Whether some shard last said it holds keys its maxmemory-policy may evict. */
+  canEvict(): boolean {
+    return this.board.anyEvictable();
   }
 
   /**

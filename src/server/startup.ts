@@ -43,6 +43,13 @@ const ACTED_ON = new Set([
   'lazyfree-lazy-user-flush',
   'notify-keyspace-events',
   'maxmemory',
+  'maxmemory-policy',
+  'maxmemory-samples',
+  'maxmemory-eviction-tenacity',
+  'lfu-log-factor',
+  'lfu-decay-time',
+  // Eviction frees large values in the background whatever this says (database.ts evict()).
+  'lazyfree-lazy-eviction',
   'shards',
 ]);
 

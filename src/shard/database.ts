@@ -40,8 +40,8 @@ import {
   ValueType,
   entrySize,
   keyOffset,
-  lruClock,
 } from './entry.js';
+import { accessedWord, defaultAccessTracking, initialAccessWord, type AccessTracking } from './access-clock.js';
 import { hashKey } from './hash.js';
 import { EXTERNAL_HEADER_BYTES, entryKeyBytes, entryShellUsage, entryStringBytes, freeEntryShell, newEntry, stringEntryUsage } from './entry-store.js';
 import { collectionUsage } from '../collections/collection.js';
@@ -83,6 +83,8 @@ export interface DatabaseShared {
   lazyFree?: LazyFree;
   signals?: KeyspaceSignals;
   index?: number;
+  /** What lookups record in a key's access word (the shard's maxmemory-policy decides). */
+  access?: AccessTracking;
 }
 
 export class Database {
@@ -111,6 +113,8 @@ export class Database {
   readonly signals: KeyspaceSignals;
   /** This database's number (SELECT's), which notifications, watches and blocked clients name; SWAPDB exchanges two. */
   index: number;
+  /** LRU clock or LFU counter: what lookups record; shared by the shard's databases. */
+  readonly access: AccessTracking;
 
   constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
     this.arena = arena;
@@ -118,6 +122,7 @@ export class Database {
     this.lazyFree = shared.lazyFree ?? new LazyFree(arena);
     this.signals = shared.signals ?? new KeyspaceSignals();
     this.index = shared.index ?? 0;
+    this.access = shared.access ?? defaultAccessTracking();
     this.dictionary = new Dict(arena);
     this.header = arena.alloc(DB_HEADER_BYTES);
     arena.beforeWrite(this.header, 0, DB_HEADER_BYTES);
@@ -187,11 +192,12 @@ export class Database {
     this.setWord(entry, E_EXPIRE_LOW, Number(BigInt.asUintN(32, at)));
   }
 
-  lru(entry: number): number {
+  /** The key's LRU clock or LFU counter (access-clock.ts). */
+  accessWord(entry: number): number {
     return this.word(entry, E_LRU);
   }
 
-  setLru(entry: number, value: number): void {
+  setAccessWord(entry: number, value: number): void {
     this.setWord(entry, E_LRU, value);
   }
 
@@ -243,9 +249,16 @@ export class Database {
     return this.find(key, 0, key.length, this.countingReads, false);
   }
 
+  /** Records an access. Hot path: under LRU the word changes at most 256 times a second, so mostly no store. */
   private touch(entry: number): void {
-    const clock = lruClock(this.now());
-    if (this.word(entry, E_LRU) !== clock) this.setWord(entry, E_LRU, clock);
+    const word = this.word(entry, E_LRU);
+    const next = accessedWord(word, this.now(), this.access);
+    if (word !== next) this.setWord(entry, E_LRU, next);
+  }
+
+  /** The entry of `key` as the dictionary holds it, expired or not, without counting or recording anything. */
+  peek(key: Uint8Array): number {
+    return this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
   }
 
   /** The live entry, or 0; `reading` counts the hit or miss and `notifyMiss` makes a miss a keymiss event. */
@@ -375,8 +388,9 @@ export class Database {
     // Everything that can fail for lack of memory is allocated before the key changes, so an -OOM
     // leaves the old value in place and nothing half-linked.
     if (hasExpire) this.reserveVolatile();
-    // A new value is a new object in Redis, its access time now.
-    const entry = newEntry(this.arena, key, hash, type, value, hasExpire, lruClock(this.now()));
+    // A new value is a new object in Redis, accessed now; under LFU it inherits the old one's counter.
+    const access = old !== 0 && this.access.lfu === 1 ? this.word(old, E_LRU) : initialAccessWord(this.now(), this.access);
+    const entry = newEntry(this.arena, key, hash, type, value, hasExpire, access);
     if (hasExpire) this.writeExpiry(entry, expiry);
     this.signalIfAwaitable(key, type);
     if (old === 0) {
@@ -421,9 +435,9 @@ export class Database {
     // old entry's key bytes stay readable until setString has copied them).
     const value = new Uint8Array(length);
     value.set(old.subarray(0, Math.min(old.length, length)));
-    const lru = this.lru(entry);
+    const access = this.accessWord(entry);
     const replacement = this.setString(this.keyBytes(entry), value, ExpiryChange.Keep);
-    this.setLru(replacement, lru);
+    this.setAccessWord(replacement, access);
     // Past the inline limit it is external now: give it room, since a string that grows tends to go on.
     // The room is an optimisation; without memory for it the value is complete at its exact size.
     if (length > INLINE_VALUE_MAX) {
@@ -468,6 +482,21 @@ export class Database {
     this.dict.unlinkFound(entry);
     if (this.flags(entry) & EntryFlag.HasExpire) this.removeVolatile(entry);
     this.lazyFree.freeEntry(entry, lazy);
+  }
+
+  /**
+   * Deletes a key maxmemory eviction chose, expired or not, and signals it as Redis's performEvictions
+   * does: watchers and tracking see a change, subscribers an `evicted` event; no dirty count. A costly
+   * value is freed in the background whatever lazyfree-lazy-eviction says, so that eviction never stalls
+   * the shard (eviction.ts frees the queue before it takes another key). Returns whether the key was there.
+   */
+  evict(key: Uint8Array): boolean {
+    const entry = this.peek(key);
+    if (entry === 0) return false;
+    this.deleteFound(entry, true);
+    this.signals.modified(this.index, key);
+    this.notify(NotifyType.Evicted, 'evicted', key);
+    return true;
   }
 
   /**
@@ -616,6 +645,11 @@ export class Database {
     this.setHeader(DB_VOLATILE_COUNT, last);
   }
 
+  /** A random key with an expiry (the database has some). */
+  randomVolatileEntry(random: () => number = Math.random): number {
+    return this.word(this.headerWord(DB_VOLATILE), Math.floor(random() * this.headerWord(DB_VOLATILE_COUNT)));
+  }
+
   /**
    * One active expiry cycle: samples keys with an expiry at random and deletes the expired ones,
    * repeating while more than a quarter of a sample had expired and `budgetMs` is not spent. This keeps
@@ -634,9 +668,8 @@ export class Database {
       let ttlSum = 0;
       let ttlSamples = 0;
       for (let i = 0; i < sample; i++) {
-        const live = this.headerWord(DB_VOLATILE_COUNT);
-        if (live === 0) break;
-        const entry = this.word(this.headerWord(DB_VOLATILE), Math.floor(random() * live));
+        if (this.headerWord(DB_VOLATILE_COUNT) === 0) break;
+        const entry = this.randomVolatileEntry(random);
         sampled++;
         if (this.expireAt(entry) <= now) {
           // Find it again through the dictionary so that its link is known for unlinking.

@@ -6,7 +6,7 @@
  *   word 0  next        handle of the next entry in the bucket chain (0: end)
  *   word 1  hash        hashKey() of the key, so resizing never rehashes bytes and most mismatches
  *                       in a chain are rejected without comparing keys
- *   word 2  lru         LRU clock or LFU counter (eviction)
+ *   word 2  access      LRU clock or LFU counter (eviction; access-clock.ts)
  *   byte 12 type        ValueType
  *   byte 13 flags       EntryFlag bits
  *   byte 14 encoding    how Redis would have encoded the value where its content alone does not say
@@ -60,19 +60,6 @@ export const enum StringForm {
   Text = 2,
   /** COPY's duplicate of an integer: "int", but a private object rather than a shared one. */
   UnsharedInt = 3,
-}
-
-/** Redis's LRU clock: seconds, 24 bits, wrapping (about 194 days). */
-export const LRU_CLOCK_MAX = (1 << 24) - 1;
-
-export function lruClock(nowMs: number): number {
-  return Math.floor(nowMs / 1000) & LRU_CLOCK_MAX;
-}
-
-/** Seconds since the access recorded as `lru`, across one wrap of the clock (Redis's estimateObjectIdleTime). */
-export function idleSeconds(lru: number, nowMs: number): number {
-  const clock = lruClock(nowMs);
-  return clock >= lru ? clock - lru : clock + (LRU_CLOCK_MAX - lru);
 }
 
 export const enum EntryFlag {

@@ -21,6 +21,9 @@ import { LazyFree } from './lazy-free.js';
 import { KeyspaceSignals } from './keyspace-signals.js';
 import { BlockedWaiters, blockedReply } from './blocked-waiters.js';
 import { applyShardSettings, type ShardSettings } from './settings.js';
+import { defaultAccessTracking } from './access-clock.js';
+import { EvictionOutcome, Evictor } from './eviction.js';
+import { MemoryBoard, type BoardSeat } from './memory-board.js';
 
 export const DATABASES = 16;
 
@@ -38,12 +41,18 @@ export interface ShardStats {
   dirty: number;
   lazyfreePendingObjects: number;
   lazyfreedObjects: number;
+  evictedKeys: number;
+  /** ms over maxmemory: finished stretches, and the current one (0 while under). */
+  evictionExceededMs: number;
+  evictionCurrentExceededMs: number;
   arena: ArenaStats;
 }
 /** Redis runs its cron at hz 10. */
 export const IDLE_PERIOD_MS = 100;
 /** Redis's slow expire cycle may take 25% of a cron period; it stops early once few sampled keys are stale. */
 const EXPIRE_BUDGET_MS = IDLE_PERIOD_MS / 4;
+/** How often a shard with a memory budget looks at the board while it has no requests: others' writes may fill it. */
+const BUDGET_POLL_MS = 5;
 /** Redis's incrementallyRehash gives each rehashing database 1 ms per cron. */
 const REHASH_BUDGET_MS = 1;
 
@@ -52,8 +61,13 @@ export interface ShardOptions {
   databases?: number;
   /** The largest reply a command may build (DEFAULT_MAX_REPLY_BYTES unless set). */
   maxReplyBytes?: number;
-  /** The configured encoding thresholds and lazyfree switches; Redis's defaults for any left out. */
+  /** The configured encoding thresholds, lazyfree switches and so on; Redis's defaults for any left out. */
   settings?: Partial<ShardSettings>;
+  /**
+   * This shard's seat on the pool's memory board, where maxmemory is enforced across shards. Without
+   * one the shard never evicts (the front's scratch shard for cross-shard commands).
+   */
+  board?: BoardSeat;
 }
 
 export class Shard {
@@ -67,6 +81,8 @@ export class Shard {
   readonly signals = new KeyspaceSignals();
   /** Clients blocked on this shard's keys. */
   readonly waiters = new BlockedWaiters();
+  /** maxmemory: evicts this shard's keys while every shard together is over the budget. */
+  readonly evictor: Evictor;
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -84,11 +100,14 @@ export class Shard {
     this.signals.keyReady = this.waiters.keyReady;
     this.signals.databaseReady = this.waiters.databaseReady;
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
-    this.configure(options.settings ?? {});
+    const access = defaultAccessTracking();
     this.databases = Array.from(
       { length: options.databases ?? DATABASES },
-      (_, index) => new Database(this.arena, () => this.now, { lazyFree: this.lazyFree, signals: this.signals, index }),
+      (_, index) => new Database(this.arena, () => this.now, { lazyFree: this.lazyFree, signals: this.signals, index, access }),
     );
+    const board = options.board === undefined ? undefined : new MemoryBoard(options.board.buffer);
+    this.evictor = new Evictor(this.databases, this.arena, this.lazyFree, access, board, options.board?.index ?? 0, () => this.now);
+    this.configure(options.settings ?? {});
     this.signals.presence = {
       holds: (db, key) => this.databases[db].holds(key),
       expired: (db, key) => this.databases[db].isExpiredKey(key),
@@ -115,11 +134,17 @@ export class Shard {
       this.signals.events.length = 0;
       try {
         const now = (this.now = Date.now());
-        const blocker = token === 0 ? undefined : this.blocker(token, db, protocol, argv);
-        execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker }, argv);
+        // As Redis's processCommand, eviction runs before any command while memory is over the budget,
+        // and a command that may add data is refused if it failed; its events go out with the command's.
+        if (this.evictor.active && this.evictor.run() === EvictionOutcome.Fail && spec !== undefined && (spec.flags & CommandFlag.denyoom) !== 0) writer.error(OOM);
+        else {
+          const blocker = token === 0 ? undefined : this.blocker(token, db, protocol, argv);
+          execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker }, argv);
+        }
       } catch (error) {
         this.replaceReply(error);
       }
+      this.evictor.post();
     }
     return writer.written();
   }
@@ -195,7 +220,8 @@ export class Shard {
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */
   configure(settings: Partial<ShardSettings>): void {
-    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals });
+    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals, evictor: this.evictor });
+    this.evictor.post();
   }
 
   /** What INFO and DBSIZE-like figures need from this shard, read now. */
@@ -215,16 +241,30 @@ export class Shard {
       dirty: this.signals.dirty,
       lazyfreePendingObjects: this.lazyFree.pendingObjects,
       lazyfreedObjects: this.lazyFree.freedObjects,
+      evictedKeys: this.evictor.evictedKeys,
+      evictionExceededMs: this.evictor.exceededMs,
+      evictionCurrentExceededMs: this.evictor.currentExceededMs(),
       arena: this.arena.stats(),
     };
   }
 
+  /** How long the worker may wait for a request before idle() has work again. */
+  get idleWaitMs(): number {
+    if (this.lazyFree.pending || this.evictor.running) return 0;
+    return this.evictor.active ? BUDGET_POLL_MS : IDLE_PERIOD_MS;
+  }
+
   /**
-   * Spare-time work: a slice of background freeing whenever some is queued, and the periodic work at
-   * most every IDLE_PERIOD_MS.
+   * Spare-time work: a slice of background freeing whenever some is queued, eviction while memory is
+   * over the budget (Redis's evictionTimeProc), and the periodic work at most every IDLE_PERIOD_MS.
    */
   idle(now = performance.now()): void {
     if (this.lazyFree.pending) this.lazyFree.run();
+    if (this.evictor.active) {
+      this.now = Date.now();
+      this.evictor.run();
+    }
+    this.evictor.post();
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
     this.now = Date.now();

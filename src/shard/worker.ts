@@ -21,7 +21,7 @@ import {
 } from './frames.js';
 import { runOperation } from './operations.js';
 import { encodeEvents } from './event-codec.js';
-import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
+import { Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
   channel: ChannelDescription;
@@ -33,8 +33,6 @@ const NO_EVENTS = new Uint8Array(0);
 function serve(data: ShardWorkerData): void {
   const channel = WorkerChannel.attach(data.channel);
   const shard = new Shard(data.shard);
-  // The front reads this shard's memory use from the arena's control buffer (maxmemory checks).
-  parentPort?.postMessage({ arenaControl: shard.arena.control });
   const assembler = new FrameAssembler();
   const maxReply = channel.maxReplyLength;
   /** A frame that answers no request (frames.ts): its kind, then `body`. */
@@ -67,8 +65,8 @@ function serve(data: ShardWorkerData): void {
     unsolicited(UnsolicitedKind.Ready, body);
   };
   for (;;) {
-    // Queued background frees turn the wait into a poll: the shard frees while no request is waiting.
-    const state = channel.waitForWork(shard.lazyFree.pending ? 0 : IDLE_PERIOD_MS);
+    // Queued background frees or evictions turn the wait into a poll: the shard works while no request waits.
+    const state = channel.waitForWork(shard.idleWaitMs);
     if (state === 'closed') break;
     for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
       const id = frameId(incoming);

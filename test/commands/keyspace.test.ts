@@ -12,7 +12,8 @@ import { globMatch } from '../../src/commands/glob.js';
 import { CommandTable } from '../../src/commands/table.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import { Database } from '../../src/shard/database.js';
-import { LRU_CLOCK_MAX, StringForm, idleSeconds } from '../../src/shard/entry.js';
+import { StringForm } from '../../src/shard/entry.js';
+import { LRU_TICKS_PER_SECOND, idleSeconds, lruTicks } from '../../src/shard/access-clock.js';
 import { dumpKey, dumpType, restoreKey } from '../../src/shard/key-dump.js';
 import { b } from '../helpers/differential.js';
 import { Random } from '../helpers/random.js';
@@ -70,10 +71,11 @@ describe('OBJECT IDLETIME and what counts as an access', () => {
     expect(idle('c')).toBe(':2\r\n');
   });
 
-  it('counts across a wrap of the 24-bit LRU clock', () => {
-    const wrapsAt = (LRU_CLOCK_MAX + 1) * 1000;
-    expect(idleSeconds(LRU_CLOCK_MAX - 1, wrapsAt + 3_000)).toBe(4);
-    expect(idleSeconds(5, 8_000)).toBe(3);
+  it('counts across a wrap of the 32-bit LRU clock', () => {
+    const wrapsAtMs = (2 ** 32 / LRU_TICKS_PER_SECOND) * 1000;
+    expect(lruTicks(wrapsAtMs + 3_000)).toBe(3 * LRU_TICKS_PER_SECOND);
+    expect(idleSeconds(2 ** 32 - LRU_TICKS_PER_SECOND, wrapsAtMs + 3_000)).toBe(4);
+    expect(idleSeconds(lruTicks(5_000), 8_000)).toBe(3);
   });
 });
 

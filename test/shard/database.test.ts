@@ -170,7 +170,7 @@ describe('growing and shrinking string values in place', () => {
     const { arena, db, clock } = fixture();
     const key = text.encode('log');
     let entry = db.setString(key, text.encode('start;'), clock.now + 60_000);
-    db.setLru(entry, 1234);
+    db.setAccessWord(entry, 1234);
     let expected = 'start;';
     for (let i = 0; i < 3000; i++) {
       const piece = `line ${i};`;
@@ -183,7 +183,7 @@ describe('growing and shrinking string values in place', () => {
     entry = db.lookupNoTouch(key);
     expect(decode(db.stringBytes(entry))).toBe(expected);
     expect(db.expireAt(entry)).toBe(clock.now + 60_000);
-    expect(db.lru(entry)).toBe(1234);
+    expect(db.accessWord(entry)).toBe(1234);
     expect(db.volatileCount).toBe(1);
     checkArena(arena);
   });

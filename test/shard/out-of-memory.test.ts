@@ -24,7 +24,8 @@ describe('a shard out of memory', () => {
     expect(run('SET', 'k1', Buffer.alloc(100_000, 'y'))).toMatch(/^-OOM /);
     for (let i = 0; i < stored; i++) expect(run('STRLEN', `k${i}`)).toBe(':700\r\n');
     expect(run('GET', 'k1')).toBe(`$700\r\n${value.toString()}\r\n`);
-    expect(run('TTL', 'k0')).toBe(':1000\r\n');
+    // The TTL was set when filling began, which on a loaded machine may be over a second ago.
+    expect(run('TTL', 'k0')).toMatch(/^:(999|1000)\r\n$/);
     checkArena(shard.arena);
     // Deleting frees room; writes work again.
     for (let i = 0; i < 200; i++) run('DEL', `k${i}`);
