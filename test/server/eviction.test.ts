@@ -90,8 +90,8 @@ describe('eviction on sabre', () => {
     expect((await survivors(client, 'old', 1000, 2000)) + (await survivors(client, 'new', 0, 600))).toBeLessThanOrEqual(1050);
   });
 
-  it('volatile-lru and volatile-random evict only keys with an expiry, then refuse as noeviction', async () => {
-    for (const policy of ['volatile-lru', 'volatile-random']) {
+  it('volatile-lru, volatile-lfu and volatile-random evict only keys with an expiry, then refuse as noeviction', async () => {
+    for (const policy of ['volatile-lru', 'volatile-lfu', 'volatile-random']) {
       await fill(client, 'kept', 1000);
       await fill(client, 'vol', 300, () => ['EX', 3600]);
       await capHere(policy);
@@ -132,6 +132,19 @@ describe('eviction on sabre', () => {
     expect(oldLeft).toBeLessThan(1900);
     expect(newLeft).toBeLessThan(1000);
     expect(oldLeft + newLeft).toBe(await client.dbsize());
+  });
+
+  it('evicts in the background down to a budget lowered below what the server holds', async () => {
+    await fill(client, 'old', 3000);
+    const budget = Math.floor((await info(client, 'memory', 'used_memory')) * 0.6);
+    await client.config('SET', 'maxmemory-policy', 'allkeys-random', 'maxmemory', String(budget));
+    let used = Infinity;
+    for (let tries = 0; tries < 100 && used > budget; tries++) {
+      await pause(10);
+      used = await info(client, 'memory', 'used_memory');
+    }
+    expect(used).toBeLessThanOrEqual(budget);
+    expect(await client.dbsize()).toBeLessThan(2000);
   });
 
   it('holds the global budget while several clients pipeline writes into both shards', async () => {
