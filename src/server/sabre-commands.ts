@@ -17,7 +17,7 @@ import type { ShardPageMap } from '../shard/operations.js';
 import type { ConnectionHandler } from './connection-commands.js';
 
 /** PageKind's values (native-free-alloc layout.ts), as the page map names them. */
-const PAGE_KINDS = ['free', 'metadata', 'slab-head', 'slab-tail', 'run-head', 'run-tail'];
+export const PAGE_KINDS: readonly string[] = ['free', 'metadata', 'slab-head', 'slab-tail', 'run-head', 'run-tail'];
 
 export const PAGE_MAP_HEADER = 'shard,segment,page,kind,slot_size,live,capacity';
 
