@@ -47,10 +47,14 @@ function classHue(slotSize: number): number {
   return Math.round(((Math.log2(slotSize) - 3) / 11) * 280);
 }
 
+const FREE_COLOUR = '#f3f3f3';
+const METADATA_COLOUR = '#777';
+const RUN_COLOUR = '#8c564b';
+
 function cellColour(row: PageRow): string {
-  if (row.kind === 'free') return '#f3f3f3';
-  if (row.kind === 'metadata') return '#777';
-  if (row.kind.startsWith('run')) return '#8c564b';
+  if (row.kind === 'free') return FREE_COLOUR;
+  if (row.kind === 'metadata') return METADATA_COLOUR;
+  if (row.kind.startsWith('run')) return RUN_COLOUR;
   const fill = row.capacity === 0 ? 0 : row.live / row.capacity;
   return `hsl(${classHue(row.slotSize)},75%,${Math.round(90 - fill * 55)}%)`;
 }
@@ -89,14 +93,25 @@ export function renderPageMap(rows: readonly PageRow[], title: string): string {
     const lastPage = Math.max(...pages.map((p) => p.page));
     const lines = Math.floor(lastPage / PAGES_PER_ROW) + 1;
     parts.push(`<text x="${LEFT - 6}" y="${y + CELL_HEIGHT - 1}" text-anchor="end">shard ${shard} seg ${segment}</text>`);
+    // Free pages are the rows' background and a page run is one cell as wide as its pages, so the file
+    // holds a shape per page in use only; each has a tooltip with its figures.
+    for (let line = 0; line < lines; line++) {
+      const span = Math.min(PAGES_PER_ROW, lastPage + 1 - line * PAGES_PER_ROW);
+      parts.push(`<rect x="${LEFT}" y="${y + line * (CELL_HEIGHT + ROW_GAP)}" width="${(span * CELL_WIDTH).toFixed(1)}" height="${CELL_HEIGHT}" fill="${FREE_COLOUR}"/>`);
+    }
     // The metadata pages before the first data page.
     const firstData = Math.min(...pages.map((p) => p.page));
-    if (firstData > 0) parts.push(`<rect x="${LEFT}" y="${y}" width="${(firstData * CELL_WIDTH).toFixed(1)}" height="${CELL_HEIGHT}" fill="#777"/>`);
-    for (const page of pages) {
+    if (firstData > 0) parts.push(`<rect x="${LEFT}" y="${y}" width="${(firstData * CELL_WIDTH).toFixed(1)}" height="${CELL_HEIGHT}" fill="${METADATA_COLOUR}"/>`);
+    for (let i = 0; i < pages.length; i++) {
+      const page = pages[i];
+      if (page.kind === 'free' || page.kind === 'run-tail') continue;
+      let width = 1;
+      // A run's tail pages follow its head in the same row.
+      while (page.kind === 'run-head' && pages[i + width]?.kind === 'run-tail' && (page.page + width) % PAGES_PER_ROW !== 0) width++;
       const cx = LEFT + (page.page % PAGES_PER_ROW) * CELL_WIDTH;
       const cy = y + Math.floor(page.page / PAGES_PER_ROW) * (CELL_HEIGHT + ROW_GAP);
-      const tip = page.kind === 'free' ? 'free' : `${page.kind} ${page.slotSize} B: ${page.live}/${page.capacity}`;
-      parts.push(`<rect x="${cx.toFixed(1)}" y="${cy}" width="${CELL_WIDTH}" height="${CELL_HEIGHT}" fill="${cellColour(page)}"><title>page ${page.page}: ${escapeXml(tip)}</title></rect>`);
+      const tip = page.kind === 'run-head' ? `run of ${page.slotSize / 4096} pages` : `${page.slotSize} B slots ${page.live}/${page.capacity}`;
+      parts.push(`<rect x="${cx.toFixed(1)}" y="${cy}" width="${(width * CELL_WIDTH).toFixed(1)}" height="${CELL_HEIGHT}" fill="${cellColour(page)}"><title>${page.page}: ${tip}</title></rect>`);
     }
     y += lines * (CELL_HEIGHT + ROW_GAP);
   }
@@ -109,13 +124,13 @@ export function renderPageMap(rows: readonly PageRow[], title: string): string {
     legend.push(`<text x="${lx + 18}" y="${legendTop + 9}">${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}</text>`);
   });
   const shadesTop = legendTop + 20;
-  legend.push(`<text x="${LEFT}" y="${shadesTop + 9}">fill of a slab page:</text>`);
+  legend.push(`<text x="${LEFT}" y="${shadesTop + 9}">fill (128 B class):</text>`);
   [0.1, 0.25, 0.5, 0.75, 1].forEach((fill, i) => {
     const lx = LEFT + 110 + i * 60;
     legend.push(`<rect x="${lx}" y="${shadesTop}" width="14" height="10" fill="hsl(${classHue(128)},75%,${Math.round(90 - fill * 55)}%)"/>`);
     legend.push(`<text x="${lx + 18}" y="${shadesTop + 9}">${Math.round(fill * 100)}%</text>`);
   });
-  const others: [string, string][] = [['#8c564b', 'page run'], ['#f3f3f3', 'free'], ['#777', 'metadata']];
+  const others: [string, string][] = [[RUN_COLOUR, 'page run'], [FREE_COLOUR, 'free'], [METADATA_COLOUR, 'metadata']];
   others.forEach(([colour, label], i) => {
     const lx = LEFT + 440 + i * 90;
     legend.push(`<rect x="${lx}" y="${shadesTop}" width="14" height="10" fill="${colour}" stroke="#ccc"/>`);

@@ -77,7 +77,8 @@ function renderPanel(panel: Panel, top: number, points: number, bands: readonly 
   const x = (i: number) => LEFT + (points <= 1 ? 0 : (i / (points - 1)) * plotWidth);
   const scaled = panel.series.flatMap((s) => s.values.filter((v): v is number => v !== undefined).map((v) => v / panel.scale));
   const low = Math.min(0, ...scaled);
-  const high = Math.max(low + 1e-9, ...scaled);
+  // Headroom above the highest line for the phase names written at the top.
+  const high = Math.max(low + 1e-9, ...scaled) * (labelBands ? 1.12 : 1);
   const step = niceStep(high - low, 5);
   const axisLow = Math.floor(low / step) * step;
   const axisHigh = Math.ceil(high / step) * step;
