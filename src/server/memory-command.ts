@@ -93,7 +93,7 @@ function doctorText(f: MemoryFigures): string {
     issues.push(`* Allocator fragmentation: pages in use hold ${humanBytes(report.allocatorFragBytes)} of free slots (ratio ${report.allocatorFragRatio.toFixed(2)}). Active defragmentation moves live objects out of sparse slabs.`);
   }
   if (report.allocatorRssRatio > 1.1 && report.allocatorRssBytes > DOCTOR_WASTE_BYTES) {
-    issues.push(`* Allocator RSS overhead: the arenas keep ${humanBytes(report.allocatorRssBytes)} of segments in free pages and metadata (ratio ${report.allocatorRssRatio.toFixed(2)}). MEMORY PURGE releases the empty segments.`);
+    issues.push(`* Allocator RSS overhead: the arenas keep ${humanBytes(report.allocatorRssBytes)} of segments in free pages and metadata (ratio ${report.allocatorRssRatio.toFixed(2)}). Only a segment with nothing left in it goes back to the OS: active defragmentation empties sparse segments, and MEMORY PURGE releases empty ones at once.`);
   }
   const rssOverhead = f.rss - f.arena.committedBytes;
   if (ratio(f.rss, f.arena.committedBytes) > 1.1 && rssOverhead > DOCTOR_WASTE_BYTES) {

@@ -1,7 +1,7 @@
 /**
  * INFO memory and the page map: sabre's memory section has every field a real redis-server 7.0 has, in
  * Redis's order, and its ratios and sabre_* detail agree with the counters they come from; MEMORY
- * DOCTOR and MALLOC-STATS answer in Redis's reply types; SABRE.PAGEMAP's pages add up to the arena's
+ * DOCTOR and MALLOC-STATS answer in Redis's reply types, and DOCTOR names real fragmentation; SABRE.PAGEMAP's pages add up to the arena's
  * counters and stays out of COMMAND (COUNT, LIST, INFO, DOCS), so COMMAND answers as without it.
  */
 import { readFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ function bulkBody(reply: Buffer): string {
 }
 
 describe('INFO memory, sabre (2 shards) beside redis-server', () => {
-  const servers = rawBesideRedis(['--shards', '2']);
+  const servers = rawBesideRedis(['--shards', '2', '--enable-debug-command', 'yes']);
   const fill = [
     ...Array.from({ length: 300 }, (_, i) => cmd('SET', `key:${i}`, 'v'.repeat(10 + (i % 7) * 60))),
     cmd('SET', 'run', 'r'.repeat(40_000)),
@@ -140,5 +140,18 @@ describe('INFO memory, sabre (2 shards) beside redis-server', () => {
     if (servers.theirs === undefined) return context.skip();
     const probe = [cmd('COMMAND', 'INFO', 'sabre.pagemap'), cmd('COMMAND', 'DOCS', 'sabre.pagemap')];
     expect((await servers.ours.run(probe)).map(text)).toEqual((await servers.theirs.run(probe)).map(text));
+  });
+
+  it('has MEMORY DOCTOR name the free slots a deletion of every other key leaves in pages in use', async () => {
+    await servers.ours.run([cmd('FLUSHALL'), cmd('DEBUG', 'POPULATE', '50000', 'key', '480')]);
+    const deletes = Array.from({ length: 25 }, (_, chunk) => cmd('DEL', ...Array.from({ length: 1000 }, (_, i) => `key:${(chunk * 1000 + i) * 2}`)));
+    expect((await servers.ours.run(deletes)).map(text)).toEqual(Array(25).fill(':1000\r\n'));
+    const [doctor, info] = await servers.ours.run([cmd('MEMORY', 'DOCTOR'), cmd('INFO', 'memory')]);
+    const ratio = infoFields(info).get('allocator_frag_ratio')!;
+    expect(Number(ratio)).toBeGreaterThan(1.8);
+    expect(bulkBody(doctor)).toMatch(/^Sam, I detected a few issues/);
+    expect(bulkBody(doctor)).toContain(`* Allocator fragmentation: pages in use hold `);
+    expect(bulkBody(doctor)).toContain(`(ratio ${ratio})`);
+    await servers.ours.run([cmd('FLUSHALL')]);
   });
 });
