@@ -120,8 +120,15 @@ export class ServerTarget implements Target {
 
   /** Connects and tells sabre from redis-server by INFO's mem_allocator. */
   static async connect(host: string, port: number, pid?: number): Promise<ServerTarget> {
-    const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0 });
-    await client.connect();
+    // No reconnecting: a lab run that loses its server should stop and say so, not wait for it.
+    const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    let lost: Error | undefined;
+    client.on('error', (error: Error) => (lost = error));
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new Error(`cannot connect to ${host}:${port}: ${(lost ?? (error as Error)).message}`);
+    }
     const allocator = parseInfo(await client.info('memory')).get('mem_allocator') ?? '';
     return new ServerTarget(allocator.startsWith('native-free-alloc') ? 'sabre' : 'redis', client, pid);
   }
