@@ -88,12 +88,11 @@ function sleep(millis: number): void {
 }
 
 /**
- * The occupancy of every data page of a shard's arena, walked on the shard's own thread so it agrees
- * exactly with the counters read with it. `pages` holds four numbers per page, flat to keep the JSON
- * small: PageKind, slot size (run size for runs), live slots, slot capacity.
+ * The occupancy of every data page of a shard's arena, walked on the shard's own thread, so it is exact.
+ * `pages` holds four numbers per page, flat to keep the JSON small: PageKind, slot size (run size for
+ * runs), live slots, slot capacity.
  */
 export interface ShardPageMap {
-  activePages: number;
   pages: number[];
   /** Segment and page index of each page, in the same order (two numbers per page). */
   places: number[];
@@ -106,9 +105,9 @@ function pageMap(shard: Shard): ShardPageMap {
     pages.push(page.kind, page.slotSize, page.live, page.capacity);
     places.push(page.segment, page.page);
   }
-  // The published counters may lag the owner by a few calls; publish first so the two agree.
+  // Published counters may lag the owner by a few calls: publish them, so an INFO sent next matches the map.
   shard.arena.publishStats();
-  return { activePages: shard.arena.stats().activePages, pages, places };
+  return { pages, places };
 }
 
 export function runOperation(shard: Shard, operation: number, argument: Uint8Array | undefined): Buffer {
