@@ -24,7 +24,8 @@ describe('a shard out of memory', () => {
     expect(run('SET', 'k1', Buffer.alloc(100_000, 'y'))).toMatch(/^-OOM /);
     for (let i = 0; i < stored; i++) expect(run('STRLEN', `k${i}`)).toBe(':700\r\n');
     expect(run('GET', 'k1')).toBe(`$700\r\n${value.toString()}\r\n`);
-    expect(run('TTL', 'k0')).toBe(':1000\r\n');
+    // TTL rounds to the nearest second: on a loaded machine the fill and checks above can pass half of one.
+    expect(run('TTL', 'k0')).toMatch(/^:(1000|999)\r\n$/);
     checkArena(shard.arena);
     // Deleting frees room; writes work again.
     for (let i = 0; i < 200; i++) run('DEL', `k${i}`);
