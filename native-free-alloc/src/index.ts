@@ -9,6 +9,7 @@ export { ArenaGauge } from './gauge.js';
 export { ArenaView, type PageOccupancy, type SegmentInfo } from './view.js';
 export { AllocatorError, type AllocatorErrorCode } from './errors.js';
 export { checkArena } from './check.js';
+export { ALLOCATOR_VERSION } from './version.js';
 export {
   fragmentation,
   processRss,

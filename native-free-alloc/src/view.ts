@@ -68,6 +68,16 @@ export function fixedWords(buffer: SharedArrayBuffer): Int32Array {
   return new Int32Array(buffer, 0, buffer.byteLength >>> 2);
 }
 
+/**
+ * How many of a slab's slots overlap its page `within` (0 for the head page): slots straddle page
+ * boundaries, so a middle page of a multi-page slab can touch more than slots / pages of them.
+ */
+function slotsOverlapping(within: number, slotSize: number, slots: number): number {
+  const first = Math.floor((within * PAGE_SIZE) / slotSize);
+  const last = Math.min(slots - 1, Math.floor(((within + 1) * PAGE_SIZE - 1) / slotSize));
+  return Math.max(0, last - first + 1);
+}
+
 export abstract class ArenaView {
   readonly control: SharedArrayBuffer;
   protected readonly controlViews: ControlViews;
@@ -202,15 +212,15 @@ export abstract class ArenaView {
         const pageKind = (state & 15) as PageKind;
         const cls = (state >>> 8) & 255;
         if (pageKind === PageKind.SlabHead || pageKind === PageKind.SlabTail) {
-          const head = pageKind === PageKind.SlabHead ? d : d - meta[d + D_SPAN] * DESCRIPTOR_WORDS;
-          const span = meta[head + D_SPAN];
+          // A tail page's span word is its distance from the head page.
+          const within = pageKind === PageKind.SlabHead ? 0 : meta[d + D_SPAN];
           yield {
             segment,
             page,
             kind: pageKind,
             slotSize: CLASS_SIZES[cls],
             live: meta[d + D_PAGE_LIVE],
-            capacity: Math.ceil(CLASS_SLOTS[cls] / span),
+            capacity: slotsOverlapping(within, CLASS_SIZES[cls], CLASS_SLOTS[cls]),
           };
         } else if (pageKind === PageKind.RunHead || pageKind === PageKind.RunTail) {
           const span = pageKind === PageKind.RunHead ? meta[d + D_SPAN] : meta[d - meta[d + D_SPAN] * DESCRIPTOR_WORDS + D_SPAN];

@@ -42,6 +42,7 @@ import { ShardScheduler, internalErrorReply, multiShardBody, type TransactionBod
 import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
+import { sabreCommand } from './sabre-commands.js';
 import { replicationCommands } from './replication-commands.js';
 import { ServerStats } from './server-stats.js';
 import { ERR_EXECABORT, ERR_NOT_IN_MULTI, RUN_IN_MULTI, transactionCommands, watchName, type QueuedTransaction, type WatchedKey } from './transactions.js';
@@ -596,7 +597,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   private run(client: Client, argv: Buffer[], position: number): void {
     const spec = this.table.lookup(argv[0]);
-    if (spec === undefined) return this.refuse(client, position, unknownCommand(argv));
+    if (spec === undefined) return this.runUnknown(client, argv, position);
     if (!arityMatches(spec, argv.length)) return this.refuse(client, position, wrongArity(spec.name), spec.name);
     client.lastCommand = spec.subcommands !== undefined && argv.length > 1 ? `${spec.name}|${argText(argv[1]).toLowerCase()}` : spec.name;
     if (client.pubsub !== undefined && client.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name) && this.refuseWhileSubscribed(client, spec, argv, position)) return;
@@ -616,6 +617,14 @@ export class Front implements OutputScheduler, ServerContext {
     else if (route.kind === 'body') this.submit(client, spec, route.body, position);
     else if (route.kind === 'scatter') this.scatter(client, spec, route.plan, position);
     else this.refuse(client, position, route.error, spec.name);
+  }
+
+  /** A name the command table does not know: one of sabre's own commands (sabre-commands.ts), or unknown. */
+  private runUnknown(client: Client, argv: Buffer[], position: number): void {
+    const own = client.transaction === undefined ? sabreCommand(argv[0]) : undefined;
+    if (own === undefined) return this.refuse(client, position, unknownCommand(argv));
+    client.lastCommand = own.name;
+    this.executeLocally(client, own.handler, argv, position);
   }
 
   /** How a command runs that the fast path did not send (see Route). */

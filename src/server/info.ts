@@ -11,9 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { fragmentation, processRss, type ArenaStats } from 'native-free-alloc';
+import { ALLOCATOR_VERSION, fragmentation, type ArenaStats } from 'native-free-alloc';
 import type { ShardStats } from '../shard/shard.js';
 import { SERVER_VERSION } from '../version.js';
+import { memoryFigures, ratio } from './memory-figures.js';
 import type { ServerStats } from './server-stats.js';
 
 
@@ -62,12 +63,102 @@ export function humanBytes(bytes: number): string {
   return `${value.toFixed(2)}${units[unit]}`;
 }
 
-export function sumArenas(shards: readonly ShardStats[]): ArenaStats {
-  const total = { ...shards[0].arena };
-  for (const key of ['requestedBytes', 'allocatedBytes', 'activeBytes', 'committedBytes', 'peakCommittedBytes', 'segments', 'liveAllocations'] as const) {
-    total[key] = shards.reduce((sum, shard) => sum + shard.arena[key], 0);
+/** One arena's counters as sabre's INFO detail lines print them (key=value pairs, as Redis's keyspace lines). */
+function arenaLine(arena: ArenaStats): string {
+  return [
+    `requested=${arena.requestedBytes}`,
+    `allocated=${arena.allocatedBytes}`,
+    `active=${arena.activeBytes}`,
+    `committed=${arena.committedBytes}`,
+    `segments=${arena.segments}`,
+    `moves=${arena.moves}`,
+    `frag_ratio=${ratio(arena.activeBytes, arena.allocatedBytes).toFixed(2)}`,
+  ].join(',');
+}
+
+/**
+ * Redis 7.0's memory section, field for field and in its order, then sabre's detail: the allocator's
+ * own totals, one line per shard and one per size class that holds slabs (all shards together), so a
+ * reader sees where the bytes are and which classes leave pages half empty. Lua and functions do not
+ * exist in sabre, so their figures are 0 rather than the idle VM's size Redis reports.
+ */
+function memoryFields(facts: InfoFacts): Field[] {
+  const f = memoryFigures(facts.shardStats, facts.notePeakMemory);
+  const { arena, used, rss, peak } = f;
+  const report = fragmentation(arena, rss, used);
+  const fields: Field[] = [
+    ['used_memory', used],
+    ['used_memory_human', humanBytes(used)],
+    ['used_memory_rss', rss],
+    ['used_memory_rss_human', humanBytes(rss)],
+    ['used_memory_peak', peak],
+    ['used_memory_peak_human', humanBytes(peak)],
+    ['used_memory_peak_perc', `${ratio(100 * used, peak).toFixed(2)}%`],
+    ['used_memory_overhead', f.overhead],
+    ['used_memory_startup', f.startup],
+    ['used_memory_dataset', f.dataset],
+    ['used_memory_dataset_perc', `${ratio(100 * f.dataset, f.net).toFixed(2)}%`],
+    ['allocator_allocated', arena.allocatedBytes],
+    ['allocator_active', arena.activeBytes],
+    ['allocator_resident', arena.committedBytes],
+    ['total_system_memory', totalmem()],
+    ['total_system_memory_human', humanBytes(totalmem())],
+    ['used_memory_lua', 0],
+    ['used_memory_vm_eval', 0],
+    ['used_memory_lua_human', humanBytes(0)],
+    ['used_memory_scripts_eval', 0],
+    ['number_of_cached_scripts', 0],
+    ['number_of_functions', 0],
+    ['number_of_libraries', 0],
+    ['used_memory_vm_functions', 0],
+    ['used_memory_vm_total', 0],
+    ['used_memory_vm_total_human', humanBytes(0)],
+    ['used_memory_functions', 0],
+    ['used_memory_scripts', 0],
+    ['used_memory_scripts_human', humanBytes(0)],
+    ['maxmemory', facts.maxmemory],
+    ['maxmemory_human', humanBytes(facts.maxmemory)],
+    ['maxmemory_policy', facts.maxmemoryPolicy],
+    ['allocator_frag_ratio', report.allocatorFragRatio.toFixed(2)],
+    ['allocator_frag_bytes', report.allocatorFragBytes],
+    ['allocator_rss_ratio', report.allocatorRssRatio.toFixed(2)],
+    ['allocator_rss_bytes', report.allocatorRssBytes],
+    ['rss_overhead_ratio', ratio(rss, arena.committedBytes).toFixed(2)],
+    ['rss_overhead_bytes', rss - arena.committedBytes],
+    ['mem_fragmentation_ratio', report.memFragmentationRatio.toFixed(2)],
+    ['mem_fragmentation_bytes', report.memFragmentationBytes],
+    // No replication buffers, AOF buffer or cluster links exist, and client buffers are not in the arenas.
+    ['mem_not_counted_for_evict', 0],
+    ['mem_replication_backlog', 0],
+    ['mem_total_replication_buffers', 0],
+    ['mem_clients_slaves', 0],
+    ['mem_clients_normal', 0],
+    ['mem_cluster_links', 0],
+    ['mem_aof_buffer', 0],
+    ['mem_allocator', `native-free-alloc-${ALLOCATOR_VERSION}`],
+    ['active_defrag_running', 0],
+    ['lazyfree_pending_objects', facts.shardStats.reduce((sum, s) => sum + s.lazyfreePendingObjects, 0)],
+    ['lazyfreed_objects', facts.shardStats.reduce((sum, s) => sum + s.lazyfreedObjects, 0)],
+    ['sabre_allocator_requested', arena.requestedBytes],
+    ['sabre_allocator_internal_frag_ratio', report.internalFragRatio.toFixed(2)],
+    ['sabre_allocator_active_pages', arena.activePages],
+    ['sabre_allocator_segments', arena.segments],
+    ['sabre_allocator_segments_released', arena.segmentsReleased],
+    ['sabre_allocator_peak_committed', arena.peakCommittedBytes],
+    ['sabre_allocator_run_pages', arena.runPages],
+    ['sabre_allocator_dedicated_bytes', arena.dedicatedBytes],
+    ['sabre_allocator_moves', arena.moves],
+    ['sabre_front_heap_used', process.memoryUsage().heapUsed],
+  ];
+  facts.shardStats.forEach((shard, index) => fields.push([`sabre_shard_${index}`, arenaLine(shard.arena)]));
+  for (const c of arena.classes) {
+    if (c.slabs === 0) continue;
+    fields.push([
+      `sabre_class_${c.size}`,
+      `slabs=${c.slabs},full=${c.fullSlabs},pages=${c.pages},live=${c.liveSlots},capacity=${c.capacitySlots},bytes=${c.liveSlots * c.size},utilization=${ratio(c.liveSlots, c.capacitySlots).toFixed(3)}`,
+    ]);
   }
-  return total;
+  return fields;
 }
 
 /** Main-thread CPU seconds from /proc (Linux); undefined elsewhere. */
@@ -116,44 +207,7 @@ const SECTIONS: Record<string, Section> = {
     ['tracking_clients', facts.tracking.clients],
     ['clients_in_timeout_table', facts.clientsInTimeoutTable],
   ],
-  memory: (facts) => {
-    const arena = sumArenas(facts.shardStats);
-    const rss = processRss();
-    const used = arena.allocatedBytes;
-    const peak = facts.notePeakMemory(used);
-    const report = fragmentation(arena, rss, used);
-    return [
-      ['used_memory', used],
-      ['used_memory_human', humanBytes(used)],
-      ['used_memory_rss', rss],
-      ['used_memory_rss_human', humanBytes(rss)],
-      ['used_memory_peak', peak],
-      ['used_memory_peak_human', humanBytes(peak)],
-      ['used_memory_peak_perc', `${((100 * used) / Math.max(1, peak)).toFixed(2)}%`],
-      ['used_memory_dataset', arena.requestedBytes],
-      ['allocator_allocated', arena.allocatedBytes],
-      ['allocator_active', arena.activeBytes],
-      ['allocator_resident', arena.committedBytes],
-      ['total_system_memory', totalmem()],
-      ['total_system_memory_human', humanBytes(totalmem())],
-      ['maxmemory', facts.maxmemory],
-      ['maxmemory_human', humanBytes(facts.maxmemory)],
-      ['maxmemory_policy', facts.maxmemoryPolicy],
-      ['allocator_frag_ratio', report.allocatorFragRatio.toFixed(2)],
-      ['allocator_frag_bytes', report.allocatorFragBytes],
-      ['allocator_rss_ratio', report.allocatorRssRatio.toFixed(2)],
-      ['allocator_rss_bytes', report.allocatorRssBytes],
-      ['mem_fragmentation_ratio', report.memFragmentationRatio.toFixed(2)],
-      ['mem_fragmentation_bytes', report.memFragmentationBytes],
-      ['mem_allocator', 'native-free-alloc'],
-      ['active_defrag_running', 0],
-      ['lazyfree_pending_objects', facts.shardStats.reduce((sum, s) => sum + s.lazyfreePendingObjects, 0)],
-      ['lazyfreed_objects', facts.shardStats.reduce((sum, s) => sum + s.lazyfreedObjects, 0)],
-      ['sabre_allocator_requested', arena.requestedBytes],
-      ['sabre_allocator_segments', arena.segments],
-      ['sabre_front_heap_used', process.memoryUsage().heapUsed],
-    ];
-  },
+  memory: memoryFields,
   persistence: (facts) => [
     ['loading', 0],
     ['async_loading', 0],

@@ -3,75 +3,28 @@
  * on the key's shard (commands/memory.ts); STATS, DOCTOR and MALLOC-STATS read every shard's figures;
  * PURGE gives every arena's empty segments back to the OS at once.
  *
- * How sabre's figures fill Redis's STATS fields: total.allocated is the bytes the arenas handed out
- * (INFO's used_memory), startup.allocated what they held once the empty databases existed, and each
- * db.N overhead the bytes of that database's key dictionary and volatile array. overhead.total counts
- * only the databases' growth beyond startup (their empty tables are in startup.allocated already), so
- * dataset.bytes is exactly the sum of every key's MEMORY USAGE. Replication backlog, AOF
- * buffer, Lua and function caches do not exist in sabre, and client buffers live on the front's heap,
- * outside the arenas: their share of total.allocated is really 0.
+ * How sabre's figures fill Redis's STATS fields is memory-figures.ts's to say (INFO memory reads the
+ * same figures); each db.N overhead is the bytes of that database's key dictionary and volatile array.
  */
-import { fragmentation, processRss, type ArenaStats } from 'native-free-alloc';
+import { fragmentation } from 'native-free-alloc';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { ShardOp } from '../shard/frames.js';
 import type { ShardStats } from '../shard/shard.js';
-import { humanBytes, sumArenas } from './info.js';
+import { humanBytes } from './info.js';
+import { memoryFigures, ratio, type MemoryFigures } from './memory-figures.js';
 import { container, helpLines } from './subcommands.js';
 
 /** The fields of MEMORY STATS in Redis's order, values before formatting. */
 type StatsField = { name: string; kind: 'integer' | 'double'; value: number } | { name: string; kind: 'map'; fields: Map<string, number> };
 
-interface MemoryFigures {
-  arena: ArenaStats;
-  peak: number;
-  startup: number;
-  /** What the databases' overheads have grown by since startup, over every database (empty ones too). */
-  overheadGrowth: number;
-  rss: number;
-  keys: number;
-  databases: Map<number, { main: number; expires: number }>;
-}
-
-function figures(shards: readonly ShardStats[], notePeak: (used: number) => number): MemoryFigures {
-  const arena = sumArenas(shards);
-  const databases = new Map<number, { main: number; expires: number }>();
-  let keys = 0;
-  shards[0].databases.forEach((_, index) => {
-    const count = shards.reduce((sum, shard) => sum + shard.databases[index].keys, 0);
-    keys += count;
-    // Redis lists only the databases that hold keys.
-    if (count === 0) return;
-    const main = shards.reduce((sum, shard) => sum + shard.databases[index].overheadMain, 0);
-    const expires = shards.reduce((sum, shard) => sum + shard.databases[index].overheadExpires, 0);
-    databases.set(index, { main, expires });
-  });
-  return {
-    arena,
-    peak: notePeak(arena.allocatedBytes),
-    startup: shards.reduce((sum, shard) => sum + shard.startupAllocated, 0),
-    overheadGrowth: shards.reduce(
-      (sum, shard) => sum + shard.databases.reduce((own, db) => own + db.overheadMain + db.overheadExpires, 0) - shard.startupOverhead,
-      0,
-    ),
-    rss: processRss(),
-    keys,
-    databases,
-  };
-}
-
-const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
-
 function statsFields(f: MemoryFigures): StatsField[] {
-  const total = f.arena.allocatedBytes;
+  const total = f.used;
   const report = fragmentation(f.arena, f.rss, total);
-  const overhead = f.startup + f.overheadGrowth;
   const dbFields: StatsField[] = [];
   for (const [index, { main, expires }] of f.databases) {
     const fields = new Map([['overhead.hashtable.main', main], ['overhead.hashtable.expires', expires], ['overhead.hashtable.slot-to-keys', 0]]);
     dbFields.push({ name: `db.${index}`, kind: 'map', fields });
   }
-  const net = total - f.startup;
-  const dataset = total - overhead;
   const int = (name: string, value: number): StatsField => ({ name, kind: 'integer', value });
   const double = (name: string, value: number): StatsField => ({ name, kind: 'double', value });
   return [
@@ -86,11 +39,11 @@ function statsFields(f: MemoryFigures): StatsField[] {
     int('lua.caches', 0),
     int('functions.caches', 0),
     ...dbFields,
-    int('overhead.total', overhead),
+    int('overhead.total', f.overhead),
     int('keys.count', f.keys),
-    int('keys.bytes-per-key', f.keys === 0 ? 0 : Math.floor(net / f.keys)),
-    int('dataset.bytes', dataset),
-    double('dataset.percentage', ratio(dataset * 100, net)),
+    int('keys.bytes-per-key', f.keys === 0 ? 0 : Math.floor(f.net / f.keys)),
+    int('dataset.bytes', f.dataset),
+    double('dataset.percentage', ratio(f.dataset * 100, f.net)),
     double('peak.percentage', ratio(total * 100, f.peak)),
     int('allocator.allocated', total),
     int('allocator.active', f.arena.activeBytes),
@@ -140,7 +93,7 @@ function doctorText(f: MemoryFigures): string {
     issues.push(`* Allocator fragmentation: pages in use hold ${humanBytes(report.allocatorFragBytes)} of free slots (ratio ${report.allocatorFragRatio.toFixed(2)}). Active defragmentation moves live objects out of sparse slabs.`);
   }
   if (report.allocatorRssRatio > 1.1 && report.allocatorRssBytes > DOCTOR_WASTE_BYTES) {
-    issues.push(`* Allocator RSS overhead: the arenas keep ${humanBytes(report.allocatorRssBytes)} of segments in free pages and metadata (ratio ${report.allocatorRssRatio.toFixed(2)}). MEMORY PURGE releases the empty segments.`);
+    issues.push(`* Allocator RSS overhead: the arenas keep ${humanBytes(report.allocatorRssBytes)} of segments in free pages and metadata (ratio ${report.allocatorRssRatio.toFixed(2)}). Only a segment with nothing left in it goes back to the OS: active defragmentation empties sparse segments, and MEMORY PURGE releases empty ones at once.`);
   }
   const rssOverhead = f.rss - f.arena.committedBytes;
   if (ratio(f.rss, f.arena.committedBytes) > 1.1 && rssOverhead > DOCTOR_WASTE_BYTES) {
@@ -173,12 +126,12 @@ export const memory = container({
   usage: ({ client, argv, server }) => server.onKeyShard(client, argv[2], [...argv]).then((reply) => (w) => w.raw(reply)),
   stats: async ({ server }) => {
     const shards = await server.shardStats();
-    const fields = statsFields(figures(shards, server.infoFacts(shards).notePeakMemory));
+    const fields = statsFields(memoryFigures(shards, server.infoFacts(shards).notePeakMemory));
     return (w) => writeStats(w, fields);
   },
   doctor: async ({ server }) => {
     const shards = await server.shardStats();
-    const text = doctorText(figures(shards, server.infoFacts(shards).notePeakMemory));
+    const text = doctorText(memoryFigures(shards, server.infoFacts(shards).notePeakMemory));
     return (w) => w.verbatim(text);
   },
   'malloc-stats': async ({ server }) => {

@@ -67,6 +67,8 @@ export const ShardOp = {
   Unblock: SHARD_OP_BASE + 10,
   /** {held}: waiters are not served while held (a transaction holds the shard); release serves the ready ones. */
   HoldWaiters: SHARD_OP_BASE + 11,
+  /** SABRE.PAGEMAP: the occupancy of every data page of the arena (operations.ts ShardPageMap). */
+  PageMap: SHARD_OP_BASE + 12,
 } as const;
 
 const f32 = new Float32Array(1);

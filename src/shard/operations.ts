@@ -87,6 +87,29 @@ function sleep(millis: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, millis);
 }
 
+/**
+ * The occupancy of every data page of a shard's arena, walked on the shard's own thread, so it is exact.
+ * `pages` holds four numbers per page, flat to keep the JSON small: PageKind, slot size (run size for
+ * runs), live slots, slot capacity.
+ */
+export interface ShardPageMap {
+  pages: number[];
+  /** Segment and page index of each page, in the same order (two numbers per page). */
+  places: number[];
+}
+
+function pageMap(shard: Shard): ShardPageMap {
+  const pages: number[] = [];
+  const places: number[] = [];
+  for (const page of shard.arena.pages()) {
+    pages.push(page.kind, page.slotSize, page.live, page.capacity);
+    places.push(page.segment, page.page);
+  }
+  // Published counters may lag the owner by a few calls: publish them, so an INFO sent next matches the map.
+  shard.arena.publishStats();
+  return { pages, places };
+}
+
 export function runOperation(shard: Shard, operation: number, argument: Uint8Array | undefined): Buffer {
   const args: unknown = argument === undefined ? undefined : JSON.parse(Buffer.from(argument).toString('utf8'));
   let result: unknown;
@@ -101,6 +124,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
     const { token, db } = args as BlockArgs;
     shard.waiters.add(token, db, 2, undefined, (args as BlockArgs).keys.map((key) => Buffer.from(key, 'base64')));
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
+  else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));

@@ -112,4 +112,16 @@ describe('defragmentation primitives', () => {
     arena.free(b, 100);
     expect(arena.slabOccupancy(a)?.live).toBe(1);
   });
+
+  it('counts the slots straddling a page boundary in both pages, within each page\'s capacity', () => {
+    const arena = new Arena();
+    const cls = classOf(384);
+    for (let i = 0; i < CLASS_SLOTS[cls]; i++) arena.alloc(384);
+    const slabPages = [...arena.pages()].filter((p) => p.slotSize === CLASS_SIZES[cls]);
+    expect(slabPages.length).toBe(CLASS_SLAB_PAGES[cls]);
+    // A full slab: every page holds all it can, and a middle page more than slots / pages.
+    for (const page of slabPages) expect(page.live).toBe(page.capacity);
+    expect(Math.max(...slabPages.map((p) => p.capacity))).toBeGreaterThan(Math.ceil(CLASS_SLOTS[cls] / CLASS_SLAB_PAGES[cls]));
+    arena.close();
+  });
 });
