@@ -54,7 +54,7 @@ export async function startServers(): Promise<Servers> {
   const bin = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'sabre-bench-redis-'));
   const children: ChildProcess[] = [
-    spawn(process.execPath, [bin, '--port', String(sabre), '--enable-debug-command', 'yes'], { stdio: 'ignore' }),
+    spawn(process.execPath, [bin, '--port', String(sabre), '--enable-debug-command', 'yes', '--save', '', '--dir', dir], { stdio: 'ignore' }),
     spawn('redis-server', ['--port', String(redis), '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'yes'], { stdio: 'ignore' }),
   ];
   const stop = () => {

@@ -114,14 +114,22 @@ export interface LoadOptions {
   /** The time keys are checked against: keys already expired are left out, as a Redis master does. */
   now?: number;
   limits?: CollectionLimits;
+  /** Which keys this shard takes (a sharded server's shards each load their own); all by default. */
+  keeps?: (key: Buffer) => boolean;
 }
 
-/** Fills `shard` with the keys of an RDB file; returns what was read. Throws RdbFormatError on a bad file. */
-export function loadRdb(bytes: Uint8Array, shard: Shard, options: LoadOptions = {}): RdbSummary & { expiredSkipped: number } {
+/**
+ * Fills `shard` with the keys of an RDB file; returns what was read and `loaded`, the keys it kept.
+ * Throws RdbFormatError on a bad file.
+ */
+export function loadRdb(bytes: Uint8Array, shard: Shard, options: LoadOptions = {}): RdbSummary & { expiredSkipped: number; loaded: number } {
   const now = options.now ?? Date.now();
   const limits = options.limits ?? shard.limits;
+  const keeps = options.keeps;
   let expiredSkipped = 0;
+  let loaded = 0;
   const summary = readRdb(bytes, ({ db, key, value, expireAt }) => {
+    if (keeps !== undefined && !keeps(key)) return;
     if (db >= shard.databases.length) throw new Error(`database ${db} out of range`);
     if (expireAt !== -1 && expireAt < now) {
       expiredSkipped++;
@@ -130,6 +138,7 @@ export function loadRdb(bytes: Uint8Array, shard: Shard, options: LoadOptions = 
     const database = shard.databases[db];
     if (database.lookupQuiet(key) !== 0) throw new Error(`duplicate key '${key.toString('latin1')}'`);
     storeValue(database, key, value, expireAt === -1 ? ExpiryChange.Clear : expireAt, limits);
+    loaded++;
   });
-  return { ...summary, expiredSkipped };
+  return { ...summary, expiredSkipped, loaded };
 }

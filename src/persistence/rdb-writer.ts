@@ -187,25 +187,24 @@ export interface RdbFileOptions extends RdbWriteOptions {
 
 const CHUNK_BYTES = 1 << 16;
 
-/**
- * Writes a complete RDB file (version 10) holding the keys of `databases` (index = database number),
- * synchronously, to `options.sink`.
- */
-export function writeRdb(databases: readonly Database[], options: RdbFileOptions): void {
-  const out = new ByteWriter(CHUNK_BYTES * 2);
-  const crc = new Crc64();
-  const emit = (): void => {
-    const chunk = out.view();
-    if (options.checksum) crc.update(chunk);
-    options.sink(chunk);
-    out.clear();
-  };
+/** The file's start: magic, version and the aux fields Redis 7.0 writes. */
+export function writeRdbHeader(out: ByteWriter, options: RdbWriteOptions & { usedMemory?: number }): void {
   out.bytes(`${RDB_MAGIC}${String(RDB_VERSION).padStart(4, '0')}`);
   writeAux(out, 'redis-ver', SERVER_VERSION, options);
   writeAux(out, 'redis-bits', '64', options);
   writeAux(out, 'ctime', String(Math.floor(Date.now() / 1000)), options);
   writeAux(out, 'used-mem', String(options.usedMemory ?? 0), options);
   writeAux(out, 'aof-base', '0', options);
+}
+
+/**
+ * Every key of `databases` (index = database number), each non-empty database under its SELECTDB and
+ * RESIZEDB. `flush` is called whenever `out` holds a chunk's worth, and must empty it. Several shards'
+ * sections may follow one another in a file: a loader takes SELECTDB wherever it comes. Returns the
+ * number of keys written.
+ */
+export function writeRdbDatabases(out: ByteWriter, databases: readonly Database[], options: RdbWriteOptions, flush: () => void): number {
+  let keys = 0;
   databases.forEach((db, index) => {
     if (db.size === 0) return;
     out.byte(RdbOpcode.SelectDb);
@@ -224,10 +223,34 @@ export function writeRdb(databases: readonly Database[], options: RdbFileOptions
       writeString(out, db.keyBytes(entry), options);
       const type = writeValue(out, db, entry, options);
       out.view()[typeAt] = type;
-      if (out.length >= CHUNK_BYTES) emit();
+      keys++;
+      if (out.length >= CHUNK_BYTES) flush();
     });
   });
+  return keys;
+}
+
+/** The file's end: the EOF opcode; the caller appends the CRC-64 of everything before it (or zeros). */
+export function writeRdbEof(out: ByteWriter): void {
   out.byte(RdbOpcode.Eof);
+}
+
+/**
+ * Writes a complete RDB file (version 10) holding the keys of `databases` (index = database number),
+ * synchronously, to `options.sink`.
+ */
+export function writeRdb(databases: readonly Database[], options: RdbFileOptions): void {
+  const out = new ByteWriter(CHUNK_BYTES * 2);
+  const crc = new Crc64();
+  const emit = (): void => {
+    const chunk = out.view();
+    if (options.checksum) crc.update(chunk);
+    options.sink(chunk);
+    out.clear();
+  };
+  writeRdbHeader(out, options);
+  writeRdbDatabases(out, databases, options, emit);
+  writeRdbEof(out);
   emit();
   options.sink(options.checksum ? crc.littleEndian() : new Uint8Array(8));
 }

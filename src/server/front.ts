@@ -21,6 +21,7 @@ import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
+import type { Persistence } from './persistence.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -72,7 +73,7 @@ type Route =
   | { kind: 'refuse'; error: string };
 
 /** Front commands that reach shards themselves (through onKeyShard, onEveryShard): EXEC holds every shard for them. */
-const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['debug', 'memory']);
+const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['debug', 'memory', 'save', 'shutdown']);
 
 const FLUSHES: ReadonlySet<string> = new Set(['flushall', 'flushdb']);
 
@@ -93,6 +94,8 @@ export interface FrontOptions {
   config: Config;
   /** Called by SHUTDOWN once the reply queue is dealt with; the server's owner stops and exits. */
   onShutdown?: () => void;
+  /** The RDB file (SAVE, LASTSAVE, INFO persistence, SHUTDOWN's save); the server's owner loads it first. */
+  persistence: Persistence;
 }
 
 export class Front implements OutputScheduler, ServerContext {
@@ -273,11 +276,20 @@ export class Front implements OutputScheduler, ServerContext {
       tracking: { clients: this.tracking.clients, keys: this.tracking.totalKeys, items: this.tracking.totalItems, prefixes: this.tracking.totalPrefixes },
       shardStats,
       notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
+      persistence: this.options.persistence,
     };
   }
 
   lastSave(): number {
-    return Math.floor(this.stats.startedAt / 1000);
+    return this.options.persistence.lastSave;
+  }
+
+  get savesOnShutdown(): boolean {
+    return this.options.persistence.savesOnShutdown;
+  }
+
+  save(client: Client): Promise<boolean> {
+    return this.options.persistence.save((operation, args) => this.onEveryShard(client, operation, args));
   }
 
   pause(until: number, writesOnly: boolean): void {

@@ -8,6 +8,7 @@
  * Sections: `default` (no argument) is every section but commandstats and latencystats; `all` adds
  * commandstats; `everything` is the same here (sabre has no modules); names are case-insensitive.
  */
+import type { Persistence } from './persistence.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -43,6 +44,7 @@ export interface InfoFacts {
   shardStats: readonly ShardStats[];
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
+  persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince'>;
 }
 
 type Field = [string, string | number];
@@ -211,11 +213,11 @@ const SECTIONS: Record<string, Section> = {
   persistence: (facts) => [
     ['loading', 0],
     ['async_loading', 0],
-    // Every shard's count of changes (Redis's server.dirty); nothing saves yet, so none is subtracted.
-    ['rdb_changes_since_last_save', facts.shardStats.reduce((sum, s) => sum + s.dirty, 0)],
+    // Every shard's count of changes (Redis's server.dirty) since the last save or load.
+    ['rdb_changes_since_last_save', facts.persistence.changesSince(facts.shardStats.reduce((sum, s) => sum + s.dirty, 0))],
     ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', Math.floor(facts.stats.startedAt / 1000)],
-    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_last_save_time', facts.persistence.lastSave],
+    ['rdb_last_bgsave_status', facts.persistence.lastStatus],
     ['aof_enabled', 0],
     ['aof_rewrite_in_progress', 0],
   ],

@@ -5,6 +5,7 @@
  * shards finish what they were sent). A shard worker that dies takes the server down: its keys cannot
  * be served by anyone else.
  */
+import { Persistence, type EveryShard } from './persistence.js';
 import type { Config } from '../config/config.js';
 import { ConfigFileError, loadConfig, parseCommandLine } from '../config/config-file.js';
 import { SERVER_VERSION } from '../version.js';
@@ -61,8 +62,17 @@ async function main(): Promise<void> {
     logger.fatal({ shard, code }, 'shard worker exited; shutting down');
     process.exit(1);
   });
+  // Outside any client's turn (startup, a signal), every shard is asked directly: nothing else runs.
+  const everyShard: EveryShard = (operation, args) => Promise.all(Array.from({ length: shards }, (_, shard) => pool.operation(shard, operation, { ...args, shard, shards })));
+  const persistence = new Persistence(config, logger);
+  try {
+    await persistence.load(everyShard);
+  } catch (error) {
+    logger.fatal({ error: (error as Error).message }, 'Fatal error loading the DB, check server logs. Exiting.');
+    process.exit(1);
+  }
   const addresses = await listenAddresses(config.get('bind'));
-  const front = new Front(pool, { port: config.number('port'), addresses, logger, config, onShutdown: () => void stop('SHUTDOWN') });
+  const front = new Front(pool, { port: config.number('port'), addresses, logger, config, persistence, onShutdown: () => void stop('SHUTDOWN') });
   let port: number;
   let listening: string[];
   try {
@@ -78,6 +88,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await front.close();
+    // SHUTDOWN has saved already if it was to; a signal saves when save points are configured, as Redis.
+    if (signal !== 'SHUTDOWN' && persistence.savesOnShutdown) await persistence.save(everyShard);
     await pool.close();
     logger.info('bye');
     process.exit(0);

@@ -112,15 +112,32 @@ const monitor: ConnectionHandler = ({ client, writer, server }) => {
   writer.ok();
 };
 
-/** SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: sabre has nothing to save yet, so every form exits. */
-const shutdown: ConnectionHandler = ({ writer, argv, server }) => {
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: saves first when told SAVE, or when save points are
+ * configured and not told NOSAVE; a failed save keeps the server up unless FORCE. NOW has nothing to
+ * skip (no replicas to wait for).
+ */
+const shutdown: ConnectionHandler = ({ client, writer, argv, server }) => {
+  let save: boolean | undefined;
+  let force = false;
   for (let i = 1; i < argv.length; i++) {
     const option = argText(argv[i]).toLowerCase();
     if (!['nosave', 'save', 'now', 'force', 'abort'].includes(option)) return writer.error(ERR_SYNTAX);
     if (option === 'abort') return writer.error('ERR No shutdown in progress.');
+    if ((option === 'save' && save === false) || (option === 'nosave' && save === true)) return writer.error(ERR_SYNTAX);
+    if (option === 'save' || option === 'nosave') save = option === 'save';
+    if (option === 'force') force = true;
   }
-  server.shutdown();
+  if (!(save ?? server.savesOnShutdown)) return server.shutdown();
+  return server.save(client).then((saved) => {
+    if (!saved && !force) return (w) => w.error('ERR Errors trying to SHUTDOWN. Check logs.');
+    server.shutdown();
+    return () => undefined;
+  });
 };
+
+/** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
+const save: ConnectionHandler = ({ client, server }) => server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
 
 const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
   if (!server.debugAllowed(client)) return writer.error(ERR_DEBUG_NOT_ALLOWED);
@@ -148,4 +165,4 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
   writer.error(subcommandSyntaxError(argv[1], 'debug'));
 };
 
-export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, slowlog, latency, monitor, shutdown, debug, memory };
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, slowlog, latency, monitor, shutdown, debug, memory };

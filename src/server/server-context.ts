@@ -28,8 +28,12 @@ export interface ServerContext {
   shardStats(): Promise<ShardStats[]>;
   /** The figures INFO formats, around the given shard figures. */
   infoFacts(shardStats: readonly ShardStats[]): InfoFacts;
-  /** Unix time in seconds of the last successful save (the start time until persistence exists). */
+  /** Unix time in seconds of the last successful save, or of startup. */
   lastSave(): number;
+  /** Whether save points are configured, so that SHUTDOWN saves unless told NOSAVE. */
+  readonly savesOnShutdown: boolean;
+  /** SAVE: writes the RDB file with every shard held; false when it failed (logged). */
+  save(client: Client): Promise<boolean>;
   /** CLIENT PAUSE: holds clients' commands (only writes when `writesOnly`) until `until` (ms since epoch). */
   pause(until: number, writesOnly: boolean): void;
   unpause(): void;

@@ -69,6 +69,10 @@ export const ShardOp = {
   HoldWaiters: SHARD_OP_BASE + 11,
   /** SABRE.PAGEMAP: the occupancy of every data page of the arena (operations.ts ShardPageMap). */
   PageMap: SHARD_OP_BASE + 12,
+  /** {target, compression}: SAVE's part of this shard (rdb-files.ts), beside `target`; answers {keys} or {error}. */
+  SaveRdbPart: SHARD_OP_BASE + 13,
+  /** {target}: loads this shard's keys of the RDB file at `target`; answers {keys, expiredSkipped} or {error}. */
+  LoadRdb: SHARD_OP_BASE + 14,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -2,6 +2,7 @@
  * Shard operations (ShardOp): work the front asks of a shard that is not a client's command. Each takes
  * one JSON argument and answers JSON.
  */
+import { loadRdbShare, rdbPartPath, writeRdbPart } from '../persistence/rdb-files.js';
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
 import { ExpiryChange } from './database.js';
 import { ShardOp } from './frames.js';
@@ -110,6 +111,25 @@ function pageMap(shard: Shard): ShardPageMap {
   return { pages, places };
 }
 
+/** What SAVE and loading send every shard (the front adds `shard` and `shards`). */
+interface RdbFileArgs {
+  target: string;
+  compression: boolean;
+  shard: number;
+  shards: number;
+}
+
+/** A failed write or a bad file is reported, not thrown: the shard goes on serving. */
+function rdbFileOperation(shard: Shard, operation: number, args: RdbFileArgs): { keys: number; dirty: number; expiredSkipped?: number } | { error: string } {
+  try {
+    const dirty = shard.signals.dirty;
+    if (operation === ShardOp.SaveRdbPart) return { keys: writeRdbPart(shard.databases, rdbPartPath(args.target, args.shard), { compression: args.compression }), dirty };
+    return { ...loadRdbShare(shard, args.target, args.shard, args.shards), dirty };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 export function runOperation(shard: Shard, operation: number, argument: Uint8Array | undefined): Buffer {
   const args: unknown = argument === undefined ? undefined : JSON.parse(Buffer.from(argument).toString('utf8'));
   let result: unknown;
@@ -126,6 +146,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
+  else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

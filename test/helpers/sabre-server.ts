@@ -3,6 +3,9 @@
  * a child process on a free port, and waits for its startup log line.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -17,10 +20,15 @@ export interface RunningSabre {
 
 const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
 
-/** `configFile`, when given, comes first, as redis-server wants it; `--port` and `args` follow and override it. */
+/**
+ * `configFile`, when given, comes first, as redis-server wants it; `--port` and `args` follow and override it.
+ * Without a file the server runs as startRedis runs Redis: no save points, in a fresh temporary directory,
+ * so no test reads or leaves a dump.rdb anywhere else.
+ */
 export async function startSabre(args: readonly string[] = [], configFile?: string): Promise<RunningSabre> {
   const port = await freePort();
-  const first = configFile === undefined ? [] : [configFile];
+  const dir = configFile === undefined ? mkdtempSync(join(tmpdir(), 'sabre-test-')) : undefined;
+  const first = dir === undefined ? [configFile!] : ['--save', '', '--dir', dir];
   const child = spawn(process.execPath, [BIN, ...first, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -46,7 +54,9 @@ export async function startSabre(args: readonly string[] = [], configFile?: stri
     log: () => output,
     stop: async () => {
       child.kill('SIGTERM');
-      return exited;
+      const code = await exited;
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      return code;
     },
   };
 }

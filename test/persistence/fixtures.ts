@@ -1,8 +1,10 @@
 /**
  * Keys of every type and encoding, made by commands (so sabre and Redis can each build them), and a
- * value's readout that compares equal between the two whatever order a hash table keeps.
+ * value's readout that compares equal between the two whatever order a hash table keeps, and the fill
+ * and comparison the RDB tests share.
  */
-import { b } from '../helpers/differential.js';
+import { expect } from 'vitest';
+import { RedisConnection, b } from '../helpers/differential.js';
 import { elements, parseReply, text } from '../helpers/keyspace.js';
 
 export type Runner = (argv: readonly Buffer[]) => Promise<Buffer>;
@@ -80,4 +82,42 @@ export async function readout(run: Runner, key: string): Promise<string> {
       value = [];
   }
   return JSON.stringify({ type: typeName, encoding, value });
+}
+
+export function onConnection(connection: RedisConnection): Runner {
+  return async (argv) => (await connection.run([argv]))[0];
+}
+
+/** The keys every test fills: each fixture in database 0, a few with TTLs, and one in database 3. */
+export async function fill(db0: Runner, db3: Runner): Promise<string[]> {
+  const keys: string[] = [];
+  for (const fixture of FIXTURES) {
+    const key = `k:${fixture.name}`;
+    for (const command of fixture.build(key)) expect(parseReply(await db0(command)).type).not.toBe('error');
+    keys.push(key);
+  }
+  await db0([b('PEXPIRE'), b('k:small hash'), b('500000')]);
+  await db0([b('PEXPIRE'), b('k:big zset'), b('900000')]);
+  await db0([b('SET'), b('k:ttl string'), b('v'), b('EX'), b('1000')]);
+  keys.push('k:ttl string');
+  await db3([b('SET'), b('in-db-3'), b('three')]);
+  return keys;
+}
+
+export async function pttl(runner: Runner, key: string): Promise<number> {
+  const reply = parseReply(await runner([b('PTTL'), b(key)]));
+  return reply.type === 'integer' ? Number(reply.value) : NaN;
+}
+
+/** Every key reads back the same on both sides, TTLs within the test's running time. */
+export async function expectSameContents(ours: Runner, theirs: Runner, keys: string[], oursDb3: Runner, theirsDb3: Runner): Promise<void> {
+  for (const key of keys) {
+    expect(await readout(ours, key), key).toBe(await readout(theirs, key));
+    const [a, c] = [await pttl(ours, key), await pttl(theirs, key)];
+    if (c === -1) expect(a, key).toBe(-1);
+    else expect(Math.abs(a - c), key).toBeLessThan(5000);
+  }
+  expect(await pttl(ours, 'k:small hash')).toBeGreaterThan(400000);
+  expect((await ours([b('DBSIZE')])).toString()).toBe((await theirs([b('DBSIZE')])).toString());
+  expect(await readout(oursDb3, 'in-db-3')).toBe(await readout(theirsDb3, 'in-db-3'));
 }

@@ -13,53 +13,14 @@ import { loadRdb } from '../../src/persistence/rdb-load.js';
 import { rdbFileBytes } from '../../src/persistence/rdb-writer.js';
 import { Shard } from '../../src/shard/shard.js';
 import { RedisConnection, b } from '../helpers/differential.js';
-import { parseReply } from '../helpers/keyspace.js';
 import { startRedis, type RunningRedis } from '../helpers/redis-server.js';
-import { FIXTURES, readout, type Runner } from './fixtures.js';
+import { expectSameContents, fill, onConnection, type Runner } from './fixtures.js';
 
 const run = promisify(execFile);
 
 /** A runner on one database of an in-process Shard. */
 function onShard(shard: Shard, db: number): Runner {
   return async (argv) => Buffer.from(shard.execute(db, 2, argv));
-}
-
-function onConnection(connection: RedisConnection): Runner {
-  return async (argv) => (await connection.run([argv]))[0];
-}
-
-/** The keys every test fills: each fixture in database 0, a few with TTLs, and one in database 3. */
-async function fill(db0: Runner, db3: Runner): Promise<string[]> {
-  const keys: string[] = [];
-  for (const fixture of FIXTURES) {
-    const key = `k:${fixture.name}`;
-    for (const command of fixture.build(key)) expect(parseReply(await db0(command)).type).not.toBe('error');
-    keys.push(key);
-  }
-  await db0([b('PEXPIRE'), b('k:small hash'), b('500000')]);
-  await db0([b('PEXPIRE'), b('k:big zset'), b('900000')]);
-  await db0([b('SET'), b('k:ttl string'), b('v'), b('EX'), b('1000')]);
-  keys.push('k:ttl string');
-  await db3([b('SET'), b('in-db-3'), b('three')]);
-  return keys;
-}
-
-async function pttl(runner: Runner, key: string): Promise<number> {
-  const reply = parseReply(await runner([b('PTTL'), b(key)]));
-  return reply.type === 'integer' ? Number(reply.value) : NaN;
-}
-
-/** Every key reads back the same on both sides, TTLs within the test's running time. */
-async function expectSameContents(ours: Runner, theirs: Runner, keys: string[], oursDb3: Runner, theirsDb3: Runner): Promise<void> {
-  for (const key of keys) {
-    expect(await readout(ours, key), key).toBe(await readout(theirs, key));
-    const [a, c] = [await pttl(ours, key), await pttl(theirs, key)];
-    if (c === -1) expect(a, key).toBe(-1);
-    else expect(Math.abs(a - c), key).toBeLessThan(5000);
-  }
-  expect(await pttl(ours, 'k:small hash')).toBeGreaterThan(400000);
-  expect((await ours([b('DBSIZE')])).toString()).toBe((await theirs([b('DBSIZE')])).toString());
-  expect(await readout(oursDb3, 'in-db-3')).toBe(await readout(theirsDb3, 'in-db-3'));
 }
 
 describe('RDB files against a real redis-server 7', () => {

@@ -1,0 +1,96 @@
+/**
+ * RDB files on disk for a sharded server. SAVE: every shard writes its own databases' sections to a part
+ * file at the same instant (the front holds every shard meanwhile), then the front joins header, parts,
+ * EOF and CRC-64 into a temporary file, syncs it and renames it over the old one, so a crash at any
+ * moment leaves either the old file or the new one. Loading: every shard reads the file and keeps the
+ * keys whose hash slot is its own, all shards at once.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Database } from '../shard/database.js';
+import type { Shard } from '../shard/shard.js';
+import { keySlot, shardOfSlot } from '../cluster/slot.js';
+import { ByteWriter } from './byte-writer.js';
+import { Crc64 } from './crc64.js';
+import { loadRdb } from './rdb-load.js';
+import { writeRdbDatabases, writeRdbEof, writeRdbHeader, type RdbWriteOptions } from './rdb-writer.js';
+
+const COPY_BYTES = 1 << 20;
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** Where shard `shard`'s part of a SAVE to `target` goes, beside it. */
+export function rdbPartPath(target: string, shard: number): string {
+  return join(dirname(target), `temp-${process.pid}-${shard}.part`);
+}
+
+/** A shard's side of SAVE: its databases' sections of the file (no header, no end) into `path`. Returns its key count. */
+export function writeRdbPart(databases: readonly Database[], path: string, options: RdbWriteOptions): number {
+  const fd = openSync(path, 'w');
+  try {
+    const out = new ByteWriter(COPY_BYTES);
+    const flush = (): void => {
+      writeAll(fd, out.view());
+      out.clear();
+    };
+    const keys = writeRdbDatabases(out, databases, options, flush);
+    flush();
+    return keys;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface RdbJoinOptions extends RdbWriteOptions {
+  checksum: boolean;
+  usedMemory: number;
+}
+
+/** The front's side of SAVE: header, the shards' parts in order, EOF and checksum, then an atomic rename onto `target`. */
+export function joinRdbParts(target: string, parts: readonly string[], options: RdbJoinOptions): void {
+  const temp = join(dirname(target), `temp-${process.pid}.rdb`);
+  const fd = openSync(temp, 'w');
+  try {
+    const crc = new Crc64();
+    const put = (bytes: Uint8Array): void => {
+      if (options.checksum) crc.update(bytes);
+      writeAll(fd, bytes);
+    };
+    const out = new ByteWriter(256);
+    writeRdbHeader(out, options);
+    put(out.view());
+    const buffer = Buffer.allocUnsafe(COPY_BYTES);
+    for (const part of parts) {
+      const partFd = openSync(part, 'r');
+      try {
+        for (let read = readSync(partFd, buffer); read > 0; read = readSync(partFd, buffer)) put(buffer.subarray(0, read));
+      } finally {
+        closeSync(partFd);
+      }
+    }
+    out.clear();
+    writeRdbEof(out);
+    put(out.view());
+    writeAll(fd, options.checksum ? crc.littleEndian() : new Uint8Array(8));
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temp, target);
+}
+
+/** Removes what a SAVE left behind, whether it succeeded or not. */
+export function removeRdbParts(parts: readonly string[]): void {
+  for (const part of parts) rmSync(part, { force: true });
+}
+
+/** A shard's side of loading: the keys of the file at `path` whose slot belongs to shard `index` of `shards`. */
+export function loadRdbShare(shard: Shard, path: string, index: number, shards: number): { keys: number; expiredSkipped: number } {
+  const summary = loadRdb(readFileSync(path), shard, { keeps: (key) => shardOfSlot(keySlot(key), shards) === index });
+  return { keys: summary.loaded, expiredSkipped: summary.expiredSkipped };
+}
