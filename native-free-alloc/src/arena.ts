@@ -846,6 +846,11 @@ export class Arena extends ArenaView {
     return this.epoch;
   }
 
+  /** Whether a snapshot epoch is open (between beginSnapshot and endSnapshot). */
+  get snapshotInProgress(): boolean {
+    return this.snapshotActive;
+  }
+
   /**
    * The write notification point: call before modifying bytes [start, start+length) of an allocation.
    * Outside a snapshot it costs one branch. During one, each page of the range that existed when the

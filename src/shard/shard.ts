@@ -6,7 +6,8 @@
  * Idle work, as Redis's serverCron does it: active expiry on every database and a slice of incremental
  * rehashing, within a time budget, whenever the worker has had no request for a while or at least every
  * IDLE_PERIOD_MS under load. Values deleted lazily (UNLINK, FLUSHALL ASYNC) are freed in slices
- * between batches of requests, and without pause while there are none (lazy-free.ts).
+ * between batches of requests, and without pause while there are none (lazy-free.ts); active
+ * defragmentation runs in slices between batches too, within its CPU share (defrag.ts).
  */
 import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
 import { serveBlocked } from '../commands/blocking.js';
@@ -21,6 +22,7 @@ import { LazyFree } from './lazy-free.js';
 import { KeyspaceSignals } from './keyspace-signals.js';
 import { BlockedWaiters, blockedReply } from './blocked-waiters.js';
 import { applyShardSettings, type ShardSettings } from './settings.js';
+import { ActiveDefrag } from './defrag.js';
 
 export const DATABASES = 16;
 
@@ -38,6 +40,8 @@ export interface ShardStats {
   dirty: number;
   lazyfreePendingObjects: number;
   lazyfreedObjects: number;
+  /** Active defragmentation: Redis's INFO figures (running is the cycle's CPU percent, 0 when none). */
+  defrag: { running: number; hits: number; misses: number; keyHits: number; keyMisses: number; totalMs: number; currentMs: number };
   arena: ArenaStats;
 }
 /** Redis runs its cron at hz 10. */
@@ -67,6 +71,8 @@ export class Shard {
   readonly signals = new KeyspaceSignals();
   /** Clients blocked on this shard's keys. */
   readonly waiters = new BlockedWaiters();
+  /** Moves live allocations out of sparse pages while the shard serves (activedefrag). */
+  readonly defrag: ActiveDefrag;
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -81,6 +87,7 @@ export class Shard {
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
     this.lazyFree = new LazyFree(this.arena);
+    this.defrag = new ActiveDefrag(this.arena, () => this.databases);
     this.signals.keyReady = this.waiters.keyReady;
     this.signals.databaseReady = this.waiters.databaseReady;
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
@@ -195,7 +202,7 @@ export class Shard {
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */
   configure(settings: Partial<ShardSettings>): void {
-    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals });
+    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals, defrag: this.defrag.settings });
   }
 
   /** What INFO and DBSIZE-like figures need from this shard, read now. */
@@ -215,8 +222,23 @@ export class Shard {
       dirty: this.signals.dirty,
       lazyfreePendingObjects: this.lazyFree.pendingObjects,
       lazyfreedObjects: this.lazyFree.freedObjects,
+      defrag: {
+        running: this.defrag.running,
+        hits: this.defrag.hits,
+        misses: this.defrag.misses,
+        keyHits: this.defrag.keyHits,
+        keyMisses: this.defrag.keyMisses,
+        totalMs: this.defrag.totalMs(),
+        currentMs: this.defrag.currentMs(),
+      },
       arena: this.arena.stats(),
     };
+  }
+
+  /** How long the worker may wait for a request before idle() has work: 0 while background work is due. */
+  idleWaitMs(): number {
+    if (this.lazyFree.pending) return 0;
+    return Math.min(IDLE_PERIOD_MS, this.defrag.waitMs());
   }
 
   /**
@@ -225,6 +247,7 @@ export class Shard {
    */
   idle(now = performance.now()): void {
     if (this.lazyFree.pending) this.lazyFree.run();
+    this.defrag.run(now);
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
     this.now = Date.now();

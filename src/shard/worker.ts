@@ -21,7 +21,7 @@ import {
 } from './frames.js';
 import { runOperation } from './operations.js';
 import { encodeEvents } from './event-codec.js';
-import { IDLE_PERIOD_MS, Shard, type ShardOptions } from './shard.js';
+import { Shard, type ShardOptions } from './shard.js';
 
 export interface ShardWorkerData {
   channel: ChannelDescription;
@@ -67,8 +67,8 @@ function serve(data: ShardWorkerData): void {
     unsolicited(UnsolicitedKind.Ready, body);
   };
   for (;;) {
-    // Queued background frees turn the wait into a poll: the shard frees while no request is waiting.
-    const state = channel.waitForWork(shard.lazyFree.pending ? 0 : IDLE_PERIOD_MS);
+    // Queued background frees and a defragmentation cycle's unspent share turn the wait into a poll.
+    const state = channel.waitForWork(shard.idleWaitMs());
     if (state === 'closed') break;
     for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
       const id = frameId(incoming);
