@@ -759,10 +759,11 @@ export class Arena extends ArenaView {
    * - Redis's slab rule: its slab is not the one being filled and is no fuller than the class's average
    *   non-full slab plus 12.5%, so moving empties sparse slabs into dense ones.
    * - A segment rule, because only whole segments go back to the OS: it sits in a sparse segment (at most
-   *   1/8 of its data pages in use) and its new home would be in a lower segment, so the segment empties.
+   *   `sparseShare` of its data pages in use, 1/8 by default) and its new home would be in a lower
+   *   segment, so the segment empties.
    * Dedicated segments are never hinted: each already holds exactly one allocation.
    */
-  defragHint(handle: number): boolean {
+  defragHint(handle: number, sparseShare = 1 / 8): boolean {
     const segment = segmentOf(handle);
     if (this.kinds[segment] !== SegmentKind.Regular) return false;
     const meta = this.i32[segment];
@@ -770,7 +771,7 @@ export class Arena extends ArenaView {
     const d = HEADER_WORDS + page * DESCRIPTOR_WORDS;
     const state = meta[d + D_STATE];
     const kind = state & 15;
-    const sparseSegment = (REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES]) * 8 <= REGULAR_DATA_PAGES;
+    const sparseSegment = REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES] <= REGULAR_DATA_PAGES * sparseShare;
     if (kind === PageKind.RunHead) return sparseSegment && this.runFitsBelow(meta[d + D_SPAN], segment);
     if (kind !== PageKind.SlabHead && kind !== PageKind.SlabTail) return false;
     const headPage = kind === PageKind.SlabHead ? page : page - meta[d + D_SPAN];
@@ -930,6 +931,19 @@ export class Arena extends ArenaView {
     this.publishStats();
     const version = Atomics.load(this.words, C_SEGMENT_VERSION);
     return { description: { control: this.control, segments, version, port: port2 }, transferList: [port2] };
+  }
+
+  /**
+   * Free data pages inside regular segments that hold data: memory the OS cannot have back until those
+   * segments empty, which only moving their allocations achieves (retained empty segments not counted).
+   */
+  freePagesInUsedSegments(): number {
+    let pages = 0;
+    for (const segment of this.openSegments) {
+      const free = this.i32[segment][H_FREE_DATA_PAGES];
+      if (free < REGULAR_DATA_PAGES) pages += free;
+    }
+    return pages;
   }
 
   /** Releases every empty regular segment now, whatever retainEmptySegments says (MEMORY PURGE). */

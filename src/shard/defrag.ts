@@ -4,8 +4,11 @@
  * segments, empty and go back to the OS.
  *
  * Control is Redis's (defrag.c computeDefragCycles): a cycle starts when `activedefrag` is on and the
- * arena's fragmentation (active bytes over allocated bytes) passes both active-defrag-ignore-bytes and
- * active-defrag-threshold-lower percent; its CPU share is interpolated between active-defrag-cycle-min
+ * arena's fragmentation passes both active-defrag-ignore-bytes and active-defrag-threshold-lower percent
+ * of the allocated bytes. Redis measures jemalloc's active pages against allocated bytes, and jemalloc
+ * gives free pages back one by one; an arena gives memory back only by whole segments, so its free pages
+ * inside segments that still hold data count too (but for one segment's worth: the last one filling is
+ * not fragmentation); its CPU share is interpolated between active-defrag-cycle-min
  * and -max by where the fragmentation sits between threshold-lower and -upper, may rise during a cycle
  * but not fall, and is checked once a second. The share is spent per 100 ms window (Redis's cron period)
  * in slices of at most SLICE_MS between batches of requests, rather than in one block per cron as Redis
@@ -31,7 +34,7 @@
  * Values queued for background freeing (lazy-free.ts) are out of every dictionary, so no walk reaches
  * them; nothing else holds an entry's handle between commands (blocked clients and watches hold keys).
  */
-import type { Arena } from 'native-free-alloc';
+import { PAGE_SIZE, REGULAR_DATA_PAGES, type Arena } from 'native-free-alloc';
 import { readWord, writeWord } from './arena-words.js';
 import type { Database } from './database.js';
 import { E_VALUE, EntryFlag, ValueType } from './entry.js';
@@ -108,6 +111,13 @@ export class ActiveDefrag {
   private readonly later: DeferredValue[] = [];
   private windowStart = 0;
   private windowSpent = 0;
+  private segmentsReleasedSeen = 0;
+  /**
+   * Called, at most once a second while defragmentation is on, when segments were released since the
+   * last call, so that their memory really leaves the process (worker.ts collects garbage: a released
+   * segment is unmapped when its buffer is collected).
+   */
+  segmentsReleased: (() => void) | undefined;
 
   constructor(
     private readonly arena: Arena,
@@ -164,11 +174,17 @@ export class ActiveDefrag {
   /** Redis's computeDefragCycles: starts a cycle, or raises its CPU share, by the arena's fragmentation. */
   private computeCycle(now: number): void {
     this.lastCheck = now;
+    const released = this.arena.stats().segmentsReleased;
+    if (released !== this.segmentsReleasedSeen) {
+      this.segmentsReleasedSeen = released;
+      this.segmentsReleased?.();
+    }
     const s = this.settings;
     if (s.activedefrag === 0) return;
     const stats = this.arena.stats();
-    const fragBytes = stats.activeBytes - stats.allocatedBytes;
-    const fragPercent = stats.allocatedBytes === 0 ? 0 : (stats.activeBytes / stats.allocatedBytes) * 100 - 100;
+    const heldFreePages = Math.max(0, this.arena.freePagesInUsedSegments() - REGULAR_DATA_PAGES);
+    const fragBytes = stats.activeBytes - stats.allocatedBytes + heldFreePages * PAGE_SIZE;
+    const fragPercent = stats.allocatedBytes === 0 ? 0 : (fragBytes / stats.allocatedBytes) * 100;
     if (this.running === 0 && (fragPercent < s['active-defrag-threshold-lower'] || fragBytes < s['active-defrag-ignore-bytes'])) return;
     const lower = s['active-defrag-threshold-lower'];
     const upper = s['active-defrag-threshold-upper'];
@@ -176,13 +192,7 @@ export class ActiveDefrag {
     const max = s['active-defrag-cycle-max'];
     const position = upper === lower ? 1 : (fragPercent - lower) / (upper - lower);
     const cpu = Math.trunc(Math.min(max, Math.max(min, min + position * (max - min))));
-    if (cpu <= this.running) return;
-    if (this.running === 0) {
-      this.cycleStart = now;
-      this.database = 0;
-      this.cursor = 0;
-    }
-    this.running = cpu;
+    this.startCycle(cpu, now);
   }
 
   /**
@@ -198,14 +208,15 @@ export class ActiveDefrag {
     }
   }
 
-  /** Starts a cycle now, whatever the fragmentation, at the given CPU percent (tests, DEBUG-like use). */
+  /** Starts a cycle now whatever the fragmentation (tests), or raises the running one's CPU percent. */
   startCycle(cpu = this.settings['active-defrag-cycle-max'], now = performance.now()): void {
+    if (cpu <= this.running) return;
     if (this.running === 0) {
       this.cycleStart = now;
       this.database = 0;
       this.cursor = 0;
     }
-    this.running = Math.max(this.running, cpu);
+    this.running = cpu;
   }
 
   private scanStep(): void {

@@ -33,6 +33,9 @@ const NO_EVENTS = new Uint8Array(0);
 function serve(data: ShardWorkerData): void {
   const channel = WorkerChannel.attach(data.channel);
   const shard = new Shard(data.shard);
+  // ShardPool exposes gc to its workers (see there); elsewhere segments wait for V8's own collections.
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect !== undefined) shard.defrag.segmentsReleased = () => collect();
   // The front reads this shard's memory use from the arena's control buffer (maxmemory checks).
   parentPort?.postMessage({ arenaControl: shard.arena.control });
   const assembler = new FrameAssembler();
