@@ -10,9 +10,9 @@
  * inside segments that still hold data count too (but for one segment's worth: the last one filling is
  * not fragmentation); its CPU share is interpolated between active-defrag-cycle-min
  * and -max by where the fragmentation sits between threshold-lower and -upper, may rise during a cycle
- * but not fall, and is checked once a second. The share is spent per 100 ms window (Redis's cron period)
- * in slices of at most SLICE_MS between batches of requests, rather than in one block per cron as Redis
- * does, so a request never waits behind more than one slice.
+ * but not fall, and is checked once a second. The share is spent in slices of at most SLICE_MS between
+ * batches of requests, earned as time passes, rather than in one block per 100 ms cron as Redis does (up
+ * to 25 ms at cycle-max 25), so a request never waits behind more than one slice.
  *
  * A cycle walks every database's dictionary with the SCAN cursor (Dict.defragScan), which survives the
  * table resizing between slices. For each key: its external string or its collection (collections/
@@ -77,10 +77,10 @@ export function defaultDefragSettings(): DefragSettings {
   };
 }
 
-/** The period over which a cycle's CPU share is measured (Redis's cron at hz 10). */
-const WINDOW_MS = 100;
 /** Longest stretch of defragmentation between two batches of requests. */
 const SLICE_MS = 0.5;
+/** Shortest: below this a slice costs more in clock reads and resumption than it does. */
+const MIN_SLICE_MS = 0.1;
 /** How often an idle shard re-checks whether fragmentation calls for a cycle (Redis: once a second). */
 const CHECK_PERIOD_MS = 1000;
 /** Steps between two looks at the clock. */
@@ -109,8 +109,9 @@ export class ActiveDefrag {
   private database = 0;
   private cursor = 0;
   private readonly later: DeferredValue[] = [];
-  private windowStart = 0;
-  private windowSpent = 0;
+  /** Milliseconds of defragmentation earned and not yet spent (see earn()). */
+  private credit = 0;
+  private earnedAt = 0;
   private segmentsReleasedSeen = 0;
   /**
    * Called, at most once a second while defragmentation is on, when segments were released since the
@@ -145,30 +146,36 @@ export class ActiveDefrag {
   }
 
   /**
-   * The shard's spare-time call: checks whether a cycle should start or speed up, then spends up to one
-   * slice of the cycle's CPU share in this window.
+   * The shard's spare-time call: checks whether a cycle should start or speed up, then spends the time
+   * the cycle's CPU share has earned since the last slice, at most SLICE_MS.
    */
   run(now = performance.now()): void {
     if (this.arena.snapshotInProgress) return;
     if (this.running === 0 && this.settings.activedefrag === 0) return;
     if (now - this.lastCheck >= CHECK_PERIOD_MS) this.computeCycle(now);
     if (this.running === 0) return;
-    if (now - this.windowStart >= WINDOW_MS) {
-      this.windowStart = now;
-      this.windowSpent = 0;
-    }
-    const allowed = (WINDOW_MS * this.running) / 100 - this.windowSpent;
-    if (allowed <= 0) return;
+    this.earn(now);
+    if (this.credit < MIN_SLICE_MS) return;
     const begin = performance.now();
-    this.step(begin + Math.min(SLICE_MS, allowed));
-    this.windowSpent += performance.now() - begin;
+    this.step(begin + this.credit);
+    this.credit -= performance.now() - begin;
   }
 
-  /** How long the shard may sleep before run() has work again: 0 while the window's share is unspent. */
+  /**
+   * Time earned at the cycle's CPU share since the last call, capped at one slice: the share is spread
+   * evenly (a slice, then three times as long serving at 25%) instead of spent in a burst per period, so
+   * requests meet at most one slice and the shard's throughput dips evenly rather than stalling.
+   */
+  private earn(now: number): void {
+    this.credit = Math.min(SLICE_MS, this.credit + Math.max(0, now - this.earnedAt) * (this.running / 100));
+    this.earnedAt = now;
+  }
+
+  /** How long the shard may sleep before run() has a slice to spend. */
   waitMs(now = performance.now()): number {
     if (this.running === 0 || this.arena.snapshotInProgress) return Infinity;
-    if (this.windowSpent < (WINDOW_MS * this.running) / 100) return 0;
-    return Math.max(0, this.windowStart + WINDOW_MS - now);
+    const missing = MIN_SLICE_MS - (this.credit + Math.max(0, now - this.earnedAt) * (this.running / 100));
+    return missing <= 0 ? 0 : missing / (this.running / 100);
   }
 
   /** Redis's computeDefragCycles: starts a cycle, or raises its CPU share, by the arena's fragmentation. */
