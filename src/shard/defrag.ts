@@ -151,7 +151,11 @@ export class ActiveDefrag {
    */
   run(now = performance.now()): void {
     if (this.arena.snapshotInProgress) return;
-    if (this.running === 0 && this.settings.activedefrag === 0) return;
+    if (this.settings.activedefrag === 0) {
+      // Switched off mid-cycle: Redis drops the cycle, and the next one starts from the beginning.
+      if (this.running !== 0) this.stopCycle(now);
+      return;
+    }
     if (now - this.lastCheck >= CHECK_PERIOD_MS) this.computeCycle(now);
     if (this.running === 0) return;
     this.earn(now);
@@ -232,10 +236,15 @@ export class ActiveDefrag {
     if (this.cursor === 0) this.database++;
   }
 
-  private endCycle(): void {
-    const now = performance.now();
+  private stopCycle(now: number): void {
     this.finishedMs += now - this.cycleStart;
     this.running = 0;
+    this.later.length = 0;
+  }
+
+  private endCycle(): void {
+    const now = performance.now();
+    this.stopCycle(now);
     this.arena.purge();
     // Another cycle starts at once if fragmentation still calls for one, as Redis does.
     this.computeCycle(now);

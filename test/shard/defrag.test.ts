@@ -20,7 +20,7 @@ function shardWith(settings: Partial<ShardSettings> = {}) {
   return { shard, run };
 }
 
-const KEY_COUNT = 4000;
+const KEY_COUNT = 3000;
 const FAR = String(Date.now() + 3_600_000);
 
 /** Fills the keyspace with every type and encoding, then deletes about half of it (keys and members) at random. */
@@ -160,6 +160,23 @@ describe('active defragmentation', () => {
       expect(shard.defrag.running).toBe(0);
       expect(shard.arena.stats().moves).toBe(0);
     }
+  });
+
+  it('drops the cycle when activedefrag is switched off, and starts afresh when it is on again', () => {
+    const { shard, run } = shardWith({ activedefrag: 1, 'active-defrag-ignore-bytes': 1 });
+    for (let i = 0; i < 20_000; i++) run('SET', `key:${i}`, `value:${i}`);
+    for (let i = 0; i < 20_000; i += 2) run('DEL', `key:${i}`);
+    shard.defrag.run();
+    expect(shard.defrag.running).toBeGreaterThan(0);
+    shard.configure({ activedefrag: 0 });
+    shard.defrag.run();
+    expect(shard.defrag.running).toBe(0);
+    const moves = shard.arena.stats().moves;
+    shard.defrag.run();
+    expect(shard.arena.stats().moves).toBe(moves);
+    shard.configure({ activedefrag: 1 });
+    shard.defrag.run(performance.now() + 1000);
+    expect(shard.defrag.running).toBeGreaterThan(0);
   });
 
   it('pauses while a snapshot epoch is open and goes on when it ends', () => {
