@@ -109,6 +109,60 @@ describe('active defragmentation', () => {
     checkArena(shard.arena);
   });
 
+  it('keeps every value when commands change, delete and replace keys between its slices', () => {
+    // The same commands go to a shard that never defragments: every key must read back the same.
+    const { shard, run } = shardWith();
+    const model = shardWith();
+    const both = (...args: string[]) => {
+      const ours = run(...args).toString();
+      expect(ours).toBe(model.run(...args).toString());
+    };
+    const random = new Random(11);
+    const big = (key: number) => `big:${key % 6}`;
+    const change = () => {
+      const key = big(random.int(0, 5));
+      const n = random.int(0, 1500);
+      switch (random.int(0, 7)) {
+        case 0: return both('HSET', key, `f:${n}`, n % 5 === 0 ? 'y'.repeat(700) : `v:${n}`);
+        case 1: return both('HDEL', key, `f:${n}`);
+        case 2: return both('ZADD', key, String(n % 13), `m:${n}`);
+        case 3: return both('ZREM', key, `m:${n}`);
+        case 4: return both('RPUSH', key, `e:${n}`, `e:${n + 1}`);
+        case 5: return both('LPOP', key, '3');
+        case 6: return both('SADD', key, `s:${n}`, String(n));
+        default: return both('DEL', key);
+      }
+    };
+    for (let i = 0; i < 6; i++) {
+      const key = big(i);
+      // Past max-scan-fields, and more than one step() call's worth, so changes land inside deferred walks.
+      const fill = Array.from({ length: 1200 }, (_, j) => j);
+      if (i % 4 === 0) both('HSET', key, ...fill.flatMap((j) => [`f:${j}`, `v:${j}`]));
+      else if (i % 4 === 1) both('ZADD', key, ...fill.flatMap((j) => [String(j % 13), `m:${j}`]));
+      else if (i % 4 === 2) both('RPUSH', key, ...fill.map((j) => `e:${j}`));
+      else both('SADD', key, ...fill.map((j) => `s:${j}`));
+    }
+    for (let i = 0; i < 3000; i++) both('SET', `k:${i}`, `v:${i}`, ...(i % 3 === 0 ? ['PXAT', FAR] : []));
+    for (let i = 0; i < 3000; i += 2) both('DEL', `k:${i}`);
+    for (let i = 0; i < 3000; i++) if (random.next() < 0.3) change();
+    shard.defrag.startCycle();
+    let slices = 0;
+    while (shard.defrag.running !== 0) {
+      shard.defrag.step(performance.now());
+      slices++;
+      for (let i = random.int(0, 3); i > 0; i--) change();
+      if (slices % 50 === 0) both('SET', `k:${random.int(0, 2999)}`, `new:${slices}`, 'PXAT', FAR);
+    }
+    expect(slices).toBeGreaterThan(20);
+    expect(shard.arena.stats().moves).toBeGreaterThan(0);
+    checkArena(shard.arena);
+    expectVolatileArrayConsistent(shard);
+    const ours = image(run);
+    expect(ours).toEqual(image(model.run));
+    for (const key of ours.keys()) both('DEL', key);
+    checkArena(shard.arena);
+  });
+
   it('starts by the thresholds, at a CPU share between cycle-min and cycle-max, in slices', () => {
     const { shard, run } = shardWith({ activedefrag: 1, 'active-defrag-ignore-bytes': 1 << 18, 'active-defrag-threshold-lower': 10, 'active-defrag-threshold-upper': 100, 'active-defrag-cycle-min': 5, 'active-defrag-cycle-max': 75 });
     for (let i = 0; i < 40_000; i++) run('SET', `key:${i}`, `value:${i}`);
