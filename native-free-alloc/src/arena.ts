@@ -176,6 +176,8 @@ export class Arena extends ArenaView {
   private readonly copySegments: number[] = [];
   private copyPagesUsed = COPY_SEGMENT_PAGES;
   private readonly releaseAfterSnapshot = new Set<number>();
+  /** Segments from this index up are to be emptied by defragmentation (planSegmentCompaction). */
+  private compactFrom = MAX_SEGMENTS;
 
   constructor(options: ArenaOptions = {}) {
     super(createControl());
@@ -759,11 +761,11 @@ export class Arena extends ArenaView {
    * - Redis's slab rule: its slab is not the one being filled and is no fuller than the class's average
    *   non-full slab plus 12.5%, so moving empties sparse slabs into dense ones.
    * - A segment rule, because only whole segments go back to the OS: it sits in a sparse segment (at most
-   *   `sparseShare` of its data pages in use, 1/8 by default) and its new home would be in a lower
-   *   segment, so the segment empties.
+   *   1/8 of its data pages in use) or in one that planSegmentCompaction() marked to empty, and its new
+   *   home would be in a lower segment, so the segment empties.
    * Dedicated segments are never hinted: each already holds exactly one allocation.
    */
-  defragHint(handle: number, sparseShare = 1 / 8): boolean {
+  defragHint(handle: number): boolean {
     const segment = segmentOf(handle);
     if (this.kinds[segment] !== SegmentKind.Regular) return false;
     const meta = this.i32[segment];
@@ -771,7 +773,7 @@ export class Arena extends ArenaView {
     const d = HEADER_WORDS + page * DESCRIPTOR_WORDS;
     const state = meta[d + D_STATE];
     const kind = state & 15;
-    const sparseSegment = REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES] <= REGULAR_DATA_PAGES * sparseShare;
+    const sparseSegment = segment >= this.compactFrom || (REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES]) * 8 <= REGULAR_DATA_PAGES;
     if (kind === PageKind.RunHead) return sparseSegment && this.runFitsBelow(meta[d + D_SPAN], segment);
     if (kind !== PageKind.SlabHead && kind !== PageKind.SlabTail) return false;
     const headPage = kind === PageKind.SlabHead ? page : page - meta[d + D_SPAN];
@@ -944,6 +946,37 @@ export class Arena extends ArenaView {
       if (free < REGULAR_DATA_PAGES) pages += free;
     }
     return pages;
+  }
+
+  /**
+   * Plans compaction for defragmentation: finds the lowest regular segment from which the data pages in
+   * use, there and in every higher segment, would fit in the free data pages of the lower ones (empty
+   * segments left out), so that moving their allocations down empties all of them. defragHint picks
+   * allocations in those segments from now on (until the next plan). Returns how many segments that is.
+   */
+  planSegmentCompaction(): number {
+    const used: number[] = [];
+    let freeBelow = 0;
+    for (let index = 1; index < this.buffers.length; index++) {
+      if (this.buffers[index] === undefined || this.kinds[index] !== SegmentKind.Regular) continue;
+      const free = this.i32[index][H_FREE_DATA_PAGES];
+      if (free === REGULAR_DATA_PAGES) continue;
+      used.push(index);
+      freeBelow += free;
+    }
+    let usedAbove = 0;
+    let planned = 0;
+    this.compactFrom = MAX_SEGMENTS;
+    // The lowest segment in use stays whatever happens: it is where everything goes.
+    for (let i = used.length - 1; i > 0; i--) {
+      const free = this.i32[used[i]][H_FREE_DATA_PAGES];
+      usedAbove += REGULAR_DATA_PAGES - free;
+      freeBelow -= free;
+      if (usedAbove > freeBelow) break;
+      this.compactFrom = used[i];
+      planned++;
+    }
+    return planned;
   }
 
   /** Releases every empty regular segment now, whatever retainEmptySegments says (MEMORY PURGE). */

@@ -21,14 +21,6 @@ import { listDefragSlice } from './list.js';
 import { hashTableDefragSlice } from './hash-table.js';
 import { SkipList } from './skiplist.js';
 
-/**
- * The segment share at or under which the hint moves allocations down out of a segment (the arena's
- * default is 1/8). A slab-level pass leaves pages dense but spread over segments, whose free pages the
- * OS cannot have back; moving out of any segment at most half in use, towards lower ones, empties the
- * high segments at a copying cost of at most half a segment per segment released.
- */
-const SPARSE_SEGMENT_SHARE = 1 / 2;
-
 /** Moves allocations the allocator's hint picks, counting Redis's active_defrag_hits and _misses. */
 export class Mover {
   /** Allocations moved (active_defrag_hits). */
@@ -40,7 +32,7 @@ export class Mover {
 
   /** Whether moving the allocation would help; a "no" counts as a miss. */
   wants(handle: number): boolean {
-    if (this.arena.defragHint(handle, SPARSE_SEGMENT_SHARE)) return true;
+    if (this.arena.defragHint(handle)) return true;
     this.misses++;
     return false;
   }

@@ -19,7 +19,9 @@
  * defrag.ts), then its entry, relinked in its bucket chain and in the volatile array. A collection of
  * more than active-defrag-max-scan-fields elements (a list's nodes) is deferred, as Redis's
  * defrag_later: remembered by key and done in later slices from a cursor, found again by key each time
- * since it may have changed, moved or gone in between. When the walk ends, empty segments are released
+ * since it may have changed, moved or gone in between. Besides Redis's slab rule, the hint empties the
+ * high segments whose data fits in the free pages below them (Arena.planSegmentCompaction, planned
+ * when a cycle starts and once a second while it runs). When the walk ends, empty segments are released
  * (Arena.purge) so that the RSS falls, and the fragmentation is checked at once for another cycle.
  *
  * Counters are Redis's: a hit is an allocation moved, a miss one the hint left in place; a key hit is a
@@ -203,6 +205,8 @@ export class ActiveDefrag {
     const max = s['active-defrag-cycle-max'];
     const position = upper === lower ? 1 : (fragPercent - lower) / (upper - lower);
     const cpu = Math.trunc(Math.min(max, Math.max(min, min + position * (max - min))));
+    // Once a second the plan follows the segments as the cycle thins them out.
+    if (cpu <= this.running) this.arena.planSegmentCompaction();
     this.startCycle(cpu, now);
   }
 
@@ -228,6 +232,8 @@ export class ActiveDefrag {
       this.cursor = 0;
     }
     this.running = cpu;
+    // The hint then also empties the high segments whose data fits in the free pages below them.
+    this.arena.planSegmentCompaction();
   }
 
   private scanStep(): void {
