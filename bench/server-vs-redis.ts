@@ -9,13 +9,15 @@
  * Then memory: fresh servers each get DEBUG POPULATE 1000000 (keys key:N, values value:N), and INFO
  * memory before and after gives used_memory and RSS per key, read from each server's own counters.
  * Last, one 1M-member collection per type: used_memory per member, then the stall DEL and UNLINK of it
- * cause (deletionStall).
+ * cause (deletionStall). The `defrag` section is the delete-half workload with active defragmentation
+ * (defrag-vs-redis.ts).
  */
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { markdownTable } from './report.js';
 import { progress } from './progress.js';
 import { memory, run, startServers } from './servers.js';
+import { defragReport } from './defrag-vs-redis.js';
 
 interface Result {
   rps: number;
@@ -222,6 +224,14 @@ const SECTIONS: Record<string, (redis: string) => Promise<string>> = {
       `## Memory per member of one 1M-member collection\n\n${collections.memory}\n\nused_memory growth while one key grows to 1M members, 1000 per command, divided by 1M.\n\n` +
       `## Deleting a 1M-member collection\n\n${collections.deletion}\n\nHow long DEL or UNLINK of the collection takes to answer, and the longest another client waits meanwhile for EXISTS on the same key (on sabre, the same shard), sent back to back until INFO shows no background free pending.\n`
     );
+  },
+  defrag: async (redis) => {
+    const servers = await startServers();
+    try {
+      return `## Active defragmentation: DEBUG POPULATE ${POPULATE_KEYS.toLocaleString('en-US')}, then every other key deleted\n\n${await defragReport(servers)}\n\nsabre with its default shards and activedefrag yes (active-defrag-ignore-bytes 1mb, active-defrag-threshold-lower 5, cycle-min/-max 1/25); ${redis}, whose Debian build cannot defragment, through the same steps. GET loads: redis-benchmark -c 50 -n 200000 GET key:__rand_int__ (its 12-digit padded names miss, so each GET walks the dictionary the cycles rewrite).\n`;
+    } finally {
+      servers.stop();
+    }
   },
 };
 

@@ -176,6 +176,8 @@ export class Arena extends ArenaView {
   private readonly copySegments: number[] = [];
   private copyPagesUsed = COPY_SEGMENT_PAGES;
   private readonly releaseAfterSnapshot = new Set<number>();
+  /** Segments from this index up are to be emptied by defragmentation (planSegmentCompaction). */
+  private compactFrom = MAX_SEGMENTS;
 
   constructor(options: ArenaOptions = {}) {
     super(createControl());
@@ -764,7 +766,8 @@ export class Arena extends ArenaView {
    * - Redis's slab rule: its slab is not the one being filled and is no fuller than the class's average
    *   non-full slab plus 12.5%, so moving empties sparse slabs into dense ones.
    * - A segment rule, because only whole segments go back to the OS: it sits in a sparse segment (at most
-   *   1/8 of its data pages in use) and its new home would be in a lower segment, so the segment empties.
+   *   1/8 of its data pages in use) or in one that planSegmentCompaction() marked to empty, and its new
+   *   home would be in a lower segment, so the segment empties.
    * Dedicated segments are never hinted: each already holds exactly one allocation.
    */
   defragHint(handle: number): boolean {
@@ -775,7 +778,7 @@ export class Arena extends ArenaView {
     const d = HEADER_WORDS + page * DESCRIPTOR_WORDS;
     const state = meta[d + D_STATE];
     const kind = state & 15;
-    const sparseSegment = (REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES]) * 8 <= REGULAR_DATA_PAGES;
+    const sparseSegment = segment >= this.compactFrom || (REGULAR_DATA_PAGES - meta[H_FREE_DATA_PAGES]) * 8 <= REGULAR_DATA_PAGES;
     if (kind === PageKind.RunHead) return sparseSegment && this.runFitsBelow(meta[d + D_SPAN], segment);
     if (kind !== PageKind.SlabHead && kind !== PageKind.SlabTail) return false;
     const headPage = kind === PageKind.SlabHead ? page : page - meta[d + D_SPAN];
@@ -849,6 +852,11 @@ export class Arena extends ArenaView {
     Atomics.store(this.words, C_SNAPSHOT_EPOCH, this.epoch);
     Atomics.store(this.words, C_SNAPSHOT_ACTIVE, 1);
     return this.epoch;
+  }
+
+  /** Whether a snapshot epoch is open (between beginSnapshot and endSnapshot). */
+  get snapshotInProgress(): boolean {
+    return this.snapshotActive;
   }
 
   /**
@@ -930,6 +938,50 @@ export class Arena extends ArenaView {
     this.publishStats();
     const version = Atomics.load(this.words, C_SEGMENT_VERSION);
     return { description: { control: this.control, segments, version, port: port2 }, transferList: [port2] };
+  }
+
+  /**
+   * Free data pages inside regular segments that hold data: memory the OS cannot have back until those
+   * segments empty, which only moving their allocations achieves (retained empty segments not counted).
+   */
+  freePagesInUsedSegments(): number {
+    let pages = 0;
+    for (const segment of this.openSegments) {
+      const free = this.i32[segment][H_FREE_DATA_PAGES];
+      if (free < REGULAR_DATA_PAGES) pages += free;
+    }
+    return pages;
+  }
+
+  /**
+   * Plans compaction for defragmentation: finds the lowest regular segment from which the data pages in
+   * use, there and in every higher segment, would fit in the free data pages of the lower ones (empty
+   * segments left out), so that moving their allocations down empties all of them. defragHint picks
+   * allocations in those segments from now on (until the next plan). Returns how many segments that is.
+   */
+  planSegmentCompaction(): number {
+    const used: number[] = [];
+    let freeBelow = 0;
+    for (let index = 1; index < this.buffers.length; index++) {
+      if (this.buffers[index] === undefined || this.kinds[index] !== SegmentKind.Regular) continue;
+      const free = this.i32[index][H_FREE_DATA_PAGES];
+      if (free === REGULAR_DATA_PAGES) continue;
+      used.push(index);
+      freeBelow += free;
+    }
+    let usedAbove = 0;
+    let planned = 0;
+    this.compactFrom = MAX_SEGMENTS;
+    // The lowest segment in use stays whatever happens: it is where everything goes.
+    for (let i = used.length - 1; i > 0; i--) {
+      const free = this.i32[used[i]][H_FREE_DATA_PAGES];
+      usedAbove += REGULAR_DATA_PAGES - free;
+      freeBelow -= free;
+      if (usedAbove > freeBelow) break;
+      this.compactFrom = used[i];
+      planned++;
+    }
+    return planned;
   }
 
   /** Releases every empty regular segment now, whatever retainEmptySegments says (MEMORY PURGE). */

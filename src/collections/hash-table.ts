@@ -12,10 +12,11 @@
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { Dict } from '../shard/dict.js';
 import { ValueType } from '../shard/entry.js';
-import { entryStringBytes, freeStringEntry, newEntry, stringEntryUsage } from '../shard/entry-store.js';
+import { entryStringBytes, freeStringEntry, newEntry, relocateStringEntry, stringEntryUsage } from '../shard/entry-store.js';
 import { hashKey } from '../shard/hash.js';
-import { readWord } from '../shard/arena-words.js';
+import { readWord, writeWord } from '../shard/arena-words.js';
 import { CollectionEncoding } from './collection.js';
+import type { CollectionDefrag, Mover } from './defrag.js';
 
 const ROOT_BYTES = 8;
 const ROOT_DICT = 1;
@@ -86,6 +87,28 @@ export function hashTableFreeSlice(arena: Arena, root: number, from: number, bud
   dict.destroy();
   arena.free(root, ROOT_BYTES);
   return -1;
+}
+
+/**
+ * Active defragmentation (collections/defrag.ts): a fresh start (cursor 0) moves the root, the
+ * dictionary's header and tables; then Dict.defragScan steps from `cursor` over about `budget` entries,
+ * each field entry and its long value moved if the hint says so.
+ */
+export function hashTableDefragSlice(arena: Arena, mover: Mover, root: number, cursor: number, budget: number): CollectionDefrag {
+  if (cursor === 0) {
+    root = mover.relocate(root, ROOT_BYTES);
+    const header = hashTableDict(arena, root).defragHeaderAndTables(mover.relocate);
+    if (header !== readWord(arena, root, ROOT_DICT)) writeWord(arena, root, ROOT_DICT, header);
+  }
+  const dict = hashTableDict(arena, root);
+  let visited = 0;
+  const relocate = (entry: number): number => {
+    visited++;
+    return relocateStringEntry(arena, entry, mover.relocate);
+  };
+  do cursor = dict.defragScan(cursor, relocate);
+  while (cursor !== 0 && visited < budget);
+  return { root, cursor: cursor === 0 ? -1 : cursor };
 }
 
 /** Bytes the arena handed out for the table: every entry (long values included), its tables and its root. */

@@ -35,6 +35,7 @@
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { CollectionEncoding } from './collection.js';
+import type { CollectionDefrag, Mover } from './defrag.js';
 import {
   PACKED_FIRST,
   PackedElement,
@@ -481,6 +482,31 @@ export function listFreeSlice(arena: Arena, root: number, from: number, budget: 
   if (end < nodes) return end;
   arena.free(root, ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
   return -1;
+}
+
+/**
+ * Active defragmentation (collections/defrag.ts): from node `from` (0 also moves the root's record
+ * array), about `budget` nodes each moved if the hint says so, its record rewritten.
+ */
+export function listDefragSlice(arena: Arena, mover: Mover, root: number, from: number, budget: number): CollectionDefrag {
+  if (from === 0) root = mover.relocate(root, ROOT_HEADER + RECORD_BYTES * listCapacity(arena, root));
+  const words = arena.u32[segmentOf(root)];
+  const w = byteOffsetOf(root) >>> 2;
+  const nodes = words[w + R_NODES];
+  const end = Math.min(nodes, from + budget);
+  for (let node = from; node < end; node++) {
+    const record = recordWord(words, w, node);
+    const handle = words[w + record];
+    const moved = mover.relocate(handle, packedTotalBytes(arena, handle));
+    if (moved === handle) continue;
+    arena.beforeWrite(root, record << 2, 4);
+    words[w + record] = moved;
+  }
+  return { root, cursor: end < nodes ? end : -1 };
+}
+
+function listCapacity(arena: Arena, root: number): number {
+  return arena.u32[segmentOf(root)][(byteOffsetOf(root) >>> 2) + R_CAPACITY];
 }
 
 /** How many nodes the list has: the work of freeing it. */

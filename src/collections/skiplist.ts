@@ -28,10 +28,11 @@
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { Dict } from '../shard/dict.js';
 import { E_KEY_LENGTH, E_VALUE, ValueType, keyOffset } from '../shard/entry.js';
-import { entryFlags, entryKeyBytes, entryShellUsage, freeEntryShell, newEntry } from '../shard/entry-store.js';
+import { entryFlags, entryKeyBytes, entryShellSize, entryShellUsage, freeEntryShell, newEntry } from '../shard/entry-store.js';
 import { hashKey } from '../shard/hash.js';
 import { readWord, writeWord } from '../shard/arena-words.js';
 import { CollectionEncoding } from './collection.js';
+import type { CollectionDefrag, Mover } from './defrag.js';
 
 const MAX_LEVEL = 32;
 const LEVEL_UP_CHANCE = 0.25;
@@ -379,6 +380,61 @@ export class SkipList {
     arena.free(this.header, nodeBytes(MAX_LEVEL));
     arena.free(this.root, ROOT_BYTES);
     return -1;
+  }
+
+  // ---------------------------------------------------------------- active defragmentation
+
+  /**
+   * Active defragmentation (collections/defrag.ts): a fresh start (cursor 0) moves the root, the header
+   * node and the member index's header and tables; then the member index is walked with
+   * Dict.defragScan from `cursor` over about `budget` members, each member entry and its node moved if
+   * the hint says so, with every link to them rewritten.
+   */
+  static defragSlice(arena: Arena, mover: Mover, root: number, cursor: number, budget: number): CollectionDefrag {
+    if (cursor === 0) {
+      root = mover.relocate(root, ROOT_BYTES);
+      const header = readWord(arena, root, R_HEADER);
+      const movedHeader = mover.relocate(header, nodeBytes(MAX_LEVEL));
+      if (movedHeader !== header) writeWord(arena, root, R_HEADER, movedHeader);
+      const index = readWord(arena, root, R_DICT);
+      const movedIndex = new Dict(arena, index).defragHeaderAndTables(mover.relocate);
+      if (movedIndex !== index) writeWord(arena, root, R_DICT, movedIndex);
+    }
+    const list = new SkipList(arena, root);
+    let visited = 0;
+    const relocate = (entry: number): number => {
+      visited++;
+      return list.relocateMember(mover, entry);
+    };
+    do cursor = list.dict.defragScan(cursor, relocate);
+    while (cursor !== 0 && visited < budget);
+    return { root, cursor: cursor === 0 ? -1 : cursor };
+  }
+
+  /** Moves a member entry and its node where the hint says so; returns the entry's handle afterwards. */
+  private relocateMember(mover: Mover, entry: number): number {
+    const { arena } = this;
+    const node = readWord(arena, entry, E_VALUE);
+    const movedEntry = mover.relocate(entry, entryShellSize(arena, entry));
+    if (movedEntry !== entry) writeWord(arena, node, N_MEMBER, movedEntry);
+    if (!mover.wants(node)) return movedEntry;
+    // The nodes linking to this one are found, as for a deletion, before it moves.
+    const update = UPDATE;
+    const score = this.score(node);
+    const member = entryKeyBytes(arena, movedEntry);
+    const nodeLevel = readWord(arena, node, N_LEVEL);
+    let x = this.header;
+    for (let i = readWord(arena, this.root, R_LEVEL) - 1; i >= 0; i--) {
+      for (let f = this.forward(x, i); f !== 0 && this.before(f, score, member); f = this.forward(x, i)) x = f;
+      update[i] = x;
+    }
+    const moved = mover.move(node, nodeBytes(nodeLevel));
+    for (let i = 0; i < nodeLevel; i++) writeWord(arena, update[i], N_LINKS + 2 * i, moved);
+    const after = this.forward(moved, 0);
+    if (after !== 0) writeWord(arena, after, N_BACKWARD, moved);
+    else writeWord(arena, this.root, R_TAIL, moved);
+    writeWord(arena, movedEntry, E_VALUE, moved);
+    return movedEntry;
   }
 
   /** Bytes the arena handed out for the skiplist: every node and member entry, the index's tables, header and root. */

@@ -14,6 +14,7 @@
  * Committing per socket read instead (a microtask) woke a parked worker per client: the futex wakes
  * took a fifth of the front's time at -P 1.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { FrontChannel } from '../transport/channel.js';
 import {
@@ -156,6 +157,10 @@ export class ShardPool {
     const workerUrl = options.workerUrl ?? new URL('../shard/worker.js', import.meta.url);
     const { board, buffer } = MemoryBoard.create(options.shards);
     this.board = board;
+    // Gives the workers' isolates (made after this) a `gc` function: a shard's thread never returns to
+    // its event loop, so V8's idle-time collection never runs there, and the segments an arena releases
+    // (SharedArrayBuffers) would keep their memory until some allocation forced a major collection.
+    setFlagsFromString('--expose-gc');
     for (let index = 0; index < options.shards; index++) {
       const channel = FrontChannel.create();
       const data: ShardWorkerData = { channel: channel.describe(), shard: { ...options.shard, board: { buffer, index } } };

@@ -632,6 +632,11 @@ export class Database {
     this.setWord(replacement, E_VOLATILE_INDEX, index);
   }
 
+  /** Active defragmentation moved a volatile key's entry: its slot in the volatile array follows (defrag.ts). */
+  volatileEntryMoved(entry: number): void {
+    this.setWord(this.headerWord(DB_VOLATILE), this.word(entry, E_VOLATILE_INDEX), entry);
+  }
+
   /** Swap-remove: the last entry of the array takes the removed one's place. */
   private removeVolatile(entry: number): void {
     const array = this.headerWord(DB_VOLATILE);

@@ -310,17 +310,41 @@ export class Dict {
    * it has covered stay covered when the table doubles or halves. Returns the next cursor (0: done).
    */
   scan(cursor: number, visit: (entry: number) => void): number {
-    // An empty dictionary ends the scan at once, as Redis's dictScan does, however large its table.
-    if (this.size === 0) return 0;
     const u32 = this.arena.u32;
-    const emit = (table: number, bucket: number) => {
+    return this.scanBuckets(cursor, (table, bucket) => {
       let entry = u32[segmentOf(table)][(byteOffsetOf(table) >>> 2) + bucket];
       while (entry !== 0) {
         const next = u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT];
         visit(entry);
         entry = next;
       }
-    };
+    });
+  }
+
+  /**
+   * One step of active defragmentation over the same cursor as scan() (so it survives resizes between
+   * steps): `relocate` gets each entry of the step's buckets and returns its handle afterwards, moved
+   * or not; a moved entry is relinked where its chain pointed to it. Returns the next cursor (0: done).
+   */
+  defragScan(cursor: number, relocate: (entry: number) => number): number {
+    const arena = this.arena;
+    return this.scanBuckets(cursor, (table, bucket) => {
+      let linkHandle = table;
+      let linkField = bucket;
+      for (let entry = readWord(arena, table, bucket); entry !== 0; ) {
+        const moved = relocate(entry);
+        if (moved !== entry) writeWord(arena, linkHandle, linkField, moved);
+        linkHandle = moved;
+        linkField = E_NEXT;
+        entry = readWord(arena, moved, E_NEXT);
+      }
+    });
+  }
+
+  /** The bucket walk of one scan step: `bucket` of `table` for each bucket the cursor covers. */
+  private scanBuckets(cursor: number, emit: (table: number, bucket: number) => void): number {
+    // An empty dictionary ends the scan at once, as Redis's dictScan does, however large its table.
+    if (this.size === 0) return 0;
     let v = cursor >>> 0;
     if (!this.rehashing) {
       const mask = (1 << this.headerWord(H_SIZE_LOG0)) - 1;
@@ -341,6 +365,21 @@ export class Dict {
       v = nextReversedCursor(v);
     } while (v & (smallMask ^ largeMask));
     return v >>> 0;
+  }
+
+  /**
+   * Moves the header and tables where `relocate` (handle, size → handle) says, for a dictionary only its
+   * owner's root names (a collection's): returns the header's handle afterwards, which the root stores.
+   * This view is stale after a move; make a new one from the returned header.
+   */
+  defragHeaderAndTables(relocate: (handle: number, size: number) => number): number {
+    for (const [field, sizeField] of [[H_TABLE0, H_SIZE_LOG0], [H_TABLE1, H_SIZE_LOG1]] as const) {
+      const table = this.headerWord(field);
+      if (table === 0) continue;
+      const moved = relocate(table, 4 << this.headerWord(sizeField));
+      if (moved !== table) this.setHeader(field, moved);
+    }
+    return relocate(this.header, HEADER_BYTES);
   }
 
   /** Calls `visit` for every entry, in no particular order (tests, snapshot walks, FLUSHDB). */

@@ -10,7 +10,7 @@
  * Stores go through arena.beforeWrite first, as everywhere in shard memory.
  */
 import { byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
-import { readWord } from './arena-words.js';
+import { readWord, writeWord } from './arena-words.js';
 import {
   E_ENCODING_BYTE,
   E_FLAGS_BYTE,
@@ -110,7 +110,7 @@ export function newEntry(arena: Arena, key: Uint8Array, hash: number, type: Valu
 }
 
 /** The size an entry's own allocation was made with (entry.ts's invariant). */
-function entryShellSize(arena: Arena, entry: number): number {
+export function entryShellSize(arena: Arena, entry: number): number {
   const flags = entryFlags(arena, entry);
   const inlineLength = flags & EntryFlag.External ? 0 : readWord(arena, entry, E_VALUE);
   return entrySize(readWord(arena, entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0);
@@ -136,4 +136,18 @@ export function stringEntryUsage(arena: Arena, entry: number): number {
 export function freeStringEntry(arena: Arena, entry: number): void {
   if (entryFlags(arena, entry) & EntryFlag.External) freeExternalString(arena, readWord(arena, entry, E_VALUE));
   freeEntryShell(arena, entry);
+}
+
+/**
+ * Active defragmentation of an entry holding a string (a hash field, a set member): its external value
+ * and its own allocation, each moved if `relocate` (handle, size → handle afterwards) moves it. Returns
+ * the entry's handle afterwards; the caller relinks it.
+ */
+export function relocateStringEntry(arena: Arena, entry: number, relocate: (handle: number, size: number) => number): number {
+  if (entryFlags(arena, entry) & EntryFlag.External) {
+    const value = readWord(arena, entry, E_VALUE);
+    const moved = relocate(value, EXTERNAL_HEADER_BYTES + readWord(arena, value, 1));
+    if (moved !== value) writeWord(arena, entry, E_VALUE, moved);
+  }
+  return relocate(entry, entryShellSize(arena, entry));
 }

@@ -6,7 +6,8 @@
  * Idle work, as Redis's serverCron does it: active expiry on every database and a slice of incremental
  * rehashing, within a time budget, whenever the worker has had no request for a while or at least every
  * IDLE_PERIOD_MS under load. Values deleted lazily (UNLINK, FLUSHALL ASYNC) are freed in slices
- * between batches of requests, and without pause while there are none (lazy-free.ts).
+ * between batches of requests, and without pause while there are none (lazy-free.ts); active
+ * defragmentation runs in slices between batches too, within its CPU share (defrag.ts).
  */
 import { AllocatorError, Arena, type ArenaOptions, type ArenaStats } from 'native-free-alloc';
 import { serveBlocked } from '../commands/blocking.js';
@@ -24,6 +25,7 @@ import { applyShardSettings, type ShardSettings } from './settings.js';
 import { defaultAccessTracking } from './access-clock.js';
 import { EvictionOutcome, Evictor } from './eviction.js';
 import { MemoryBoard, type BoardSeat } from './memory-board.js';
+import { ActiveDefrag } from './defrag.js';
 
 export const DATABASES = 16;
 
@@ -45,6 +47,8 @@ export interface ShardStats {
   /** ms over maxmemory: finished stretches, and the current one (0 while under). */
   evictionExceededMs: number;
   evictionCurrentExceededMs: number;
+  /** Active defragmentation: Redis's INFO figures (running is the cycle's CPU percent, 0 when none). */
+  defrag: { running: number; hits: number; misses: number; keyHits: number; keyMisses: number; totalMs: number; currentMs: number };
   arena: ArenaStats;
 }
 /** Redis runs its cron at hz 10. */
@@ -83,6 +87,8 @@ export class Shard {
   readonly waiters = new BlockedWaiters();
   /** maxmemory: evicts this shard's keys while every shard together is over the budget. */
   readonly evictor: Evictor;
+  /** Moves live allocations out of sparse pages while the shard serves (activedefrag). */
+  readonly defrag: ActiveDefrag;
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -97,6 +103,7 @@ export class Shard {
   constructor(options: ShardOptions = {}) {
     this.arena = new Arena(options.arena);
     this.lazyFree = new LazyFree(this.arena);
+    this.defrag = new ActiveDefrag(this.arena, () => this.databases);
     this.signals.keyReady = this.waiters.keyReady;
     this.signals.databaseReady = this.waiters.databaseReady;
     if (options.maxReplyBytes !== undefined) this.writer.maxBytes = options.maxReplyBytes;
@@ -220,7 +227,7 @@ export class Shard {
 
   /** Takes new values of configuration parameters (ShardOp.Configure). */
   configure(settings: Partial<ShardSettings>): void {
-    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals, evictor: this.evictor });
+    applyShardSettings(settings, { limits: this.limits, lazyFree: this.lazyFree.settings, signals: this.signals, evictor: this.evictor, defrag: this.defrag.settings });
     this.evictor.post();
   }
 
@@ -244,14 +251,23 @@ export class Shard {
       evictedKeys: this.evictor.evictedKeys,
       evictionExceededMs: this.evictor.exceededMs,
       evictionCurrentExceededMs: this.evictor.currentExceededMs(),
+      defrag: {
+        running: this.defrag.running,
+        hits: this.defrag.hits,
+        misses: this.defrag.misses,
+        keyHits: this.defrag.keyHits,
+        keyMisses: this.defrag.keyMisses,
+        totalMs: this.defrag.totalMs(),
+        currentMs: this.defrag.currentMs(),
+      },
       arena: this.arena.stats(),
     };
   }
 
-  /** How long the worker may wait for a request before idle() has work again. */
-  get idleWaitMs(): number {
+  /** How long the worker may wait for a request before idle() has work: 0 while background work is due. */
+  idleWaitMs(): number {
     if (this.lazyFree.pending || this.evictor.running) return 0;
-    return this.evictor.active ? BUDGET_POLL_MS : IDLE_PERIOD_MS;
+    return Math.min(this.evictor.active ? BUDGET_POLL_MS : IDLE_PERIOD_MS, this.defrag.waitMs());
   }
 
   /**
@@ -265,6 +281,7 @@ export class Shard {
       this.evictor.run();
     }
     this.evictor.post();
+    this.defrag.run(now);
     if (now - this.lastIdle < IDLE_PERIOD_MS) return;
     this.lastIdle = now;
     this.now = Date.now();

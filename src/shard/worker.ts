@@ -33,6 +33,9 @@ const NO_EVENTS = new Uint8Array(0);
 function serve(data: ShardWorkerData): void {
   const channel = WorkerChannel.attach(data.channel);
   const shard = new Shard(data.shard);
+  // ShardPool exposes gc to its workers (see there); elsewhere segments wait for V8's own collections.
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect !== undefined) shard.defrag.segmentsReleased = () => collect();
   const assembler = new FrameAssembler();
   const maxReply = channel.maxReplyLength;
   /** A frame that answers no request (frames.ts): its kind, then `body`. */
@@ -65,8 +68,8 @@ function serve(data: ShardWorkerData): void {
     unsolicited(UnsolicitedKind.Ready, body);
   };
   for (;;) {
-    // Queued background frees or evictions turn the wait into a poll: the shard works while no request waits.
-    const state = channel.waitForWork(shard.idleWaitMs);
+    // Background frees, evictions and a defragmentation cycle's unspent share turn the wait into a poll.
+    const state = channel.waitForWork(shard.idleWaitMs());
     if (state === 'closed') break;
     for (let incoming = channel.receive(); incoming !== null; incoming = channel.receive()) {
       const id = frameId(incoming);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Arena, CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, checkArena, classOf, fragmentation, processRss } from '../../native-free-alloc/src/index.js';
+import { Arena, CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, PAGE_SIZE, REGULAR_DATA_PAGES, checkArena, classOf, fragmentation, processRss } from '../../native-free-alloc/src/index.js';
 import { Random } from '../helpers/random.js';
 import { stamp, verify } from './patterns.js';
 
@@ -94,6 +94,35 @@ describe('defragmentation primitives', () => {
     expect(compact.committedBytes).toBeLessThan(sparse.committedBytes * 0.4);
     expect(compact.committedBytes).toBeLessThan(compact.activeBytes * 1.5);
     expect(fragmentation(compact, processRss()).allocatorFragRatio).toBeLessThan(1.2);
+  });
+
+  it('counts the free pages held inside used segments, and a compaction plan empties the high segments', () => {
+    const arena = new Arena();
+    const size = 200;
+    const handles = Array.from({ length: 40_000 }, () => arena.alloc(size));
+    expect(arena.freePagesInUsedSegments()).toBeLessThan(REGULAR_DATA_PAGES);
+    // Whole slabs freed in a stripe through every segment: pages empty, segments stay in use.
+    const slots = CLASS_SLOTS[classOf(size)];
+    const kept = handles.filter((handle, i) => {
+      if (Math.floor(i / slots) % 3 === 0) return true;
+      arena.free(handle, size);
+      return false;
+    });
+    const striped = arena.stats();
+    const held = arena.freePagesInUsedSegments();
+    expect(held * PAGE_SIZE).toBeGreaterThan((striped.committedBytes - striped.activeBytes) / 2);
+    // Slabs are full, so Redis's slab rule picks nothing; the default segment rule (1/8) neither.
+    expect(kept.filter((handle) => arena.defragHint(handle)).length).toBe(0);
+    const planned = arena.planSegmentCompaction();
+    expect(planned).toBeGreaterThan(striped.segments / 3);
+    const moved = kept.map((handle) => (arena.defragHint(handle) ? arena.move(handle, size) : handle));
+    arena.purge();
+    checkArena(arena);
+    expect(arena.stats().moves).toBeGreaterThan(0);
+    expect(arena.freePagesInUsedSegments()).toBeLessThan(held / 4);
+    expect(arena.stats().committedBytes).toBeLessThan(striped.committedBytes * 0.5);
+    for (const handle of moved) arena.free(handle, size);
+    checkArena(arena);
   });
 
   it('reports the occupancy of every page', () => {
