@@ -174,7 +174,8 @@ describe('active defragmentation', () => {
     // Redis's active − allocated, plus the free pages held inside segments beyond one segment's worth.
     const heldFree = Math.max(0, shard.arena.freePagesInUsedSegments() - REGULAR_DATA_PAGES) * PAGE_SIZE;
     const fragPercent = ((activeBytes - allocatedBytes + heldFree) / allocatedBytes) * 100;
-    const started = performance.now();
+    // A whole number, so that started + 1000 − started is exactly 1000 in floating point.
+    const started = Math.floor(performance.now());
     shard.defrag.run(started);
     // Interpolated as Redis's computeDefragCycles does: min + (frag - lower) / (upper - lower) × (max - min).
     expect(shard.defrag.running).toBe(Math.trunc(5 + ((fragPercent - 10) / 90) * 70));
