@@ -218,17 +218,26 @@ async function loadTable(): Promise<string> {
   }
 }
 
+/** `npm run bench:eviction -- ratio` or `-- load` runs one section; both by default. */
 async function main(): Promise<void> {
+  const chosen = process.argv.slice(2);
+  const wants = (name: string) => chosen.length === 0 || chosen.includes(name);
   const { stdout: version } = await run('redis-server', ['--version']);
   const redis = version.trim().split(' ').slice(0, 3).join(' ');
-  const ratios = await hitRatios();
-  const load = await loadTable();
-  process.stdout.write(
-    `## Eviction hit ratio (Zipf ${ZIPF_EXPONENT}, ${KEYS.toLocaleString('en-US')} keys, ${MEASURED_OPS.toLocaleString('en-US')} measured GETs after ${WARMUP_OPS.toLocaleString('en-US')})\n\n${ratios}\n\n` +
-      `Budget = share of the data set's own used_memory on each server; a miss is followed by a SET of the key; ${redis}, maxmemory-samples 5 on both.\n\n` +
-      `## 1 GB written into a 64 MB budget (allkeys-lru, redis-benchmark -t set -d 1024 -P 16 -c 8)\n\n${load}\n\n` +
-      `used_memory sampled every 10 ms during the load; the probe sends GET one at a time on its own connection. The rows without a budget are the same load with nothing evicted: the probe's waits there are the load's own, not eviction's.\n`,
-  );
+  const sections: string[] = [];
+  if (wants('ratio')) {
+    sections.push(
+      `## Eviction hit ratio (Zipf ${ZIPF_EXPONENT}, ${KEYS.toLocaleString('en-US')} keys, ${MEASURED_OPS.toLocaleString('en-US')} measured GETs after ${WARMUP_OPS.toLocaleString('en-US')})\n\n${await hitRatios()}\n\n` +
+        `Budget = share of the data set's own used_memory on each server; a miss is followed by a SET of the key; ${redis}, maxmemory-samples 5 on both.\n`,
+    );
+  }
+  if (wants('load')) {
+    sections.push(
+      `## 1 GB written into a 64 MB budget (allkeys-lru, redis-benchmark -t set -d 1024 -P 16 -c 8)\n\n${await loadTable()}\n\n` +
+        `used_memory sampled every 10 ms during the load; the probe sends GET one at a time on its own connection. The rows without a budget are the same load with nothing evicted: the probe's waits there are the load's own, not eviction's.\n`,
+    );
+  }
+  process.stdout.write(sections.join('\n'));
 }
 
 await main();

@@ -7,10 +7,14 @@
  * second, which under a fast workload makes its sampled LRU close to random. Idle times for OBJECT
  * IDLETIME are still whole seconds.
  *
- * LFU, as Redis: bits 8..23 the time of the last decrement in minutes (16 bits, wrapping), bits 0..7 a
- * logarithmic access counter. A new key starts at LFU_INIT_VAL so that it is not the first evicted; an
- * access increments the counter with probability 1 / ((counter − LFU_INIT_VAL) × lfu-log-factor + 1);
- * every lfu-decay-time minutes without access take one off.
+ * LFU: bits 0..7 Redis's logarithmic access counter, bits 8..31 the time of the last access in ticks of
+ * 1/16 s (Redis keeps minutes in 16 bits). A new key starts at LFU_INIT_VAL so that it is not the first
+ * evicted; an access increments the counter with probability 1 / ((counter − LFU_INIT_VAL) ×
+ * lfu-log-factor + 1); every lfu-decay-time minutes without access take one off, as Redis. The finer
+ * time breaks ties between equal counters when evicting: of two keys read as often, the one untouched
+ * for longer goes first (Redis picks either). The 24-bit clock wraps after about 12 days, where Redis's
+ * wraps after 45; a counter has decayed to 0 within 255 decay periods anyway, so only a key idle for
+ * just over a multiple of 12 days can look fresher than it is.
  */
 
 /** Ticks per second of the LRU clock. */
@@ -19,7 +23,9 @@ const TWO_POW_32 = 4294967296;
 /** Redis's LFU_INIT_VAL. */
 export const LFU_INIT_VAL = 5;
 const LFU_COUNTER_MAX = 255;
-const MINUTES_MASK = 0xffff;
+const LFU_TICKS_PER_SECOND = 16;
+const LFU_TICKS_PER_MINUTE = LFU_TICKS_PER_SECOND * 60;
+const LFU_CLOCK_SPAN = 1 << 24;
 
 /** What the shard's maxmemory settings say a lookup records. */
 export interface AccessTracking {
@@ -58,24 +64,27 @@ export function lruWordIdleFor(seconds: number, nowMs: number): number {
   return clock >= back ? clock - back : clock + (TWO_POW_32 - back);
 }
 
-function minutes(nowMs: number): number {
-  return Math.floor(nowMs / 60000) & MINUTES_MASK;
+function lfuTicks(nowMs: number): number {
+  return Math.floor((nowMs * LFU_TICKS_PER_SECOND) / 1000) % LFU_CLOCK_SPAN;
 }
 
-/** The LFU word of a key with `counter` whose counter was last decremented now. */
+/** LFU ticks since the access recorded in `word`, across one wrap of the clock. */
+function lfuIdleTicks(word: number, nowMs: number): number {
+  const last = word >>> 8;
+  const now = lfuTicks(nowMs);
+  return now >= last ? now - last : LFU_CLOCK_SPAN - last + now;
+}
+
+/** The LFU word of a key with `counter`, accessed now. */
 export function lfuWord(counter: number, nowMs: number): number {
-  return ((minutes(nowMs) << 8) | counter) >>> 0;
+  return ((lfuTicks(nowMs) << 8) | counter) >>> 0;
 }
 
 /** Redis's LFUDecrAndReturn: the counter less one per elapsed decay period (OBJECT FREQ shows it). */
 export function lfuCounter(word: number, nowMs: number, tracking: AccessTracking): number {
   const counter = word & LFU_COUNTER_MAX;
   if (tracking.decayMinutes === 0) return counter;
-  const last = (word >>> 8) & MINUTES_MASK;
-  const now = minutes(nowMs);
-  // Redis's LFUTimeElapsed, wrap arithmetic included.
-  const elapsed = now >= last ? now - last : MINUTES_MASK - last + now;
-  const periods = Math.floor(elapsed / tracking.decayMinutes);
+  const periods = Math.floor(lfuIdleTicks(word, nowMs) / LFU_TICKS_PER_MINUTE / tracking.decayMinutes);
   return periods >= counter ? 0 : counter - periods;
 }
 
@@ -99,9 +108,10 @@ export function accessedWord(word: number, nowMs: number, tracking: AccessTracki
 }
 
 /**
- * How much a key deserves eviction under the tracking now in force, larger first: idle ticks for LRU,
- * 255 less the counter for LFU (Redis's evictionPoolPopulate scores).
+ * How much a key deserves eviction under the tracking now in force, larger first: idle ticks for LRU;
+ * for LFU 255 less the counter (Redis's evictionPoolPopulate score), then the idle time among equals.
  */
 export function evictionScore(word: number, nowMs: number, tracking: AccessTracking): number {
-  return tracking.lfu === 1 ? LFU_COUNTER_MAX - lfuCounter(word, nowMs, tracking) : idleTicks(word, nowMs);
+  if (tracking.lfu === 0) return idleTicks(word, nowMs);
+  return (LFU_COUNTER_MAX - lfuCounter(word, nowMs, tracking)) * LFU_CLOCK_SPAN + lfuIdleTicks(word, nowMs);
 }
