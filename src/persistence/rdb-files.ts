@@ -89,8 +89,15 @@ export function removeRdbParts(parts: readonly string[]): void {
   for (const part of parts) rmSync(part, { force: true });
 }
 
-/** A shard's side of loading: the keys of the file at `path` whose slot belongs to shard `index` of `shards`. */
-export function loadRdbShare(shard: Shard, path: string, index: number, shards: number): { keys: number; expiredSkipped: number } {
-  const summary = loadRdb(readFileSync(path), shard, { keeps: (key) => shardOfSlot(keySlot(key), shards) === index });
+/**
+ * A shard's side of loading: the keys of the file at `path` whose slot belongs to shard `index` of
+ * `shards`, after emptying every database first when `flush` (DEBUG RELOAD), replacing keys it holds
+ * when `merge`. The file is read before anything is emptied, so a missing or unreadable file leaves
+ * the keyspace as it was; a malformed one, found while loading, leaves what was loaded before the fault.
+ */
+export function loadRdbShare(shard: Shard, path: string, index: number, shards: number, reload: { flush: boolean; merge: boolean } = { flush: false, merge: false }): { keys: number; expiredSkipped: number } {
+  const bytes = readFileSync(path);
+  if (reload.flush) for (const db of shard.databases) db.flush();
+  const summary = loadRdb(bytes, shard, { keeps: (key) => shardOfSlot(keySlot(key), shards) === index, merge: reload.merge });
   return { keys: summary.loaded, expiredSkipped: summary.expiredSkipped };
 }

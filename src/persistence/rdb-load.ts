@@ -116,6 +116,8 @@ export interface LoadOptions {
   limits?: CollectionLimits;
   /** Which keys this shard takes (a sharded server's shards each load their own); all by default. */
   keeps?: (key: Buffer) => boolean;
+  /** A key the shard holds already is replaced (DEBUG RELOAD MERGE) instead of refused. */
+  merge?: boolean;
 }
 
 /**
@@ -136,7 +138,10 @@ export function loadRdb(bytes: Uint8Array, shard: Shard, options: LoadOptions = 
       return;
     }
     const database = shard.databases[db];
-    if (database.lookupQuiet(key) !== 0) throw new Error(`duplicate key '${key.toString('latin1')}'`);
+    if (database.lookupQuiet(key) !== 0) {
+      if (!options.merge) throw new Error(`duplicate key '${key.toString('latin1')}'`);
+      database.delete(key, false);
+    }
     storeValue(database, key, value, expireAt === -1 ? ExpiryChange.Clear : expireAt, limits);
     loaded++;
   });

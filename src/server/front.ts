@@ -292,6 +292,10 @@ export class Front implements OutputScheduler, ServerContext {
     return this.options.persistence.save((operation, args) => this.onEveryShard(client, operation, args));
   }
 
+  reload(client: Client, options: { flush: boolean; merge: boolean }): Promise<boolean> {
+    return this.options.persistence.reload((operation, args) => this.onEveryShard(client, operation, args), options);
+  }
+
   pause(until: number, writesOnly: boolean): void {
     // The later end and the stricter kind win over a pause in force, as in Redis.
     const inForce = this.pausedUntil > Date.now();

@@ -76,11 +76,27 @@ export class Persistence {
    * at the next save.
    */
   async load(everyShard: EveryShard): Promise<void> {
+    if (!existsSync(this.file)) return;
+    this.logger.info({ file: this.file }, 'Loading RDB');
+    await this.loadFile(everyShard, { flush: false, merge: false });
+  }
+
+  /** DEBUG RELOAD's load: every shard empties its databases first unless `flush` is false. */
+  async reload(everyShard: EveryShard, options: { flush: boolean; merge: boolean }): Promise<boolean> {
+    try {
+      await this.loadFile(everyShard, options);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'DEBUG RELOAD could not load the DB');
+      return false;
+    }
+    this.logger.warn('DB reloaded by DEBUG RELOAD');
+    return true;
+  }
+
+  private async loadFile(everyShard: EveryShard, options: { flush: boolean; merge: boolean }): Promise<void> {
     const target = this.file;
-    if (!existsSync(target)) return;
     const started = performance.now();
-    this.logger.info({ file: target }, 'Loading RDB');
-    const outcomes = (await everyShard(ShardOp.LoadRdb, { target })) as ShardOutcome[];
+    const outcomes = (await everyShard(ShardOp.LoadRdb, { target, ...options })) as ShardOutcome[];
     const failed = outcomes.find((outcome) => 'error' in outcome);
     if (failed !== undefined) throw new Error(`Unrecoverable error loading the RDB file ${target}: ${(failed as { error: string }).error}`);
     const counted = outcomes as { keys: number; dirty: number; expiredSkipped: number }[];

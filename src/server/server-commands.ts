@@ -9,7 +9,8 @@ import { argText, parseInt64 } from '../commands/context.js';
 import { ERR_NOT_INTEGER, ERR_SYNTAX, subcommandSyntaxError } from '../protocol/errors.js';
 import { INTERNAL_DEBUG_OBJECT } from '../commands/keyspace.js';
 import { ShardOp } from '../shard/frames.js';
-import type { ConnectionHandler } from './connection-commands.js';
+import type { ConnectionContext, ConnectionHandler } from './connection-commands.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { container, helpLines } from './subcommands.js';
 import { infoText, requestedSections } from './info.js';
 import { memory } from './memory-command.js';
@@ -136,10 +137,29 @@ const shutdown: ConnectionHandler = ({ client, writer, argv, server }) => {
   });
 };
 
+/** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves, empties every database and loads the file back, as Redis. */
+function debugReload({ client, argv, server, writer }: ConnectionContext): ReturnType<ConnectionHandler> {
+  const options = { flush: true, merge: false };
+  let save = true;
+  for (const arg of argv.slice(2)) {
+    const option = argText(arg).toLowerCase();
+    if (option === 'merge') options.merge = true;
+    else if (option === 'noflush') options.flush = false;
+    else if (option === 'nosave') save = false;
+    else return writer.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  return (async () => {
+    if (save && !(await server.save(client))) return (w: ReplyWriter) => w.error('ERR');
+    if (!(await server.reload(client, options))) return (w: ReplyWriter) => w.error('ERR Error trying to load the RDB dump, check server logs.');
+    return (w: ReplyWriter) => w.ok();
+  })();
+}
+
 /** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
 const save: ConnectionHandler = ({ client, server }) => server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
 
-const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
+const debug: ConnectionHandler = (context) => {
+  const { client, writer, argv, server } = context;
   if (!server.debugAllowed(client)) return writer.error(ERR_DEBUG_NOT_ALLOWED);
   const sub = argText(argv[1]).toLowerCase();
   if (sub === 'sleep' && argv.length === 3) {
@@ -159,6 +179,7 @@ const debug: ConnectionHandler = ({ client, writer, argv, server }) => {
     const prefix = argv.length >= 4 ? argText(argv[3]) : 'key';
     return server.onEveryShard(client, ShardOp.Populate, { db: client.db, count: Number(count), prefix, size }).then(() => (w) => w.ok());
   }
+  if (sub === 'reload') return debugReload(context);
   if (sub === 'object' && argv.length === 3) {
     return server.onKeyShard(client, argv[2], [DEBUG_OBJECT, argv[2]]).then((reply) => (w) => w.raw(reply));
   }

@@ -34,6 +34,8 @@ export interface ServerContext {
   readonly savesOnShutdown: boolean;
   /** SAVE: writes the RDB file with every shard held; false when it failed (logged). */
   save(client: Client): Promise<boolean>;
+  /** DEBUG RELOAD's load of the RDB file into every shard (emptied first when `flush`); false when it failed (logged). */
+  reload(client: Client, options: { flush: boolean; merge: boolean }): Promise<boolean>;
   /** CLIENT PAUSE: holds clients' commands (only writes when `writesOnly`) until `until` (ms since epoch). */
   pause(until: number, writesOnly: boolean): void;
   unpause(): void;

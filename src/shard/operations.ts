@@ -111,12 +111,14 @@ function pageMap(shard: Shard): ShardPageMap {
   return { pages, places };
 }
 
-/** What SAVE and loading send every shard (the front adds `shard` and `shards`). */
+/** What SAVE and loading send every shard (the front adds `shard` and `shards`); DEBUG RELOAD adds flush and merge. */
 interface RdbFileArgs {
   target: string;
   compression: boolean;
   shard: number;
   shards: number;
+  flush?: boolean;
+  merge?: boolean;
 }
 
 /** A failed write or a bad file is reported, not thrown: the shard goes on serving. */
@@ -124,7 +126,7 @@ function rdbFileOperation(shard: Shard, operation: number, args: RdbFileArgs): {
   try {
     const dirty = shard.signals.dirty;
     if (operation === ShardOp.SaveRdbPart) return { keys: writeRdbPart(shard.databases, rdbPartPath(args.target, args.shard), { compression: args.compression }), dirty };
-    return { ...loadRdbShare(shard, args.target, args.shard, args.shards), dirty };
+    return { ...loadRdbShare(shard, args.target, args.shard, args.shards, { flush: args.flush === true, merge: args.merge === true }), dirty };
   } catch (error) {
     return { error: (error as Error).message };
   }

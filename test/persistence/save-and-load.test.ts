@@ -134,6 +134,41 @@ describe('SAVE and loading at startup', () => {
     await sabre.stop();
   });
 
+  it('answers DEBUG RELOAD and its options as Redis does', async () => {
+    const script = async (port: number) => {
+      const connection = await RedisConnection.open(port);
+      try {
+        const replies: string[] = [];
+        for (const argv of [
+          ['SET', 'a', '1'],
+          ['DEBUG', 'RELOAD'],
+          ['GET', 'a'],
+          ['SET', 'b', '2'],
+          ['DEBUG', 'RELOAD', 'NOSAVE'],
+          ['EXISTS', 'b'],
+          ['SET', 'c', '3'],
+          ['SET', 'a', 'changed'],
+          ['DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH', 'MERGE'],
+          ['MGET', 'a', 'b', 'c'],
+          ['DEBUG', 'RELOAD', 'SOMETIMES'],
+          ['DBSIZE'],
+        ])
+          replies.push(await send(connection, ...argv));
+        return replies;
+      } finally {
+        connection.close();
+      }
+    };
+    const sabre = await startSabre(['--shards', '2', '--enable-debug-command', 'yes']);
+    cleanups.push(() => sabre.stop());
+    const ours = await script(sabre.port);
+    expect(ours[9]).toBe('*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n3\r\n');
+    const redis = await startRedis({ config: { 'enable-debug-command': 'yes' } });
+    if (redis === undefined) return;
+    cleanups.push(() => redis.stop());
+    expect(ours).toEqual(await script(redis.port));
+  });
+
   it('refuses to start over a file it cannot read, naming the problem', async () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'dump.rdb'), Buffer.from('REDIS0010\xfa\x09redis-ver', 'latin1'));
