@@ -9,9 +9,10 @@ import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { PARAMETERS, type Parameter } from '../config/parameters.js';
+import { SHARD_SETTING_NAMES } from '../shard/settings.js';
 
 /** Parameters sabre acts on today; any other one set away from its default draws a warning. */
-const ACTED_ON = new Set([
+const ACTED_ON: ReadonlySet<string> = new Set<string>([
   'port',
   'bind',
   'protected-mode',
@@ -30,35 +31,12 @@ const ACTED_ON = new Set([
   'client-output-buffer-limit',
   'slowlog-log-slower-than',
   'slowlog-max-len',
-  'hash-max-listpack-entries',
-  'hash-max-listpack-value',
-  'zset-max-listpack-entries',
-  'zset-max-listpack-value',
-  'hll-sparse-max-bytes',
-  'list-max-listpack-size',
-  'set-max-intset-entries',
-  'activedefrag',
-  'active-defrag-ignore-bytes',
-  'active-defrag-threshold-lower',
-  'active-defrag-threshold-upper',
-  'active-defrag-cycle-min',
-  'active-defrag-cycle-max',
-  'active-defrag-max-scan-fields',
-  'lazyfree-lazy-user-del',
-  'lazyfree-lazy-server-del',
-  'lazyfree-lazy-expire',
-  'lazyfree-lazy-user-flush',
-  'notify-keyspace-events',
-  'maxmemory',
+  // Everything the shards follow: encodings, lazyfree, notifications, maxmemory and eviction, defrag.
+  ...SHARD_SETTING_NAMES,
   'dbfilename',
   'save',
   'rdbcompression',
   'rdbchecksum',
-  'maxmemory-policy',
-  'maxmemory-samples',
-  'maxmemory-eviction-tenacity',
-  'lfu-log-factor',
-  'lfu-decay-time',
   // Eviction frees large values in the background whatever this says (database.ts evict()).
   'lazyfree-lazy-eviction',
   'shards',
