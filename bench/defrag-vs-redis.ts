@@ -13,13 +13,10 @@
  * defragmentation starts and while it runs (the worst p99 over the loads that overlapped a cycle). The
  * loads GET key:__rand_int__, whose 12-digit padded names miss: each GET still walks the dictionary.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { markdownTable } from './report.js';
 import { progress } from './progress.js';
-
-const run = promisify(execFile);
+import { run } from './servers.js';
 
 const KEYS = 1_000_000;
 const DELETE_BATCH = 1000;

@@ -5,7 +5,6 @@
  */
 export { Arena, MAX_RUN_PAGES, type ArenaOptions, type ArenaDescription, type SegmentMessage } from './arena.js';
 export { ArenaReader } from './reader.js';
-export { ArenaGauge } from './gauge.js';
 export { ArenaView, type PageOccupancy, type SegmentInfo } from './view.js';
 export { AllocatorError, type AllocatorErrorCode } from './errors.js';
 export { checkArena } from './check.js';

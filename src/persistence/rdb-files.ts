@@ -45,7 +45,6 @@ export function writeRdbPart(databases: readonly Database[], path: string, optio
 
 export interface RdbJoinOptions extends RdbWriteOptions {
   checksum: boolean;
-  usedMemory: number;
 }
 
 /** The front's side of SAVE: header, the shards' parts in order, EOF and checksum, then an atomic rename onto `target`. */

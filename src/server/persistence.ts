@@ -53,7 +53,7 @@ export class Persistence {
     try {
       const failed = outcomes.find((outcome) => 'error' in outcome);
       if (failed !== undefined) throw new Error((failed as { error: string }).error);
-      joinRdbParts(target, parts, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum'), usedMemory: 0 });
+      joinRdbParts(target, parts, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
     } catch (error) {
       this.lastStatus = 'err';
       this.logger.warn({ error: (error as Error).message, file: target }, 'Failed saving the DB');

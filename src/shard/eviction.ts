@@ -81,6 +81,8 @@ export class Evictor {
   /** What the policy is, decided once per change rather than per command. */
   private volatileOnly = false;
   private evicting = false;
+  private randomPick = false;
+  private byTtl = false;
   private nextRandomDb = 0;
   /** Set while a call ran out of time with memory still over: the idle loop should call again soon. */
   running = false;
@@ -103,6 +105,8 @@ export class Evictor {
       this.access.lfu = policy.endsWith('-lfu') ? 1 : 0;
       this.volatileOnly = policy.startsWith('volatile-');
       this.evicting = value !== NOEVICTION;
+      this.randomPick = policy.endsWith('-random');
+      this.byTtl = policy === 'volatile-ttl';
       this.pool.length = 0;
     } else if (name === 'lfu-log-factor') this.access.logFactor = value;
     else if (name === 'lfu-decay-time') this.access.decayMinutes = value;
@@ -123,7 +127,7 @@ export class Evictor {
     if (board === undefined) return;
     board.postAllocated(this.seat, this.arena.allocatedBytes);
     // Posted with or without a budget: the front applies a new maxmemory before the shards hear of it.
-    board.postEvictable(this.seat, this.evicting && this.anyCandidates(this.volatileOnly));
+    board.postEvictable(this.seat, this.evicting && this.anyCandidates());
   }
 
   /** The global used memory: the others' posted figures and this arena's own, live. */
@@ -178,23 +182,18 @@ export class Evictor {
     return this.board!.anyEvictable() ? EvictionOutcome.Running : EvictionOutcome.Fail;
   }
 
-  private get policy(): EvictionPolicyName {
-    return EVICTION_POLICIES[this.settings['maxmemory-policy']];
-  }
-
   /** Evicts one key by the policy; false when there is none to evict. */
   private evictOne(): boolean {
-    const volatileOnly = this.volatileOnly;
-    if (this.policy.endsWith('-random')) return this.evictRandom(volatileOnly);
+    if (this.randomPick) return this.evictRandom();
     for (;;) {
-      if (!this.anyCandidates(volatileOnly)) return false;
-      if (this.pool.length === 0) this.populate(volatileOnly);
+      if (!this.anyCandidates()) return false;
+      if (this.pool.length === 0) this.populate();
       const candidate = this.pool.pop();
       if (candidate === undefined) continue;
       const db = this.databases[candidate.db];
       const entry = db.peek(candidate.key);
       // Gone since it was sampled, or no longer volatile: a ghost, as Redis calls it.
-      if (entry === 0 || (volatileOnly && db.expireAt(entry) === -1)) continue;
+      if (entry === 0 || (this.volatileOnly && db.expireAt(entry) === -1)) continue;
       const word = db.accessWord(entry);
       if (word !== candidate.word) {
         this.offer(this.score(db, entry), candidate.db, entry);
@@ -203,32 +202,41 @@ export class Evictor {
       db.evict(candidate.key);
       this.evictedKeys++;
       // The pool's other candidates are as good as they were; refill it for the next key.
-      this.populate(volatileOnly);
+      this.populate();
       return true;
     }
   }
 
-  /** Run after every command while a budget is set: a plain loop over header words, no closure. */
-  private anyCandidates(volatileOnly: boolean): boolean {
+  /** The keys of `db` the policy may evict: all of them, or those with an expiry. */
+  private population(db: Database): number {
+    return this.volatileOnly ? db.volatileCount : db.size;
+  }
+
+  /** A random key of `db` the policy may evict (it has some). */
+  private sample(db: Database): number {
+    return this.volatileOnly ? db.randomVolatileEntry() : db.dict.randomEntry(Math.random);
+  }
+
+  /** Run after every command (post()): a plain loop over header words, no closure. */
+  private anyCandidates(): boolean {
     const databases = this.databases;
-    for (let i = 0; i < databases.length; i++) if ((volatileOnly ? databases[i].volatileCount : databases[i].size) > 0) return true;
+    for (let i = 0; i < databases.length; i++) if (this.population(databases[i]) > 0) return true;
     return false;
   }
 
   /** Samples maxmemory-samples keys of every database that has any into the pool. */
-  private populate(volatileOnly: boolean): void {
+  private populate(): void {
     const samples = this.settings['maxmemory-samples'];
     this.databases.forEach((db, index) => {
-      const population = volatileOnly ? db.volatileCount : db.size;
-      for (let i = Math.min(samples, population); i > 0; i--) {
-        const entry = volatileOnly ? db.randomVolatileEntry() : db.dict.randomEntry(Math.random);
+      for (let i = Math.min(samples, this.population(db)); i > 0; i--) {
+        const entry = this.sample(db);
         this.offer(this.score(db, entry), index, entry);
       }
     });
   }
 
   private score(db: Database, entry: number): number {
-    if (this.policy === 'volatile-ttl') return -Number(db.expireAt(entry));
+    if (this.byTtl) return -Number(db.expireAt(entry));
     return evictionScore(db.accessWord(entry), this.now(), this.access);
   }
 
@@ -246,14 +254,13 @@ export class Evictor {
   }
 
   /** Redis's random policies: a random key of the next database (round robin) that has any. */
-  private evictRandom(volatileOnly: boolean): boolean {
+  private evictRandom(): boolean {
     const databases = this.databases;
     for (let tried = 0; tried < databases.length; tried++) {
       const index = (this.nextRandomDb = (this.nextRandomDb + 1) % databases.length);
       const db = databases[index];
-      if ((volatileOnly ? db.volatileCount : db.size) === 0) continue;
-      const entry = volatileOnly ? db.randomVolatileEntry() : db.dict.randomEntry(Math.random);
-      db.evict(Buffer.from(db.keyBytes(entry)));
+      if (this.population(db) === 0) continue;
+      db.evict(Buffer.from(db.keyBytes(this.sample(db))));
       this.evictedKeys++;
       return true;
     }
