@@ -97,7 +97,7 @@ import {
   makeHandle,
   segmentOf,
 } from './layout.js';
-import { CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, MAX_SMALL_SIZE, classOf } from './size-classes.js';
+import { CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, MAX_SMALL_SIZE, classOf, usableSize } from './size-classes.js';
 import { ArenaView, fixedWords, type SegmentInfo } from './view.js';
 import { statsFromBlock, type ArenaStats } from './stats.js';
 import { checkArena } from './check.js';
@@ -727,8 +727,7 @@ export class Arena extends ArenaView {
 
   /** The usable size of an allocation made with `size` bytes: its slot, run or segment size. */
   usableSize(size: number): number {
-    if (size <= MAX_SMALL_SIZE) return CLASS_SIZES[classOf(size)];
-    return ((size + PAGE_SIZE - 1) >>> PAGE_SHIFT) << PAGE_SHIFT;
+    return usableSize(size);
   }
 
   /**
@@ -849,6 +848,7 @@ export class Arena extends ArenaView {
     if (this.snapshotActive) throw new AllocatorError('ESTATE', 'a snapshot is already in progress');
     this.epoch++;
     this.snapshotActive = true;
+    this.st[S_COW_PEAK_PAGES] = 0;
     Atomics.store(this.words, C_SNAPSHOT_EPOCH, this.epoch);
     Atomics.store(this.words, C_SNAPSHOT_ACTIVE, 1);
     return this.epoch;

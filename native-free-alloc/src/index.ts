@@ -6,6 +6,7 @@
 export { Arena, MAX_RUN_PAGES, type ArenaOptions, type ArenaDescription, type SegmentMessage } from './arena.js';
 export { ArenaReader } from './reader.js';
 export { ArenaView, type PageOccupancy, type SegmentInfo } from './view.js';
+export { SnapshotPages } from './snapshot-pages.js';
 export { AllocatorError, type AllocatorErrorCode } from './errors.js';
 export { checkArena } from './check.js';
 export { ALLOCATOR_VERSION } from './version.js';
@@ -16,7 +17,7 @@ export {
   type FragmentationReport,
   type SizeClassStats,
 } from './stats.js';
-export { CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, MAX_SMALL_SIZE, classOf } from './size-classes.js';
+export { CLASS_SIZES, CLASS_SLAB_PAGES, CLASS_SLOTS, MAX_SMALL_SIZE, classOf, usableSize } from './size-classes.js';
 export {
   PAGE_SIZE,
   SEGMENT_SIZE,

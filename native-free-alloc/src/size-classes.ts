@@ -69,3 +69,9 @@ const CLASS_BY_GRANULE = (() => {
 export function classOf(size: number): number {
   return CLASS_BY_GRANULE[(size + 7) >>> 3];
 }
+
+/** The usable size of an allocation made with `size` bytes: its slot, or its pages for a run or segment. */
+export function usableSize(size: number): number {
+  if (size <= MAX_SMALL_SIZE) return CLASS_SIZES[classOf(size)];
+  return ((size + PAGE_SIZE - 1) >>> PAGE_SHIFT) << PAGE_SHIFT;
+}

@@ -143,6 +143,18 @@ export abstract class ArenaView {
     return u8;
   }
 
+  /**
+   * The read notification point, beforeWrite's twin for views whose memory is fetched on demand
+   * (SnapshotPages): code that walks a structure calls it before reading bytes [start, start+length)
+   * of an allocation. This view's memory is always there, so it does nothing.
+   */
+  beforeRead(_handle: number, _start: number, _length: number): void {}
+
+  /** The byte length of segment `index`. */
+  segmentLength(index: number): number {
+    return this.segmentBytes(index).length;
+  }
+
   /** A view of `length` bytes of the allocation at `handle`, starting `start` bytes in. No copy. */
   bytes(handle: number, length: number, start = 0): Uint8Array {
     const u8 = this.segmentBytes(segmentOf(handle));
