@@ -68,6 +68,7 @@ export function collectionFreeEffort(arena: Arena, root: number): number {
 
 /** Bytes the arena handed out for every allocation the collection owns. */
 export function collectionUsage(arena: Arena, root: number): number {
+  arena.beforeRead(root, 0, 1);
   const encoding = collectionEncoding(arena, root);
   if (encoding === CollectionEncoding.Packed) return packedUsage(arena, root);
   if (encoding === CollectionEncoding.Quicklist) return listUsage(arena, root);

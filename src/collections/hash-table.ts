@@ -113,6 +113,7 @@ export function hashTableDefragSlice(arena: Arena, mover: Mover, root: number, c
 
 /** Bytes the arena handed out for the table: every entry (long values included), its tables and its root. */
 export function hashTableUsage(arena: Arena, root: number): number {
+  arena.beforeRead(root, 0, ROOT_BYTES);
   const dict = hashTableDict(arena, root);
   let bytes = dict.allocatedBytes() + arena.usableSize(ROOT_BYTES);
   dict.forEach((entry) => (bytes += stringEntryUsage(arena, entry)));

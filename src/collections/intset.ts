@@ -66,7 +66,10 @@ export function intsetFree(arena: Arena, handle: number): void {
 
 /** Bytes the arena handed out for the intset. */
 export function intsetUsage(arena: Arena, handle: number): number {
-  return arena.usableSize(intsetBytes(arena, handle));
+  arena.beforeRead(handle, 0, INTSET_FIRST);
+  const bytes = intsetBytes(arena, handle);
+  arena.beforeRead(handle, 0, bytes);
+  return arena.usableSize(bytes);
 }
 
 /** Element `index` (0 ≤ index < count). */

@@ -516,9 +516,12 @@ export function listNodeCount(arena: Arena, root: number): number {
 
 /** Bytes the arena handed out for the list: every node and the root's record array. */
 export function listUsage(arena: Arena, root: number): number {
+  arena.beforeRead(root, 0, ROOT_HEADER);
+  const rootBytes = ROOT_HEADER + RECORD_BYTES * listCapacity(arena, root);
+  arena.beforeRead(root, 0, rootBytes);
   const words = arena.u32[segmentOf(root)];
   const w = byteOffsetOf(root) >>> 2;
-  let bytes = arena.usableSize(ROOT_HEADER + RECORD_BYTES * words[w + R_CAPACITY]);
+  let bytes = arena.usableSize(rootBytes);
   for (let node = 0; node < words[w + R_NODES]; node++) bytes += packedUsage(arena, words[w + recordWord(words, w, node)]);
   return bytes;
 }

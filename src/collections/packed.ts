@@ -137,7 +137,10 @@ export function packedFree(arena: Arena, handle: number): void {
 
 /** Bytes the arena handed out for the sequence (its size class slot or pages). */
 export function packedUsage(arena: Arena, handle: number): number {
-  return arena.usableSize(packedTotalBytes(arena, handle));
+  arena.beforeRead(handle, 0, PACKED_FIRST);
+  const total = packedTotalBytes(arena, handle);
+  arena.beforeRead(handle, 0, total);
+  return arena.usableSize(total);
 }
 
 // ---------------------------------------------------------------- reading

@@ -440,9 +440,14 @@ export class SkipList {
   /** Bytes the arena handed out for the skiplist: every node and member entry, the index's tables, header and root. */
   usage(): number {
     const arena = this.arena;
+    arena.beforeRead(this.root, 0, ROOT_BYTES);
+    arena.beforeRead(this.header, 0, nodeBytes(MAX_LEVEL));
     let bytes = this.dict.allocatedBytes() + arena.usableSize(nodeBytes(MAX_LEVEL)) + arena.usableSize(ROOT_BYTES);
     for (let node = this.forward(this.header, 0); node !== 0; node = this.forward(node, 0)) {
-      bytes += entryShellUsage(arena, readWord(arena, node, N_MEMBER)) + arena.usableSize(nodeBytes(readWord(arena, node, N_LEVEL)));
+      arena.beforeRead(node, 0, nodeBytes(0));
+      const size = nodeBytes(readWord(arena, node, N_LEVEL));
+      arena.beforeRead(node, 0, size);
+      bytes += entryShellUsage(arena, readWord(arena, node, N_MEMBER)) + arena.usableSize(size);
     }
     return bytes;
   }

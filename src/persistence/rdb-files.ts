@@ -13,7 +13,7 @@ import { keySlot, shardOfSlot } from '../cluster/slot.js';
 import { ByteWriter } from './byte-writer.js';
 import { Crc64 } from './crc64.js';
 import { loadRdb } from './rdb-load.js';
-import { writeRdbDatabases, writeRdbEof, writeRdbHeader, type RdbWriteOptions } from './rdb-writer.js';
+import { writeRdbDatabases, writeRdbEof, writeRdbHeader, type RdbDatabasesOptions, type RdbWriteOptions } from './rdb-writer.js';
 
 const COPY_BYTES = 1 << 20;
 
@@ -27,7 +27,7 @@ export function rdbPartPath(target: string, shard: number): string {
 }
 
 /** A shard's side of SAVE: its databases' sections of the file (no header, no end) into `path`. Returns its key count. */
-export function writeRdbPart(databases: readonly Database[], path: string, options: RdbWriteOptions): number {
+export function writeRdbPart(databases: readonly Database[], path: string, options: RdbDatabasesOptions): number {
   const fd = openSync(path, 'w');
   try {
     const out = new ByteWriter(COPY_BYTES);

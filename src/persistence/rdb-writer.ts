@@ -30,6 +30,11 @@ export interface RdbWriteOptions {
   compression: boolean;
 }
 
+export interface RdbDatabasesOptions extends RdbWriteOptions {
+  /** Called before each key is written (a snapshot's walk fetches the key's pages here). */
+  beforeKey?: (db: Database, entry: number) => void;
+}
+
 export function writeLength(out: ByteWriter, length: number): void {
   if (length < 1 << 6) {
     out.byte(length);
@@ -203,7 +208,7 @@ export function writeRdbHeader(out: ByteWriter, options: RdbWriteOptions & { use
  * sections may follow one another in a file: a loader takes SELECTDB wherever it comes. Returns the
  * number of keys written.
  */
-export function writeRdbDatabases(out: ByteWriter, databases: readonly Database[], options: RdbWriteOptions, flush: () => void): number {
+export function writeRdbDatabases(out: ByteWriter, databases: readonly Database[], options: RdbDatabasesOptions, flush: () => void): number {
   let keys = 0;
   databases.forEach((db, index) => {
     if (db.size === 0) return;
@@ -213,6 +218,7 @@ export function writeRdbDatabases(out: ByteWriter, databases: readonly Database[
     writeLength(out, db.size);
     writeLength(out, db.volatileCount);
     db.dict.forEach((entry) => {
+      options.beforeKey?.(db, entry);
       const expireAt = db.expireAt(entry);
       if (expireAt !== -1) {
         out.byte(RdbOpcode.ExpireTimeMs);

@@ -33,6 +33,7 @@ import {
   E_LRU,
   E_TYPE_BYTE,
   E_VALUE,
+  HEADER_BYTES as ENTRY_HEADER_BYTES,
   E_VOLATILE_INDEX,
   EntryFlag,
   INLINE_VALUE_MAX,
@@ -116,13 +117,19 @@ export class Database {
   /** LRU clock or LFU counter: what lookups record; shared by the shard's databases. */
   readonly access: AccessTracking;
 
-  constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}) {
+  /** A new, empty database in `arena`, or with `existing`, the database whose header that is. */
+  constructor(arena: Arena, now: () => number = Date.now, shared: DatabaseShared = {}, existing?: number) {
     this.arena = arena;
     this.now = now;
     this.lazyFree = shared.lazyFree ?? new LazyFree(arena);
     this.signals = shared.signals ?? new KeyspaceSignals();
     this.index = shared.index ?? 0;
     this.access = shared.access ?? defaultAccessTracking();
+    if (existing !== undefined) {
+      this.header = existing;
+      this.dictionary = new Dict(arena, this.headerWord(DB_DICT));
+      return;
+    }
     this.dictionary = new Dict(arena);
     this.header = arena.alloc(DB_HEADER_BYTES);
     arena.beforeWrite(this.header, 0, DB_HEADER_BYTES);
@@ -135,6 +142,7 @@ export class Database {
   }
 
   private headerWord(field: number): number {
+    this.arena.beforeRead(this.header, 0, DB_HEADER_BYTES);
     return readWord(this.arena, this.header, field);
   }
 
@@ -294,7 +302,15 @@ export class Database {
    */
   usage(key: Uint8Array): number | undefined {
     const entry = this.dict.find(key, 0, key.length, hashKey(key, 0, key.length));
-    if (entry === 0) return undefined;
+    return entry === 0 ? undefined : this.entryUsage(entry);
+  }
+
+  /**
+   * Bytes the arena handed out for the key at `entry`, its value included. Its walk announces every
+   * allocation it visits (beforeRead), so over a snapshot it also fetches the whole key.
+   */
+  entryUsage(entry: number): number {
+    this.arena.beforeRead(entry, 0, ENTRY_HEADER_BYTES);
     if (this.type(entry) === ValueType.String) return stringEntryUsage(this.arena, entry);
     return entryShellUsage(this.arena, entry) + collectionUsage(this.arena, this.word(entry, E_VALUE));
   }

@@ -22,7 +22,7 @@
  */
 import { AllocatorError, MAX_RUN_PAGES, PAGE_SIZE, byteOffsetOf, segmentOf, type Arena } from 'native-free-alloc';
 import { readWord, writeWord } from './arena-words.js';
-import { E_HASH, E_KEY_LENGTH, E_FLAGS_BYTE, E_NEXT, keyOffset } from './entry.js';
+import { E_HASH, E_KEY_LENGTH, E_FLAGS_BYTE, E_NEXT, HEADER_BYTES as ENTRY_HEADER_BYTES, keyOffset } from './entry.js';
 
 /** Header words. */
 const H_TABLE0 = 0;
@@ -68,6 +68,7 @@ export class Dict {
   // ---------------------------------------------------------------- header access
 
   private headerWord(field: number): number {
+    this.arena.beforeRead(this.header, 0, HEADER_BYTES);
     return readWord(this.arena, this.header, field);
   }
 
@@ -384,25 +385,32 @@ export class Dict {
 
   /** Calls `visit` for every entry, in no particular order (tests, snapshot walks, FLUSHDB). */
   forEach(visit: (entry: number) => void): void {
-    this.visitBuckets(0, Infinity, visit);
+    this.forEachWhile((entry) => {
+      visit(entry);
+      return true;
+    });
   }
 
   /**
    * Calls `visit` for entries, in no particular order, while it returns true; returns false when it
    * stopped. A walk that can stop is what makes SINTERCARD … LIMIT cost the members it needs, not the
-   * whole set: forEach cannot be left early.
+   * whole set: forEach cannot be left early. A visit may free its entry (its link is read first).
    */
   forEachWhile(visit: (entry: number) => boolean): boolean {
     const u32 = this.arena.u32;
     const tables = this.rehashing ? 2 : 1;
     for (let t = 0; t < tables; t++) {
       const table = this.headerWord(t === 0 ? H_TABLE0 : H_TABLE1);
+      const size = 1 << this.headerWord(t === 0 ? H_SIZE_LOG0 : H_SIZE_LOG1);
+      this.arena.beforeRead(table, 0, size * 4);
       const buckets = u32[segmentOf(table)];
       const first = byteOffsetOf(table) >>> 2;
-      const size = 1 << this.headerWord(t === 0 ? H_SIZE_LOG0 : H_SIZE_LOG1);
       for (let bucket = 0; bucket < size; bucket++) {
-        for (let entry = buckets[first + bucket]; entry !== 0; entry = u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT]) {
+        for (let entry = buckets[first + bucket]; entry !== 0; ) {
+          this.arena.beforeRead(entry, 0, ENTRY_HEADER_BYTES);
+          const next = u32[segmentOf(entry)][(byteOffsetOf(entry) >>> 2) + E_NEXT];
           if (!visit(entry)) return false;
+          entry = next;
         }
       }
     }

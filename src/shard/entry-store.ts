@@ -20,6 +20,7 @@ import {
   E_TYPE_BYTE,
   E_VALUE,
   EntryFlag,
+  HEADER_BYTES,
   INLINE_VALUE_MAX,
   type ValueType,
   entrySize,
@@ -111,6 +112,7 @@ export function newEntry(arena: Arena, key: Uint8Array, hash: number, type: Valu
 
 /** The size an entry's own allocation was made with (entry.ts's invariant). */
 export function entryShellSize(arena: Arena, entry: number): number {
+  arena.beforeRead(entry, 0, HEADER_BYTES);
   const flags = entryFlags(arena, entry);
   const inlineLength = flags & EntryFlag.External ? 0 : readWord(arena, entry, E_VALUE);
   return entrySize(readWord(arena, entry, E_KEY_LENGTH), inlineLength, (flags & EntryFlag.HasExpire) !== 0);
@@ -123,13 +125,20 @@ export function freeEntryShell(arena: Arena, entry: number): void {
 
 /** Bytes the arena handed out for the entry's own allocation (its size class slot or pages). */
 export function entryShellUsage(arena: Arena, entry: number): number {
-  return arena.usableSize(entryShellSize(arena, entry));
+  const size = entryShellSize(arena, entry);
+  arena.beforeRead(entry, 0, size);
+  return arena.usableSize(size);
 }
 
 /** Bytes the arena handed out for an entry holding a string value, external value included. */
 export function stringEntryUsage(arena: Arena, entry: number): number {
-  const external = entryFlags(arena, entry) & EntryFlag.External;
-  return entryShellUsage(arena, entry) + (external ? arena.usableSize(EXTERNAL_HEADER_BYTES + readWord(arena, readWord(arena, entry, E_VALUE), 1)) : 0);
+  const shell = entryShellUsage(arena, entry);
+  if ((entryFlags(arena, entry) & EntryFlag.External) === 0) return shell;
+  const value = readWord(arena, entry, E_VALUE);
+  arena.beforeRead(value, 0, EXTERNAL_HEADER_BYTES);
+  const size = EXTERNAL_HEADER_BYTES + readWord(arena, value, 1);
+  arena.beforeRead(value, 0, size);
+  return shell + arena.usableSize(size);
 }
 
 /** Frees an unlinked entry holding a string value, external value included. */
