@@ -21,7 +21,7 @@ import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
-import type { Persistence } from './persistence.js';
+import { MISCONF, type Persistence } from './persistence.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -73,7 +73,7 @@ type Route =
   | { kind: 'refuse'; error: string };
 
 /** Front commands that reach shards themselves (through onKeyShard, onEveryShard): EXEC holds every shard for them. */
-const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['debug', 'memory', 'save', 'shutdown']);
+const FRONT_COMMANDS_ON_SHARDS: ReadonlySet<string> = new Set(['bgsave', 'debug', 'memory', 'save', 'shutdown']);
 
 const FLUSHES: ReadonlySet<string> = new Set(['flushall', 'flushdb']);
 
@@ -139,6 +139,10 @@ export class Front implements OutputScheduler, ServerContext {
     this.slotToShard = new Uint8Array(SLOT_COUNT);
     for (let slot = 0; slot < SLOT_COUNT; slot++) this.slotToShard[slot] = shardOfSlot(slot, pool.size);
     this.scheduler = new ShardScheduler(pool);
+    options.persistence.attach({
+      held: (operation, args) => this.onEveryShard(undefined, operation, args),
+      each: (operation, args) => Promise.all(Array.from({ length: pool.size }, (_, shard) => pool.operation(shard, operation, { ...args, shard, shards: pool.size }))),
+    });
     this.stats = new ServerStats(this.table.indexed().map((spec) => spec.name));
     for (const [from, to] of options.config.renames) this.table.rename(from, to);
     const config = options.config;
@@ -238,6 +242,7 @@ export class Front implements OutputScheduler, ServerContext {
   }
 
   close(): Promise<void> {
+    this.options.persistence.detach();
     for (const client of this.connected.values()) client.socket.destroy();
     this.stats.close();
     this.blocked.close();
@@ -286,6 +291,14 @@ export class Front implements OutputScheduler, ServerContext {
 
   get savesOnShutdown(): boolean {
     return this.options.persistence.savesOnShutdown;
+  }
+
+  backgroundSave(client: Client): Promise<{ error?: string }> {
+    return this.options.persistence.backgroundSave((operation, args) => this.onEveryShard(client, operation, args));
+  }
+
+  get backgroundSaveInProgress(): boolean {
+    return this.options.persistence.backgroundInProgress;
   }
 
   save(client: Client): Promise<boolean> {
@@ -341,11 +354,11 @@ export class Front implements OutputScheduler, ServerContext {
     this.monitors.add(client);
   }
 
-  onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]> {
+  onEveryShard(client: Client | undefined, operation: number, args: unknown): Promise<unknown[]> {
     const shards = this.allShards();
     const run = () => Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size })));
     // Inside EXEC the client already holds every shard.
-    if (client.inExec) return run();
+    if (client?.inExec === true) return run();
     return new Promise((resolve) => this.scheduler.submitOperation(client, shards, async () => resolve(await run())));
   }
 
@@ -619,7 +632,8 @@ export class Front implements OutputScheduler, ServerContext {
     if (client.pubsub !== undefined && client.protocol === 2 && !SUBSCRIBED_MODE_COMMANDS.has(spec.name) && this.refuseWhileSubscribed(client, spec, argv, position)) return;
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
-    if (this.maxmemory !== 0 && this.overMemory(client, spec)) return this.refuseForMemory(client, spec, position);
+    if (this.maxmemory !== 0 && this.overMemory(client, spec)) return this.refuseAdmission(client, spec, position, OOM);
+    if (this.options.persistence.refusesWrites && this.writes(client, spec)) return this.refuseAdmission(client, spec, position, MISCONF);
     if (client.transaction !== undefined && !RUN_IN_MULTI.has(spec.name)) return this.queue(client, client.transaction, spec, argv, position);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
@@ -690,12 +704,22 @@ export class Front implements OutputScheduler, ServerContext {
     return mayGrow && this.pool.usedMemory() > this.maxmemory && (this.noEviction || !this.pool.canEvict());
   }
 
-  /** Answers -OOM; an EXEC refused so also discards its transaction, as Redis's execCommandAbort. */
-  private refuseForMemory(client: Client, spec: CommandSpec, position: number): void {
-    if (spec.name !== 'exec') return this.refuse(client, position, OOM, spec.name);
+  /**
+   * What -MISCONF refuses after a failed background save: commands that write, EXEC of a transaction
+   * holding one, and PING (Redis refuses it too, so that a health check notices).
+   */
+  private writes(client: Client, spec: CommandSpec): boolean {
+    if ((spec.flags & CommandFlag.write) !== 0 || spec.name === 'ping') return true;
+    const transaction = client.transaction;
+    return spec.name === 'exec' && transaction !== undefined && transaction.commands.some(({ spec: inside }) => (inside.flags & CommandFlag.write) !== 0);
+  }
+
+  /** Answers `error` (-OOM, -MISCONF); an EXEC refused so also discards its transaction, as Redis's execCommandAbort. */
+  private refuseAdmission(client: Client, spec: CommandSpec, position: number, error: string): void {
+    if (spec.name !== 'exec') return this.refuse(client, position, error, spec.name);
     client.transaction = undefined;
     this.unwatch(client);
-    this.refuse(client, position, `EXECABORT Transaction discarded because of: ${OOM}`, spec.name);
+    this.refuse(client, position, `EXECABORT Transaction discarded because of: ${error}`, spec.name);
   }
 
   /** Between MULTI and EXEC: checks a command and queues it, or refuses it and dooms the transaction. */

@@ -12,7 +12,7 @@ import type { Persistence } from './persistence.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { ALLOCATOR_VERSION, fragmentation, type ArenaStats } from 'native-free-alloc';
+import { ALLOCATOR_VERSION, PAGE_SIZE, fragmentation, type ArenaStats } from 'native-free-alloc';
 import type { ShardStats } from '../shard/shard.js';
 import { SERVER_VERSION } from '../version.js';
 import { memoryFigures, ratio } from './memory-figures.js';
@@ -44,7 +44,7 @@ export interface InfoFacts {
   shardStats: readonly ShardStats[];
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
-  persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince'>;
+  persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince' | 'backgroundInProgress' | 'currentBackgroundSeconds' | 'lastBackgroundSeconds' | 'saves' | 'keysProcessed' | 'lastLoad'>;
 }
 
 type Field = [string, string | number];
@@ -210,17 +210,34 @@ const SECTIONS: Record<string, Section> = {
     ['clients_in_timeout_table', facts.clientsInTimeoutTable],
   ],
   memory: memoryFields,
-  persistence: (facts) => [
-    ['loading', 0],
-    ['async_loading', 0],
-    // Every shard's count of changes (Redis's server.dirty) since the last save or load.
-    ['rdb_changes_since_last_save', facts.persistence.changesSince(facts.shardStats.reduce((sum, s) => sum + s.dirty, 0))],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', facts.persistence.lastSave],
-    ['rdb_last_bgsave_status', facts.persistence.lastStatus],
-    ['aof_enabled', 0],
-    ['aof_rewrite_in_progress', 0],
-  ],
+  persistence: (facts) => {
+    const persistence = facts.persistence;
+    // Copy-on-write: the pages the shards copied aside for the snapshot in progress (or the last one), 4 KiB each.
+    const cow = (pick: (arena: ArenaStats) => number) => facts.shardStats.reduce((sum, s) => sum + pick(s.arena), 0) * PAGE_SIZE;
+    return [
+      ['loading', 0],
+      ['async_loading', 0],
+      ['current_cow_peak', cow((arena) => arena.cowPeakPages)],
+      ['current_cow_size', cow((arena) => arena.cowPages)],
+      ['current_cow_size_age', 0],
+      ['current_fork_perc', '0.00'],
+      ['current_save_keys_processed', persistence.keysProcessed],
+      ['current_save_keys_total', persistence.backgroundInProgress ? facts.shardStats.reduce((sum, s) => sum + s.databases.reduce((keys, db) => keys + db.keys, 0), 0) : 0],
+      // Every shard's count of changes (Redis's server.dirty) since the last save or load.
+      ['rdb_changes_since_last_save', persistence.changesSince(facts.shardStats.reduce((sum, s) => sum + s.dirty, 0))],
+      ['rdb_bgsave_in_progress', persistence.backgroundInProgress ? 1 : 0],
+      ['rdb_last_save_time', persistence.lastSave],
+      ['rdb_last_bgsave_status', persistence.lastStatus],
+      ['rdb_last_bgsave_time_sec', persistence.lastBackgroundSeconds],
+      ['rdb_current_bgsave_time_sec', persistence.currentBackgroundSeconds],
+      ['rdb_saves', persistence.saves],
+      ['rdb_last_cow_size', cow((arena) => arena.lastCowPages)],
+      ['rdb_last_load_keys_expired', persistence.lastLoad.expired],
+      ['rdb_last_load_keys_loaded', persistence.lastLoad.keys],
+      ['aof_enabled', 0],
+      ['aof_rewrite_in_progress', 0],
+    ];
+  },
   stats: (facts) => {
     const stats = facts.stats;
     const shard = (pick: (s: ShardStats) => number) => facts.shardStats.reduce((sum, s) => sum + pick(s), 0);

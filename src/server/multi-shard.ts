@@ -33,8 +33,8 @@ interface Transaction {
   shards: ReadonlySet<number>;
   /** The transaction's steps; the shards are released when it settles. */
   start: () => Promise<void>;
-  /** The client whose command it is. */
-  client: Client;
+  /** The client whose command it is; none for the server's own work (a save point's BGSAVE). */
+  client: Client | undefined;
   /** The client's later commands wait until it settles, not only until it starts (EXEC). */
   wholly: boolean;
 }
@@ -95,8 +95,8 @@ export class ShardScheduler {
    * held. With `wholly`, the client's later commands wait until it has finished: EXEC may SELECT or
    * SUBSCRIBE on the client's behalf, which what the client sent next must see.
    */
-  submitOperation(client: Client, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
-    client.waitingTransactions++;
+  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
+    if (client !== undefined) client.waitingTransactions++;
     this.waiting.push({ shards, client, start: work, wholly });
     this.startReady();
   }
@@ -112,7 +112,8 @@ export class ShardScheduler {
     }
   }
 
-  private releaseClient(client: Client): void {
+  private releaseClient(client: Client | undefined): void {
+    if (client === undefined) return;
     client.waitingTransactions--;
     client.releaseDeferred();
   }

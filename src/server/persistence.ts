@@ -1,20 +1,65 @@
 /**
- * The server's RDB file (issue 7's first part): SAVE, loading at startup and saving at shutdown, and the
- * figures LASTSAVE and INFO persistence report. Every shard writes or reads its own keys at once
- * (rdb-files.ts); SAVE runs with every shard held, so the file is one instant of the whole keyspace.
- * BGSAVE and save points need the copy-on-write snapshot worker, which is still to come.
+ * The server's RDB file: SAVE, BGSAVE and save points, loading at startup and saving at shutdown, and
+ * the figures LASTSAVE and INFO persistence report. Every shard writes or reads its own keys at once
+ * (rdb-files.ts); the front joins the shards' parts into one file.
+ *
+ * SAVE runs with every shard held, each writing its part itself, as Redis's SAVE blocks its one thread.
+ * BGSAVE holds every shard only for the instant it takes each to open a copy-on-write epoch
+ * (shard/snapshots.ts), so the file is one instant of the whole keyspace (a multi-shard MSET or EXEC is
+ * wholly in it or not at all); the shards' writer threads then write their parts while the shards serve,
+ * the front polls them, and a thread of its own joins the parts.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { joinRdbParts, rdbPartPath, removeRdbParts } from '../persistence/rdb-files.js';
+import type { RdbJoinJob } from '../persistence/rdb-join-worker.js';
 import { ShardOp } from '../shard/frames.js';
+import type { SnapshotStatus } from '../shard/snapshots.js';
 
-/** Runs a shard operation on every shard at one instant; each gets its args plus `shard` and `shards`. */
+/** Runs a shard operation on every shard; each gets its args plus `shard` and `shards`. */
 export type EveryShard = (operation: number, args: object) => Promise<unknown[]>;
 
+/** How the front reaches its shards for the server's own saves. */
+export interface ShardAccess {
+  /** Every shard held still at one instant, as EXEC holds them. */
+  held: EveryShard;
+  /** Every shard, each in its own turn. */
+  each: EveryShard;
+}
+
 type ShardOutcome = { keys: number; dirty: number; expiredSkipped?: number } | { error: string };
+
+/** How often a running background save is polled, and how often save points are checked. */
+const POLL_MS = 10;
+const SAVE_POINT_CHECK_MS = 100;
+/** After a failed background save, save points try again only this much later (Redis's CONFIG_BGSAVE_RETRY_DELAY). */
+const RETRY_DELAY_SECONDS = 5;
+
+export const ERR_BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+interface BackgroundSave {
+  /** performance.now() when it started. */
+  started: number;
+  /** The shards' change counts when the epoch opened: what the file holds. */
+  dirty: number;
+  /** Each shard's final status, once it has reported one. */
+  finished: (SnapshotStatus | undefined)[];
+  /** Keys written so far (INFO's current_save_keys_processed). */
+  keys: number;
+}
+
+/** The `save` parameter's points: save after `seconds` when at least `changes` were made. */
+function savePoints(value: string): { seconds: number; changes: number }[] {
+  const words = value.trim().split(/\s+/).filter((word) => word !== '');
+  const points = [];
+  for (let i = 0; i + 1 < words.length; i += 2) points.push({ seconds: Number(words[i]), changes: Number(words[i + 1]) });
+  return points;
+}
 
 export class Persistence {
   /** LASTSAVE: seconds since the epoch of the last successful save, or of startup. */
@@ -23,11 +68,55 @@ export class Persistence {
   lastStatus: 'ok' | 'err' = 'ok';
   /** The shards' change counts (Redis's server.dirty) when the file last matched the keyspace. */
   private dirtyAtSave = 0;
+  /** INFO's rdb_saves: saves started since startup (a failed one counts, as in Redis). */
+  saves = 0;
+  /** INFO's rdb_last_load_keys_loaded and _expired: what the last load read. */
+  lastLoad = { keys: 0, expired: 0 };
+  /** INFO's rdb_last_bgsave_time_sec: -1 until a background save has finished. */
+  lastBackgroundSeconds = -1;
+  private background: BackgroundSave | undefined;
+  /** Unix seconds of the last background save started, for the retry delay after a failure. */
+  private lastBackgroundTry = 0;
+  private access: ShardAccess | undefined;
+  private savePointTimer: NodeJS.Timeout | undefined;
+  private checkingSavePoints = false;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
+
+  /** Gives the front's ways to its shards, and starts checking save points. */
+  attach(access: ShardAccess): void {
+    this.access = access;
+    this.savePointTimer = setInterval(() => void this.checkSavePoints(), SAVE_POINT_CHECK_MS);
+    this.savePointTimer.unref();
+  }
+
+  /** Stops checking save points (the server is stopping). */
+  detach(): void {
+    clearInterval(this.savePointTimer);
+  }
+
+  /** INFO's rdb_bgsave_in_progress. */
+  get backgroundInProgress(): boolean {
+    return this.background !== undefined;
+  }
+
+  /** INFO's rdb_current_bgsave_time_sec: -1 when none runs. */
+  get currentBackgroundSeconds(): number {
+    return this.background === undefined ? -1 : Math.floor((performance.now() - this.background.started) / 1000);
+  }
+
+  /** INFO's current_save_keys_processed. */
+  get keysProcessed(): number {
+    return this.background?.keys ?? 0;
+  }
+
+  /** Whether writes get -MISCONF: a background save failed while save points and stop-writes-on-bgsave-error are set. */
+  get refusesWrites(): boolean {
+    return this.lastStatus === 'err' && this.savesOnShutdown && this.config.bool('stop-writes-on-bgsave-error');
+  }
 
   /** dbfilename in dir (the working directory, which `dir` changes). */
   get file(): string {
@@ -44,8 +133,103 @@ export class Persistence {
     return totalDirty - this.dirtyAtSave;
   }
 
-  /** SAVE: writes the file; false (logged) when it could not, the old file then left as it was. */
+  /**
+   * BGSAVE: starts a background save and resolves once every shard has opened its epoch, or with
+   * Redis's error when one is running already.
+   */
+  async backgroundSave(held: EveryShard = this.access!.held): Promise<{ error?: string }> {
+    if (this.background !== undefined) return { error: ERR_BGSAVE_IN_PROGRESS };
+    const { each } = this.access!;
+    const background: BackgroundSave = { started: performance.now(), dirty: 0, finished: [], keys: 0 };
+    this.background = background;
+    this.saves++;
+    this.lastBackgroundTry = Math.floor(Date.now() / 1000);
+    const target = this.file;
+    const outcomes = (await held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') })) as { started: boolean; dirty: number }[];
+    background.dirty = outcomes.reduce((sum, outcome) => sum + outcome.dirty, 0);
+    background.finished = outcomes.map(() => undefined);
+    this.logger.info({ file: target }, 'Background saving started');
+    void this.followBackground(background, each, target);
+    return {};
+  }
+
+  /** Polls the shards until every part is written, then joins them on a thread of its own. */
+  private async followBackground(background: BackgroundSave, each: EveryShard, target: string): Promise<void> {
+    let failure: string | undefined;
+    while (background.finished.includes(undefined)) {
+      await new Promise((wake) => setTimeout(wake, POLL_MS));
+      const statuses = (await each(ShardOp.SnapshotStatus, {})) as SnapshotStatus[];
+      let keys = 0;
+      statuses.forEach((status, shard) => {
+        if (status.state === 'done' || status.state === 'failed') background.finished[shard] = status;
+        const known = background.finished[shard] ?? status;
+        if (known.state === 'running' || known.state === 'done') keys += known.keys;
+      });
+      background.keys = keys;
+    }
+    const parts = background.finished.map((_, shard) => rdbPartPath(target, shard));
+    for (const status of background.finished) if (status?.state === 'failed') failure = status.error;
+    if (failure === undefined) failure = await this.joinInBackground({ target, parts, options: this.joinOptions() });
+    else removeRdbParts(parts);
+    const seconds = (performance.now() - background.started) / 1000;
+    this.lastBackgroundSeconds = Math.round(seconds);
+    if (failure === undefined) {
+      this.saved(background.dirty);
+      const cowBytes = background.finished.reduce((sum, status) => sum + (status?.state === 'done' ? status.cowBytes : 0), 0);
+      this.logger.info({ keys: background.keys, file: target, seconds: seconds.toFixed(3) }, 'DB saved on disk');
+      this.logger.info({ cowBytes }, `Copy-on-write for RDB: ${Math.round(cowBytes / 2 ** 20)} MB`);
+      this.logger.info('Background saving terminated with success');
+    } else {
+      this.lastStatus = 'err';
+      this.logger.warn({ error: failure, file: target }, 'Background saving error');
+    }
+    this.background = undefined;
+  }
+
+  private joinInBackground(job: RdbJoinJob): Promise<string | undefined> {
+    return new Promise((done) => {
+      const worker = new Worker(new URL('../persistence/rdb-join-worker.js', import.meta.url), { workerData: job });
+      worker.once('message', (outcome: { ok: boolean; error?: string }) => done(outcome.ok ? undefined : outcome.error));
+      worker.once('error', (error) => done(error.message));
+    });
+  }
+
+  private joinOptions(): RdbJoinJob['options'] {
+    return { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') };
+  }
+
+  /** Records a successful save of the keyspace as it was at `dirty` changes. */
+  private saved(dirty: number): void {
+    this.dirtyAtSave = dirty;
+    this.lastSave = Math.floor(Date.now() / 1000);
+    this.lastStatus = 'ok';
+  }
+
+  /** Redis's serverCron check: the first save point whose time and change count have both passed starts a BGSAVE. */
+  private async checkSavePoints(): Promise<void> {
+    if (this.background !== undefined || this.checkingSavePoints || !this.savesOnShutdown) return;
+    const now = Math.floor(Date.now() / 1000);
+    if (this.lastStatus === 'err' && now - this.lastBackgroundTry <= RETRY_DELAY_SECONDS) return;
+    this.checkingSavePoints = true;
+    try {
+      const stats = (await this.access!.each(ShardOp.Stats, {})) as { dirty: number }[];
+      const changes = this.changesSince(stats.reduce((sum, shard) => sum + shard.dirty, 0));
+      const due = savePoints(this.config.get('save')).find((point) => changes >= point.changes && now - this.lastSave > point.seconds);
+      if (due === undefined || this.background !== undefined) return;
+      this.logger.info({ changes, seconds: due.seconds }, `${changes} changes in ${due.seconds} seconds. Saving...`);
+      await this.backgroundSave();
+    } finally {
+      this.checkingSavePoints = false;
+    }
+  }
+
+  /**
+   * SAVE: writes the file; false (logged) when it could not, the old file then left as it was. A
+   * background save running now is waited for first (its parts lie where this save's go).
+   */
   async save(everyShard: EveryShard): Promise<boolean> {
+    while (this.background !== undefined) await new Promise((wake) => setTimeout(wake, POLL_MS));
+    this.saves++;
     const target = this.file;
     const started = performance.now();
     const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: this.config.bool('rdbcompression') })) as ShardOutcome[];
@@ -53,7 +237,7 @@ export class Persistence {
     try {
       const failed = outcomes.find((outcome) => 'error' in outcome);
       if (failed !== undefined) throw new Error((failed as { error: string }).error);
-      joinRdbParts(target, parts, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
+      joinRdbParts(target, parts, this.joinOptions());
     } catch (error) {
       this.lastStatus = 'err';
       this.logger.warn({ error: (error as Error).message, file: target }, 'Failed saving the DB');
@@ -62,9 +246,7 @@ export class Persistence {
       removeRdbParts(parts);
     }
     const counted = outcomes as { keys: number; dirty: number }[];
-    this.dirtyAtSave = counted.reduce((sum, outcome) => sum + outcome.dirty, 0);
-    this.lastSave = Math.floor(Date.now() / 1000);
-    this.lastStatus = 'ok';
+    this.saved(counted.reduce((sum, outcome) => sum + outcome.dirty, 0));
     const keys = counted.reduce((sum, outcome) => sum + outcome.keys, 0);
     this.logger.info({ keys, file: target, ms: Math.round(performance.now() - started) }, 'DB saved on disk');
     return true;
@@ -103,6 +285,7 @@ export class Persistence {
     this.dirtyAtSave = counted.reduce((sum, outcome) => sum + outcome.dirty, 0);
     const keys = counted.reduce((sum, outcome) => sum + outcome.keys, 0);
     const expired = counted.reduce((sum, outcome) => sum + outcome.expiredSkipped, 0);
+    this.lastLoad = { keys, expired };
     this.logger.info({ keys, expired, seconds: ((performance.now() - started) / 1000).toFixed(3) }, 'DB loaded from disk');
   }
 }

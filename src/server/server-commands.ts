@@ -14,6 +14,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { container, helpLines } from './subcommands.js';
 import { infoText, requestedSections } from './info.js';
 import { memory } from './memory-command.js';
+import { ERR_BGSAVE_IN_PROGRESS } from './persistence.js';
 import { wallClockMicros } from './wall-clock.js';
 
 /** Redis 7.0's answer while enable-debug-command is "no" (its default). */
@@ -156,7 +157,19 @@ function debugReload({ client, argv, server, writer }: ConnectionContext): Retur
 }
 
 /** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
-const save: ConnectionHandler = ({ client, server }) => server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
+const save: ConnectionHandler = ({ client, server, writer }) => {
+  if (server.backgroundSaveInProgress) return writer.error(ERR_BGSAVE_IN_PROGRESS);
+  return server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
+};
+
+/**
+ * BGSAVE [SCHEDULE]: a background save from a copy-on-write snapshot (persistence.ts). SCHEDULE only
+ * matters to Redis while an AOF rewrite runs; with none running it starts the save as plain BGSAVE does.
+ */
+const bgsave: ConnectionHandler = ({ client, server, writer, argv }) => {
+  if (argv.length > 2 || (argv.length === 2 && argText(argv[1]).toLowerCase() !== 'schedule')) return writer.error(ERR_SYNTAX);
+  return server.backgroundSave(client).then((outcome) => (w) => (outcome.error === undefined ? w.simple('Background saving started') : w.error(outcome.error)));
+};
 
 const debug: ConnectionHandler = (context) => {
   const { client, writer, argv, server } = context;
@@ -186,4 +199,4 @@ const debug: ConnectionHandler = (context) => {
   writer.error(subcommandSyntaxError(argv[1], 'debug'));
 };
 
-export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, slowlog, latency, monitor, shutdown, debug, memory };
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, bgsave, slowlog, latency, monitor, shutdown, debug, memory };

@@ -32,6 +32,10 @@ export interface ServerContext {
   lastSave(): number;
   /** Whether save points are configured, so that SHUTDOWN saves unless told NOSAVE. */
   readonly savesOnShutdown: boolean;
+  /** BGSAVE: starts a background save; Redis's error when one runs already. */
+  backgroundSave(client: Client): Promise<{ error?: string }>;
+  /** Whether a background save is running (SAVE refuses then). */
+  readonly backgroundSaveInProgress: boolean;
   /** SAVE: writes the RDB file with every shard held; false when it failed (logged). */
   save(client: Client): Promise<boolean>;
   /** DEBUG RELOAD's load of the RDB file into every shard (emptied first when `flush`); false when it failed (logged). */

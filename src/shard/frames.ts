@@ -73,6 +73,10 @@ export const ShardOp = {
   SaveRdbPart: SHARD_OP_BASE + 13,
   /** {target}: loads this shard's keys of the RDB file at `target`; answers {keys, expiredSkipped} or {error}. */
   LoadRdb: SHARD_OP_BASE + 14,
+  /** {target, compression, shard}: opens a snapshot epoch and starts writing it beside `target` (snapshots.ts); answers {started}. */
+  BeginSnapshot: SHARD_OP_BASE + 15,
+  /** Where the background snapshot stands (snapshots.ts SnapshotStatus); taking a finished one closes its epoch. */
+  SnapshotStatus: SHARD_OP_BASE + 16,
 } as const;
 
 const f32 = new Float32Array(1);

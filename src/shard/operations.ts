@@ -149,6 +149,10 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
   else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
+  else if (operation === ShardOp.BeginSnapshot) {
+    const { target, compression, shard: index } = args as RdbFileArgs;
+    result = { started: shard.snapshots.begin(rdbPartPath(target, index), compression), dirty: shard.signals.dirty };
+  } else if (operation === ShardOp.SnapshotStatus) result = shard.snapshots.status();
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

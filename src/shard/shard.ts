@@ -25,6 +25,7 @@ import { applyShardSettings, type ShardSettings } from './settings.js';
 import { defaultAccessTracking } from './access-clock.js';
 import { EvictionOutcome, Evictor } from './eviction.js';
 import { MemoryBoard, type BoardSeat } from './memory-board.js';
+import { ShardSnapshots } from './snapshots.js';
 import { ActiveDefrag } from './defrag.js';
 
 export const DATABASES = 16;
@@ -89,6 +90,8 @@ export class Shard {
   readonly evictor: Evictor;
   /** Moves live allocations out of sparse pages while the shard serves (activedefrag). */
   readonly defrag: ActiveDefrag;
+  /** Background snapshots (BGSAVE): the copy-on-write epoch and the thread that writes it. */
+  readonly snapshots: ShardSnapshots;
   private readonly startupAllocated: number;
   private readonly startupOverhead: number;
   private readonly table = new CommandTable();
@@ -113,6 +116,7 @@ export class Shard {
       (_, index) => new Database(this.arena, () => this.now, { lazyFree: this.lazyFree, signals: this.signals, index, access }),
     );
     const board = options.board === undefined ? undefined : new MemoryBoard(options.board.buffer);
+    this.snapshots = new ShardSnapshots(this.arena, this.databases);
     this.evictor = new Evictor(this.databases, this.arena, this.lazyFree, access, board, options.board?.index ?? 0, () => this.now);
     this.configure(options.settings ?? {});
     this.signals.presence = {

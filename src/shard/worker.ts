@@ -110,6 +110,7 @@ function serve(data: ShardWorkerData): void {
     const expired = takeEvents();
     if (expired.length !== 0) unsolicited(UnsolicitedKind.Events, expired);
   }
+  shard.snapshots.close();
   // What is left, for whoever started the worker (tests check that idle expiry ran).
   parentPort?.postMessage({ keys: shard.databases.reduce((sum, db) => sum + db.size, 0) });
 }
