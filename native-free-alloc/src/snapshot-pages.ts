@@ -47,7 +47,8 @@ export class SnapshotPages {
       if (present[page] === 1) continue;
       const from = page << PAGE_SHIFT;
       const size = Math.min(PAGE_SIZE, this.u8[segment].length - from);
-      this.source.readSnapshot(this.epoch, makeHandle(segment, from), 0, size, this.u8[segment], from);
+      // The segment's first byte as the handle: a handle cannot address past 1 MiB of a dedicated segment.
+      this.source.readSnapshot(this.epoch, makeHandle(segment, 0), from, size, this.u8[segment], from);
       present[page] = 1;
       this.heldBytes += PAGE_SIZE;
       this.fetchedPages++;
