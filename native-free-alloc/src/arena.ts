@@ -921,9 +921,9 @@ export class Arena extends ArenaView {
 
   /**
    * A description another thread can attach a reader from. Send it with postMessage, passing
-   * `transferList` so the reader's port moves with it.
+   * `transferList` so the reader's port moves with it. `forget` stops announcing segments to that reader.
    */
-  describe(): { description: ArenaDescription; transferList: MessagePort[] } {
+  describe(): { description: ArenaDescription; transferList: MessagePort[]; forget: () => void } {
     const { port1, port2 } = new MessageChannel();
     port1.on('close', () => this.readers.delete(port1));
     port1.unref();
@@ -937,7 +937,12 @@ export class Arena extends ArenaView {
     }
     this.publishStats();
     const version = Atomics.load(this.words, C_SEGMENT_VERSION);
-    return { description: { control: this.control, segments, version, port: port2 }, transferList: [port2] };
+    // forget() serves owners whose event loop never runs (a shard's), where the close event would not come.
+    const forget = () => {
+      this.readers.delete(port1);
+      port1.close();
+    };
+    return { description: { control: this.control, segments, version, port: port2 }, transferList: [port2], forget };
   }
 
   /**

@@ -28,6 +28,8 @@ export class SnapshotPages {
   private heldBytes = 0;
   /** Pages fetched from the arena in all, for progress and tests. */
   fetchedPages = 0;
+  private readonly word = new Uint32Array(1);
+  private readonly wordBytes = new Uint8Array(this.word.buffer);
 
   constructor(
     private readonly source: ArenaView,
@@ -66,6 +68,15 @@ export class SnapshotPages {
     return present;
   }
 
+  /** Word `field` of the allocation at `handle`, read from the snapshot without fetching its page. */
+  peekWord(handle: number, field: number): number {
+    const segment = segmentOf(handle);
+    const at = byteOffsetOf(handle) + field * 4;
+    if (this.present[segment]?.[at >>> PAGE_SHIFT] === 1) return this.u32[segment][at >>> 2];
+    this.source.readSnapshot(this.epoch, handle, field * 4, 4, this.wordBytes);
+    return this.word[0];
+  }
+
   /** `length` bytes of the allocation at `handle` from `start`, fetched first. */
   bytes(handle: number, length: number, start = 0): Uint8Array {
     this.beforeRead(handle, start, length);
@@ -83,14 +94,15 @@ export class SnapshotPages {
   }
 
   /**
-   * Lets go of every fetched page once they pass the budget. Call it only where no structure is half
-   * read (between keys): a later beforeRead fetches what is needed again.
+   * Lets go of every fetched page once they pass the budget; true when it did. Call it only where no
+   * structure is half read (between keys): a later beforeRead fetches what is needed again.
    */
-  settle(): void {
-    if (this.heldBytes < this.budgetBytes) return;
+  settle(): boolean {
+    if (this.heldBytes < this.budgetBytes) return false;
     this.u8.length = 0;
     this.u32.length = 0;
     this.present = [];
     this.heldBytes = 0;
+    return true;
   }
 }

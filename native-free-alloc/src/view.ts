@@ -150,6 +150,14 @@ export abstract class ArenaView {
    */
   beforeRead(_handle: number, _start: number, _length: number): void {}
 
+  /**
+   * Word `field` of the allocation at `handle`, for walks that only follow a link through an allocation
+   * (SnapshotPages reads it without fetching the page).
+   */
+  peekWord(handle: number, field: number): number {
+    return this.u32[segmentOf(handle)][(byteOffsetOf(handle) >>> 2) + field];
+  }
+
   /** The byte length of segment `index`. */
   segmentLength(index: number): number {
     return this.segmentBytes(index).length;

@@ -8,7 +8,9 @@
  * writer then reads it like any other database. Fetched pages are let go of between keys once they pass
  * the budget, so the thread holds a few MiB whatever the dataset's size.
  *
- * Jobs arrive on a message port and results go back on it; the shard polls the port (it never waits).
+ * The job arrives on a message port and its result goes back on it; the shard polls the port (it never
+ * waits). The thread then ends, as Redis's child process does: its heap and the pages it fetched go back
+ * to the OS with it, instead of staying with an idle thread until the next save.
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ArenaReader, SnapshotPages, type Arena, type ArenaDescription } from 'native-free-alloc';
@@ -33,6 +35,8 @@ export interface SnapshotJob {
 
 export type SnapshotResult = { job: number; keys: number; fetchedPages: number } | { job: number; error: string };
 
+const collect = (globalThis as { gc?: () => void }).gc;
+
 /** Keys between two progress updates. */
 const PROGRESS_EVERY = 1024;
 
@@ -47,7 +51,8 @@ function run(reader: ArenaReader, progress: Int32Array, job: SnapshotJob): Snaps
     writeRdbPart(databases, job.path, {
       compression: job.compression,
       beforeKey: (db, entry) => {
-        pages.settle();
+        // Pages let go of are only returned once collected; a small heap would not collect them soon.
+        if (pages.settle()) collect?.();
         db.entryUsage(entry);
         if (++keys % PROGRESS_EVERY === 0) Atomics.store(progress, 0, keys);
       },
@@ -61,4 +66,8 @@ function run(reader: ArenaReader, progress: Int32Array, job: SnapshotJob): Snaps
 
 const data = workerData as SnapshotWorkerData;
 const reader = ArenaReader.attach(data.arena);
-data.jobs.on('message', (job: SnapshotJob) => data.jobs.postMessage(run(reader, data.progress, job)));
+data.jobs.once('message', (job: SnapshotJob) => {
+  data.jobs.postMessage(run(reader, data.progress, job));
+  reader.close();
+  data.jobs.close();
+});

@@ -70,6 +70,13 @@ export class Persistence {
   private dirtyAtSave = 0;
   /** INFO's rdb_saves: saves started since startup (a failed one counts, as in Redis). */
   saves = 0;
+  /**
+   * INFO's latest_fork_usec, sabre's counterpart of Redis's fork time: from asking for every shard to
+   * each having opened its epoch (the only stretch a background save holds the shards).
+   */
+  lastEpochMicros = 0;
+  /** INFO's total_forks: background saves started. */
+  backgroundSaves = 0;
   /** INFO's rdb_last_load_keys_loaded and _expired: what the last load read. */
   lastLoad = { keys: 0, expired: 0 };
   /** INFO's rdb_last_bgsave_time_sec: -1 until a background save has finished. */
@@ -143,9 +150,13 @@ export class Persistence {
     const background: BackgroundSave = { started: performance.now(), dirty: 0, finished: [], keys: 0 };
     this.background = background;
     this.saves++;
+    this.backgroundSaves++;
     this.lastBackgroundTry = Math.floor(Date.now() / 1000);
     const target = this.file;
+    await each(ShardOp.PrepareSnapshot, {});
+    const asked = performance.now();
     const outcomes = (await held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') })) as { started: boolean; dirty: number }[];
+    this.lastEpochMicros = Math.round((performance.now() - asked) * 1000);
     background.dirty = outcomes.reduce((sum, outcome) => sum + outcome.dirty, 0);
     background.finished = outcomes.map(() => undefined);
     this.logger.info({ file: target }, 'Background saving started');

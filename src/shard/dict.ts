@@ -392,6 +392,27 @@ export class Dict {
   }
 
   /**
+   * Every entry's handle. Links are followed with peekWord, so over a snapshot (SnapshotPages) the walk
+   * fetches the tables but no entry's page: entries lie on unrelated pages in hash order.
+   */
+  entries(): Uint32Array {
+    const entries = new Uint32Array(this.size);
+    let count = 0;
+    const tables = this.rehashing ? 2 : 1;
+    for (let t = 0; t < tables; t++) {
+      const table = this.headerWord(t === 0 ? H_TABLE0 : H_TABLE1);
+      const size = 1 << this.headerWord(t === 0 ? H_SIZE_LOG0 : H_SIZE_LOG1);
+      this.arena.beforeRead(table, 0, size * 4);
+      const buckets = this.arena.u32[segmentOf(table)];
+      const first = byteOffsetOf(table) >>> 2;
+      for (let bucket = 0; bucket < size; bucket++) {
+        for (let entry = buckets[first + bucket]; entry !== 0; entry = this.arena.peekWord(entry, E_NEXT)) entries[count++] = entry;
+      }
+    }
+    return entries.subarray(0, count);
+  }
+
+  /**
    * Calls `visit` for entries, in no particular order, while it returns true; returns false when it
    * stopped. A walk that can stop is what makes SINTERCARD … LIMIT cost the members it needs, not the
    * whole set: forEach cannot be left early. A visit may free its entry (its link is read first).

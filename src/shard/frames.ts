@@ -77,6 +77,8 @@ export const ShardOp = {
   BeginSnapshot: SHARD_OP_BASE + 15,
   /** Where the background snapshot stands (snapshots.ts SnapshotStatus); taking a finished one closes its epoch. */
   SnapshotStatus: SHARD_OP_BASE + 16,
+  /** Starts the shard's snapshot writer thread if it has none, ahead of BeginSnapshot. */
+  PrepareSnapshot: SHARD_OP_BASE + 17,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -153,6 +153,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
     const { target, compression, shard: index } = args as RdbFileArgs;
     result = { started: shard.snapshots.begin(rdbPartPath(target, index), compression), dirty: shard.signals.dirty };
   } else if (operation === ShardOp.SnapshotStatus) result = shard.snapshots.status();
+  else if (operation === ShardOp.PrepareSnapshot) shard.snapshots.prepare();
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }
