@@ -37,7 +37,7 @@ import {
   E_VOLATILE_INDEX,
   EntryFlag,
   INLINE_VALUE_MAX,
-  type StringForm,
+  StringForm,
   ValueType,
   entrySize,
   keyOffset,
@@ -390,6 +390,24 @@ export class Database {
     if (this.word(entry, E_VALUE) !== root) this.setWord(entry, E_VALUE, root);
   }
 
+  /**
+   * A string overwritten by one of the same length, with an expiry exactly when it had one, takes the
+   * new bytes where the old ones are (Redis would make a new object: the access word and encoding are
+   * a new object's). Replacing the entry instead costs an allocation, a free and a relink, and during a
+   * snapshot touches three pages where this touches one (measured by npm run bench:snapshot).
+   */
+  private overwriteInPlace(entry: number, value: Uint8Array, hasExpire: boolean, access: number): boolean {
+    const flags = this.flags(entry);
+    if (this.type(entry) !== ValueType.String || (flags & EntryFlag.External) !== 0 || ((flags & EntryFlag.HasExpire) !== 0) !== hasExpire) return false;
+    if (this.word(entry, E_VALUE) !== value.length) return false;
+    const start = keyOffset(flags) + this.word(entry, E_KEY_LENGTH);
+    this.arena.beforeWrite(entry, start, value.length);
+    this.arena.u8[segmentOf(entry)].set(value, byteOffsetOf(entry) + start);
+    this.setStringForm(entry, StringForm.AsSet);
+    this.setAccessWord(entry, access);
+    return true;
+  }
+
   private setValue(key: Uint8Array, type: ValueType, value: Uint8Array | number, expireAt: ExpiryTime): number {
     const hash = hashKey(key, 0, key.length);
     let old = this.dict.find(key, 0, key.length, hash);
@@ -406,6 +424,11 @@ export class Database {
     if (hasExpire) this.reserveVolatile();
     // A new value is a new object in Redis, accessed now; under LFU it inherits the old one's counter.
     const access = old !== 0 && this.access.lfu === 1 ? this.word(old, E_LRU) : initialAccessWord(this.now(), this.access);
+    if (old !== 0 && type === ValueType.String && this.overwriteInPlace(old, value as Uint8Array, hasExpire, access)) {
+      if (hasExpire) this.writeExpiry(old, expiry);
+      this.signalIfAwaitable(key, type);
+      return old;
+    }
     const entry = newEntry(this.arena, key, hash, type, value, hasExpire, access);
     if (hasExpire) this.writeExpiry(entry, expiry);
     this.signalIfAwaitable(key, type);
