@@ -26,9 +26,20 @@ const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url))
  * so no test reads or leaves a dump.rdb anywhere else.
  */
 export async function startSabre(args: readonly string[] = [], configFile?: string): Promise<RunningSabre> {
-  const port = await freePort();
   const dir = configFile === undefined ? mkdtempSync(join(tmpdir(), 'sabre-test-')) : undefined;
   const first = dir === undefined ? [configFile!] : ['--save', '', '--dir', dir];
+  // The port is free when chosen, but a server that loads a file first may find it taken by then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(first, args, dir);
+    } catch (error) {
+      if (attempt === 3 || !(error as Error).message.includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function launch(first: readonly string[], args: readonly string[], dir: string | undefined): Promise<RunningSabre> {
+  const port = await freePort();
   const child = spawn(process.execPath, [BIN, ...first, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
