@@ -21,7 +21,7 @@ import type { RequestParserLimits } from '../protocol/request-parser.js';
 import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
-import { MISCONF, type Persistence } from './persistence.js';
+import { MISCONF, type EveryShard, type Persistence } from './persistence.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -293,8 +293,19 @@ export class Front implements OutputScheduler, ServerContext {
     return this.options.persistence.savesOnShutdown;
   }
 
+  /**
+   * BGSAVE: the client's later commands wait until every shard has opened its epoch (as after Redis's
+   * fork they see the forked state), though no shard is held while the writer threads start.
+   */
   backgroundSave(client: Client): Promise<{ error?: string }> {
-    return this.options.persistence.backgroundSave((operation, args) => this.onEveryShard(client, operation, args));
+    const held: EveryShard = (operation, args) => this.onEveryShard(client, operation, args);
+    if (client.inExec) return this.options.persistence.backgroundSave(held);
+    // Its later commands wait from now; once the epochs' opening is queued, they wait behind it instead.
+    client.waitingTransactions++;
+    return this.options.persistence.backgroundSave(held, () => {
+      client.waitingTransactions--;
+      client.releaseDeferred();
+    });
   }
 
   get backgroundSaveInProgress(): boolean {
@@ -662,7 +673,7 @@ export class Front implements OutputScheduler, ServerContext {
     // Every path from here passes argv on to shards by name.
     const named = this.canonical(spec, argv);
     const keyspace = this.keyspace.body(spec, named);
-    if (keyspace !== undefined) return { kind: 'body', body: FLUSHES.has(spec.name) ? this.thenInvalidateAll(keyspace) : keyspace };
+    if (keyspace !== undefined) return { kind: 'body', body: FLUSHES.has(spec.name) ? this.afterFlush(keyspace, spec.name === 'flushall') : keyspace };
     if (shard >= 0) return { kind: 'shard', shard };
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) return { kind: 'refuse', error: wrongArity(spec.name) };
     const plan = scatterPlan(spec.name, named, this.shardOfKey);
@@ -675,13 +686,22 @@ export class Front implements OutputScheduler, ServerContext {
     return { kind: 'body', body: crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, client)) };
   }
 
-  /** A flush, followed once it has run on every shard by tracking's invalidation of everything. */
-  private thenInvalidateAll(flush: TransactionBody): TransactionBody {
+  /**
+   * A flush, followed once it has run on every shard by tracking's invalidation of everything; FLUSHALL
+   * with save points then saves the empty keyspace with the shards still held, as Redis's does.
+   */
+  private afterFlush(flush: TransactionBody, all: boolean): TransactionBody {
     return {
       shards: flush.shards,
       run: async (call) => {
         const reply = await flush.run(call);
-        if (this.tracking.active && reply[0] === 0x2b) this.tracking.flushed();
+        if (reply[0] !== 0x2b) return reply;
+        if (this.tracking.active) this.tracking.flushed();
+        const persistence = this.options.persistence;
+        if (all && persistence.savesOnShutdown) {
+          const held = [...flush.shards];
+          await persistence.saveFlushed((operation, args) => Promise.all(held.map((shard) => this.pool.operation(shard, operation, { ...args, shard, shards: held.length }))));
+        }
         return reply;
       },
     };

@@ -142,10 +142,14 @@ export class Persistence {
 
   /**
    * BGSAVE: starts a background save and resolves once every shard has opened its epoch, or with
-   * Redis's error when one is running already.
+   * Redis's error when one is running already. `queued` is called once the epochs' opening is queued
+   * on the shards (or the save refused).
    */
-  async backgroundSave(held: EveryShard = this.access!.held): Promise<{ error?: string }> {
-    if (this.background !== undefined) return { error: ERR_BGSAVE_IN_PROGRESS };
+  async backgroundSave(held: EveryShard = this.access!.held, queued?: () => void): Promise<{ error?: string }> {
+    if (this.background !== undefined) {
+      queued?.();
+      return { error: ERR_BGSAVE_IN_PROGRESS };
+    }
     const { each } = this.access!;
     const background: BackgroundSave = { started: performance.now(), dirty: 0, finished: [], keys: 0 };
     this.background = background;
@@ -155,7 +159,9 @@ export class Persistence {
     const target = this.file;
     await each(ShardOp.PrepareSnapshot, {});
     const asked = performance.now();
-    const outcomes = (await held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') })) as { started: boolean; dirty: number }[];
+    const opening = held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') });
+    queued?.();
+    const outcomes = (await opening) as { started: boolean; dirty: number }[];
     this.lastEpochMicros = Math.round((performance.now() - asked) * 1000);
     background.dirty = outcomes.reduce((sum, outcome) => sum + outcome.dirty, 0);
     background.finished = outcomes.map(() => undefined);
@@ -234,13 +240,18 @@ export class Persistence {
     }
   }
 
+  /** FLUSHALL's save when save points are set: the file becomes the empty keyspace at once (not counted in rdb_saves, as in Redis). */
+  async saveFlushed(everyShard: EveryShard): Promise<void> {
+    await this.save(everyShard, false);
+  }
+
   /**
    * SAVE: writes the file; false (logged) when it could not, the old file then left as it was. A
    * background save running now is waited for first (its parts lie where this save's go).
    */
-  async save(everyShard: EveryShard): Promise<boolean> {
+  async save(everyShard: EveryShard, countedAsSave = true): Promise<boolean> {
     while (this.background !== undefined) await new Promise((wake) => setTimeout(wake, POLL_MS));
-    this.saves++;
+    if (countedAsSave) this.saves++;
     const target = this.file;
     const started = performance.now();
     const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: this.config.bool('rdbcompression') })) as ShardOutcome[];
