@@ -35,6 +35,8 @@ type ShardOutcome = { keys: number; dirty: number; expiredSkipped?: number } | {
 /** How often a running background save is polled, and how often save points are checked. */
 const POLL_MS = 10;
 const SAVE_POINT_CHECK_MS = 100;
+/** A long background save says how far it has got this often. */
+const PROGRESS_LOG_MS = 1000;
 /** After a failed background save, save points try again only this much later (Redis's CONFIG_BGSAVE_RETRY_DELAY). */
 const RETRY_DELAY_SECONDS = 5;
 
@@ -173,7 +175,12 @@ export class Persistence {
   /** Polls the shards until every part is written, then joins them on a thread of its own. */
   private async followBackground(background: BackgroundSave, each: EveryShard, target: string): Promise<void> {
     let failure: string | undefined;
+    let logged = background.started;
     while (background.finished.includes(undefined)) {
+      if (performance.now() - logged >= PROGRESS_LOG_MS) {
+        logged = performance.now();
+        this.logger.info({ keys: background.keys }, 'Background saving in progress');
+      }
       await new Promise((wake) => setTimeout(wake, POLL_MS));
       const statuses = (await each(ShardOp.SnapshotStatus, {})) as SnapshotStatus[];
       let keys = 0;
