@@ -6,14 +6,13 @@
  * start BGSAVE by themselves, and a failed save refuses writes with -MISCONF as Redis does.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { startSabre } from '../helpers/sabre-server.js';
-import { FIXTURES, fill, onConnection, readout } from './fixtures.js';
+import { FIXTURES, fill, onConnection, readout, suiteResources } from './fixtures.js';
 
 const run = promisify(execFile);
 
@@ -50,17 +49,7 @@ function mutations(key: string, i: number): string[][] {
 }
 
 describe('BGSAVE', () => {
-  const dirs: string[] = [];
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  const freshDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sabre-bgsave-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cleanups, freshDir } = suiteResources('sabre-bgsave-');
 
   it('writes the keyspace of the instant it ran while clients change every type of key', async () => {
     const dir = freshDir();

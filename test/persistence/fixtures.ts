@@ -3,7 +3,10 @@
  * value's readout that compares equal between the two whatever order a hash table keeps, and the fill
  * and comparison the RDB tests share.
  */
-import { expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { elements, parseReply, text } from '../helpers/keyspace.js';
 
@@ -120,4 +123,23 @@ export async function expectSameContents(ours: Runner, theirs: Runner, keys: str
   expect(await pttl(ours, 'k:small hash')).toBeGreaterThan(400000);
   expect((await ours([b('DBSIZE')])).toString()).toBe((await theirs([b('DBSIZE')])).toString());
   expect(await readout(oursDb3, 'in-db-3')).toBe(await readout(theirsDb3, 'in-db-3'));
+}
+
+/**
+ * What a suite starts and creates, undone after it: `cleanups` run last first, then every directory
+ * `freshDir` made is removed.
+ */
+export function suiteResources(prefix: string): { cleanups: (() => Promise<unknown> | void)[]; freshDir: () => string } {
+  const dirs: string[] = [];
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const freshDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  return { cleanups, freshDir };
 }

@@ -5,15 +5,14 @@
  * unless NOSAVE); a file that cannot be read stops the server at startup instead of serving nothing.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisConnection, b, encodeCommand } from '../helpers/differential.js';
 import { rawExchange, startRedis } from '../helpers/redis-server.js';
 import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
-import { expectSameContents, fill, onConnection } from './fixtures.js';
+import { expectSameContents, fill, onConnection, suiteResources } from './fixtures.js';
 
 const run = promisify(execFile);
 
@@ -33,17 +32,7 @@ function infoField(info: string, name: string): string {
 }
 
 describe('SAVE and loading at startup', () => {
-  const dirs: string[] = [];
-  const cleanups: (() => Promise<unknown> | void)[] = [];
-  const freshDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sabre-save-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const { cleanups, freshDir } = suiteResources('sabre-save-');
 
   it('saves one file from every shard that redis-server loads, and loads it back after a restart', async (context) => {
     const dir = freshDir();
