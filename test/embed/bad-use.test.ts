@@ -1,0 +1,87 @@
+/** Misuse of the embedded pool fails clearly, before anything reaches the shards. */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PoolError, ShardPool } from 'sabre';
+
+describe('options', () => {
+  it('bad options fail with the server configuration error', async () => {
+    await expect(ShardPool.start({ shards: 1, maxmemoryPolicy: 'sometimes' as never })).rejects.toThrow(/argument\(s\) must be one of the following|maxmemory-policy/);
+    await expect(ShardPool.start({ shards: 1, noSuchOption: 1 })).rejects.toThrow(/Bad directive or wrong number of arguments/);
+    await expect(ShardPool.start({ shards: 1, dir: '/no/such/dir' })).rejects.toThrow(PoolError);
+  });
+
+  it('writes no dump.rdb unless asked, and saves on close with save points', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sabre-embed-'));
+    try {
+      const quiet = await ShardPool.start({ shards: 1, dir });
+      await quiet.set('k', 'v');
+      await quiet.close();
+      expect(existsSync(join(dir, 'dump.rdb'))).toBe(false);
+      const saving = await ShardPool.start({ shards: 2, dir, save: '3600 1' });
+      await saving.mset({ k: 'v', other: 'w' });
+      await saving.close();
+      expect(existsSync(join(dir, 'dump.rdb'))).toBe(true);
+      const reloaded = await ShardPool.start({ shards: 2, dir });
+      expect(await reloaded.mget('k', 'other')).toEqual(['v', 'w']);
+      await reloaded.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a running pool', () => {
+  it('refuses commands with no place in embedded mode', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    try {
+      for (const argv of [['SUBSCRIBE', 'c'], ['MONITOR'], ['SHUTDOWN'], ['QUIT'], ['HELLO', '3'], ['CLIENT', 'REPLY', 'OFF'], ['BLPOP', 'q', '0']]) {
+        await expect(pool.command(argv[0], ...argv.slice(1))).rejects.toThrow(PoolError);
+      }
+      expect(() => pool.pipeline().command('MONITOR')).toThrow(/MONITOR is not allowed in embedded mode/);
+      // The pool still answers afterwards: nothing refused reached the front.
+      expect(await pool.command('PING')).toBe('PONG');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails every call after close, and a batch sent twice', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    const batch = pool.pipeline().set('a', 1);
+    await batch.exec();
+    await expect(batch.exec()).rejects.toThrow(/sent already/);
+    const handle = pool.handle();
+    await pool.close();
+    await expect(pool.get('a')).rejects.toThrow(/the pool is closed/);
+    await expect(pool.pipeline().get('a').exec()).rejects.toThrow(/the pool is closed/);
+    expect(() => pool.client()).toThrow(/the pool is closed/);
+    expect(() => ShardPool.attach(handle)).toThrow(/pool that is closed/);
+    await pool.close();
+  });
+
+  it('a blocked dedicated client fails when closed, and the pool goes on', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    try {
+      const client = pool.client();
+      const blocked = client.command('BLPOP', 'q', 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      client.close();
+      await expect(blocked).rejects.toThrow(/this pool client is closed/);
+      await expect(client.get('x')).rejects.toThrow(PoolError);
+      expect(await pool.rpush('q', 'x')).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('arguments must be strings, Buffers or numbers', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    try {
+      await expect(pool.set('k', null as never)).rejects.toThrow(/not null/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
