@@ -53,7 +53,10 @@ function poolLogger(config: Config, options: PoolOptions): Logger {
 export class PoolClient extends Commands {
   protected readonly dedicated = true;
 
-  constructor(private readonly link: InProcessConnection) {
+  constructor(
+    private readonly link: InProcessConnection,
+    private readonly forget: () => void,
+  ) {
     super();
   }
 
@@ -64,13 +67,14 @@ export class PoolClient extends Commands {
   /** Closes this connection (a blocked command fails); the pool goes on. */
   close(): void {
     this.link.destroy();
+    this.forget();
   }
 }
 
 export class ShardPool extends Commands {
   protected readonly dedicated = false;
   private closing: Promise<void> | undefined;
-  private readonly main: InProcessConnection;
+  private main: InProcessConnection;
   private readonly dedicatedLinks = new Set<InProcessConnection>();
   private attachServer: AttachServer | undefined;
   private listening = false;
@@ -118,6 +122,8 @@ export class ShardPool extends Commands {
 
   protected connection(): CommandConnection {
     if (this.closing !== undefined) throw new PoolError('the pool is closed');
+    // CLIENT KILL from a listening socket's client ends this connection, not the pool.
+    if (this.main.destroyed) this.main = new InProcessConnection(this.front, 'the pool is closed');
     return this.main;
   }
 
@@ -126,7 +132,7 @@ export class ShardPool extends Commands {
     if (this.closing !== undefined) throw new PoolError('the pool is closed');
     const link = new InProcessConnection(this.front, 'this pool client is closed');
     this.dedicatedLinks.add(link);
-    return new PoolClient(link);
+    return new PoolClient(link, () => this.dedicatedLinks.delete(link));
   }
 
   /** A small structured-clonable description another thread passes to ShardPool.attach. */

@@ -257,6 +257,13 @@ describe('pool.listen() and ioredis read what the API reads', () => {
     expect(embedded).toEqual(remote);
   });
 
+  it('CLIENT KILL of the pool connection ends that connection, not the pool', async () => {
+    const id = (await pool.command('CLIENT', 'ID')) as number;
+    expect(await redis.call('CLIENT', 'KILL', 'ID', String(id))).toBe(1);
+    expect(await pool.set('after-kill', 1)).toBe('OK');
+    expect(await pool.command('CLIENT', 'ID')).not.toBe(id);
+  });
+
   it('sees the keys the API wrote, and the API sees its', async () => {
     await pool.hset('shared', { from: 'api' });
     expect(await redis.hgetall('shared')).toEqual({ from: 'api' });
