@@ -8,6 +8,9 @@
  *
  * Every contender gets the same 10,000 keys of 64-byte values first. Servers run with no persistence.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Bench } from 'tinybench';
@@ -164,48 +167,123 @@ function render(rows: readonly Row[], contenders: readonly Contender[]): string 
   return markdownTable(['ops/s', ...contenders.map((c) => c.name), 'pool ÷ ioredis→redis', 'Map ÷ pool'], table);
 }
 
-/** p50/p99/max of single gets (µs) while `count` keys are stored, pool versus Map. */
-async function gcStory(pool: ShardPool, count: number): Promise<string> {
-  const samples = 200_000;
-  const percentiles = (times: Float64Array) => {
-    const sorted = Float64Array.from(times).sort();
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    return [at(0.5), at(0.99), sorted[sorted.length - 1]].map((us) => `${us.toFixed(1)} µs`);
-  };
-  progress(`gc: filling the pool with ${count} keys`);
-  await pool.command('FLUSHALL');
-  for (let start = 0; start < count; start += 10_000) {
-    const pipeline = pool.pipeline();
-    for (let i = start; i < Math.min(count, start + 10_000); i++) pipeline.set(`gc:${i}`, VALUE);
-    await pipeline.exec();
-  }
-  const poolTimes = new Float64Array(samples);
+/** Latency percentiles of `samples` awaited (or plain) calls of `get`, in µs. */
+async function latencies(samples: number, get: (i: number) => unknown): Promise<string[]> {
+  const times = new Float64Array(samples);
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
-    await pool.get(`gc:${(i * 7919) % count}`);
-    poolTimes[i] = (performance.now() - started) * 1000;
+    await get(i);
+    times[i] = (performance.now() - started) * 1000;
   }
+  times.sort();
+  const at = (q: number) => times[Math.min(samples - 1, Math.floor(q * samples))];
+  return [at(0.5), at(0.99), at(0.999), times[samples - 1]].map((us) => (us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(1)} µs`));
+}
+
+const heapMiB = (): string => {
+  settleHeap();
+  return `${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(0)} MiB`;
+};
+
+/**
+ * The GC story: single gets while the store holds `count` keys, the pool (filled with DEBUG POPULATE,
+ * so the JS heap never sees the keys) versus a Map of as many entries. The Map's side allocates a
+ * fresh string per get, as an application does while it works, so the collector runs meanwhile.
+ */
+async function gcStory(pool: ShardPool, count: number): Promise<string> {
+  const samples = 200_000;
+  const spread = (i: number) => (i * 7919) % count;
+  progress(`gc: filling the pool with ${count} keys`);
+  await pool.command('FLUSHALL');
+  await pool.command('DEBUG', 'POPULATE', count, 'gc', 64);
+  const poolHeap = heapMiB();
+  const poolRow = await latencies(samples, (i) => pool.get(`gc:${spread(i)}`));
   await pool.command('FLUSHALL');
   progress(`gc: filling a Map with ${count} entries`);
   const map = new Map<string, string>();
   for (let i = 0; i < count; i++) map.set(`gc:${i}`, `${VALUE}${i}`);
-  const mapTimes = new Float64Array(samples);
-  // The application allocates as it works (a fresh value per get here), so the collector runs, and
-  // every full collection walks the whole map.
-  for (let i = 0; i < samples; i++) {
-    const started = performance.now();
-    const value = map.get(`gc:${(i * 7919) % count}`);
-    map.set(`gc:${(i * 7919) % count}`, `${value!.slice(0, 64)}${i}`);
-    mapTimes[i] = (performance.now() - started) * 1000;
-  }
+  const mapHeap = heapMiB();
+  let kept = '';
+  const mapRow = await latencies(samples, (i) => {
+    const value = map.get(`gc:${spread(i)}`)!;
+    kept = `${value.slice(0, 8)}${i}`;
+    return kept;
+  });
   map.clear();
   return markdownTable(
-    [`single get, ${count.toLocaleString('en-US')} keys`, 'p50', 'p99', 'max'],
+    [`single get, ${count.toLocaleString('en-US')} keys`, 'JS heap', 'p50', 'p99', 'p99.9', 'max'],
     [
-      ['shard pool (awaited get)', ...percentiles(poolTimes)],
-      ['Map (get + set of a fresh string)', ...percentiles(mapTimes)],
+      ['shard pool (awaited get)', poolHeap, ...poolRow],
+      ['Map (get, plus a fresh string)', mapHeap, ...mapRow],
     ],
   );
+}
+
+/**
+ * A worker of the threads comparison: INCRs on one shared counter, one awaited call at a time or in
+ * batches of BATCH, through the pool's handle or its own ioredis connection. Plain JS (an eval worker):
+ * it imports the compiled pool and ioredis by URL.
+ */
+const THREAD_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { mode, handle, port, ops, batch, poolUrl, ioredisUrl } = workerData;
+  const client = mode === 'pool' ? (await import(poolUrl)).ShardPool.attach(handle) : new (await import(ioredisUrl)).Redis({ port });
+  await client.incr('threads:warmup');
+  parentPort.postMessage('ready');
+  await new Promise((resolve) => parentPort.once('message', resolve));
+  if (batch === 1) for (let i = 0; i < ops; i++) await client.incr('threads:counter');
+  else for (let i = 0; i < ops; i += batch) {
+    const pipeline = client.pipeline();
+    for (let j = 0; j < batch; j++) pipeline.incr('threads:counter');
+    await pipeline.exec();
+  }
+  mode === 'pool' ? client.close() : client.disconnect();
+  parentPort.postMessage('done');
+})();
+`;
+
+/** INCR ops/s of four threads together on one counter, through the pool's handle or each its own ioredis. */
+async function threads(pool: ShardPool, redisPort: number, mode: 'pool' | 'ioredis', batch: number): Promise<number> {
+  const ops = batch === 1 ? 5_000 : 50_000;
+  const data = {
+    mode,
+    handle: pool.handle(),
+    port: redisPort,
+    ops,
+    batch,
+    poolUrl: new URL('../src/embed/index.js', import.meta.url).href,
+    ioredisUrl: pathToFileURL(createRequire(import.meta.url).resolve('ioredis')).href,
+  };
+  const workers = Array.from({ length: 4 }, () => new Worker(THREAD_WORKER, { eval: true, workerData: data }));
+  const next = (worker: Worker) => new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  await Promise.all(workers.map(next));
+  const started = performance.now();
+  const done = workers.map(next);
+  for (const worker of workers) worker.postMessage('go');
+  await Promise.all(done);
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  return (4 * ops) / seconds;
+}
+
+async function threadsTable(pool: ShardPool, redisPort: number): Promise<string> {
+  const rows: string[][] = [];
+  for (const batch of [1, BATCH]) {
+    progress(`threads: INCR ${batch === 1 ? 'single' : 'batches'}`);
+    const viaPool = await threads(pool, redisPort, 'pool', batch);
+    const viaRedis = await threads(pool, redisPort, 'ioredis', batch);
+    rows.push([
+      batch === 1 ? 'INCR (one awaited call per thread)' : `INCR (batches of ${BATCH})`,
+      formatOpsPerSecond(viaPool),
+      formatOpsPerSecond(viaRedis),
+      formatSpeedup(viaPool / viaRedis),
+    ]);
+  }
+  return markdownTable(['four threads, one shared counter, ops/s', 'attached to one pool', 'each its own ioredis → redis-server', 'pool ÷ redis'], rows);
 }
 
 async function main(): Promise<void> {
@@ -213,7 +291,7 @@ async function main(): Promise<void> {
   const gcKeys = argOf('--gc-keys', 0);
   progress('starting redis-server, sabre-server and the pool');
   const servers = await startServers();
-  const pool = await ShardPool.start({ shards: argOf("--shards", 1) });
+  const pool = await ShardPool.start({ shards: argOf('--shards', 1), enableDebugCommand: 'yes' });
   const toRedis = new Redis({ port: servers.redis });
   const toSabre = new Redis({ port: servers.sabre });
   const map = new Map<string, unknown>();
@@ -229,6 +307,7 @@ async function main(): Promise<void> {
     for (const contender of contenders) for (let i = 0; i < KEYS; i += BATCH) await contender.batch.SET(i);
     const rows = await throughput(contenders, timeMs);
     process.stdout.write(`${render(rows, contenders)}\n`);
+    process.stdout.write(`\n${await threadsTable(pool, servers.redis)}\n`);
     if (gcKeys > 0) process.stdout.write(`\n${await gcStory(pool, gcKeys)}\n`);
   } finally {
     toRedis.disconnect();
