@@ -1,10 +1,12 @@
 /**
- * `npm run bench:embed [-- --time ms] [-- --gc-keys N]`: the embedded shard pool against what an
+ * `npm run bench:embed [-- --time ms --rounds N --gc-keys N]`: the embedded shard pool against what an
  * application would use instead, side by side in one tinybench run: ioredis against a real redis-server
  * and against sabre's server on loopback, a plain Map (the in-process limit) and lru-cache. GET, SET,
  * INCR and HSET, one awaited call at a time and in batches of 100 (a pipeline for the pool and ioredis,
- * a loop for the in-process maps). Then, with --gc-keys N (0 to skip; default 0), the GC story: the
- * latency of single gets while the store holds N keys, the pool versus a Map of N entries.
+ * a loop for the in-process maps), each task's best of `--rounds` (3). Four threads on one shared
+ * counter: attached to one pool, or each with its own ioredis to redis-server. Then, with --gc-keys N
+ * (default 0: skipped), the GC story: the latency of single gets while the store holds N keys, the pool
+ * versus a Map of N entries.
  *
  * Every contender gets the same 10,000 keys of 64-byte values first. Servers run with no persistence.
  */
@@ -120,7 +122,21 @@ interface Row {
   opsPerSecond: number;
 }
 
-async function throughput(contenders: readonly Contender[], timeMs: number): Promise<Row[]> {
+/**
+ * Every task `rounds` times over (the whole set each round), keeping each task's best round: other
+ * work on a shared machine only ever slows a task down, and the best round is the one it disturbed least.
+ */
+async function throughput(contenders: readonly Contender[], timeMs: number, rounds: number): Promise<Row[]> {
+  let best: Row[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    progress(`throughput: round ${round} of ${rounds}`);
+    const rows = await throughputRound(contenders, timeMs);
+    best = best.length === 0 ? rows : rows.map((row, i) => (row.opsPerSecond > best[i].opsPerSecond ? row : best[i]));
+  }
+  return best;
+}
+
+async function throughputRound(contenders: readonly Contender[], timeMs: number): Promise<Row[]> {
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs), throws: true });
   const rows: Omit<Row, 'opsPerSecond'>[] = [];
   for (const contender of contenders) {
@@ -289,6 +305,7 @@ async function threadsTable(pool: ShardPool, redisPort: number): Promise<string>
 async function main(): Promise<void> {
   const timeMs = argOf('--time', 1000);
   const gcKeys = argOf('--gc-keys', 0);
+  const rounds = argOf('--rounds', 3);
   progress('starting redis-server, sabre-server and the pool');
   const servers = await startServers();
   const pool = await ShardPool.start({ shards: argOf('--shards', 1), enableDebugCommand: 'yes' });
@@ -305,7 +322,7 @@ async function main(): Promise<void> {
   ];
   try {
     for (const contender of contenders) for (let i = 0; i < KEYS; i += BATCH) await contender.batch.SET(i);
-    const rows = await throughput(contenders, timeMs);
+    const rows = await throughput(contenders, timeMs, rounds);
     process.stdout.write(`${render(rows, contenders)}\n`);
     process.stdout.write(`\n${await threadsTable(pool, servers.redis)}\n`);
     if (gcKeys > 0) process.stdout.write(`\n${await gcStory(pool, gcKeys)}\n`);

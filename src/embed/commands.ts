@@ -10,7 +10,7 @@
  */
 import type { Reply } from './reply-decoder.js';
 import { refuseEmbedded } from './refused.js';
-import { PoolError, ReplyError } from './reply-error.js';
+import { PoolError } from './reply-error.js';
 import { decodeValue, encodeValue } from './values.js';
 
 /** A command argument: strings go as utf8, numbers in decimal (±Infinity as Redis's ±inf). */
@@ -231,5 +231,3 @@ export function asText(reply: Reply): Reply {
   if (Array.isArray(reply)) return reply.map(asText);
   return reply;
 }
-
-export { ReplyError };
