@@ -5,6 +5,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PoolError, ReplyError, ShardPool, type Reply } from 'sabre';
+import { commandGenerator } from '../helpers/differential.js';
+import { Random } from '../helpers/random.js';
 
 let pool: ShardPool;
 
@@ -255,6 +257,28 @@ describe('pool.listen() and ioredis read what the API reads', () => {
     const remote: unknown[] = [];
     for (const [name, ...args] of commands) remote.push(await outcome(redis.call(String(name), ...args) as Promise<Reply>));
     expect(embedded).toEqual(remote);
+  });
+
+  /** Both sides' replies in one shape: Buffers and simple strings as latin1 text, errors as their message. */
+  const normal = (reply: unknown): unknown => {
+    if (Buffer.isBuffer(reply)) return reply.toString('latin1');
+    if (Array.isArray(reply)) return reply.map(normal);
+    return reply;
+  };
+  const CLOCK = new Set(['ttl', 'pttl', 'expiretime', 'pexpiretime']);
+
+  it('gives identical results over a seeded random sequence of string and key commands', async () => {
+    const sequence = Array.from({ length: 400 }, commandGenerator(new Random(8)));
+    const embedded: unknown[] = [];
+    for (const [name, ...args] of sequence) embedded.push(normal(await outcome(pool.command(name.toString('latin1'), ...args))));
+    await pool.command('FLUSHALL');
+    const remote: unknown[] = [];
+    for (const [name, ...args] of sequence) remote.push(normal(await outcome(redis.callBuffer(name.toString('latin1'), ...args) as Promise<Reply>)));
+    sequence.forEach(([name], i) => {
+      // Expiry readings move with the clock between the two runs: only their kind must agree.
+      if (CLOCK.has(name.toString('latin1').toLowerCase())) expect(typeof embedded[i]).toBe(typeof remote[i]);
+      else expect(embedded[i], `command ${i}: ${sequence[i].join(' ')}`).toEqual(remote[i]);
+    });
   });
 
   it('CLIENT KILL of the pool connection ends that connection, not the pool', async () => {
