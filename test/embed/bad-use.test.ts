@@ -61,6 +61,20 @@ describe('a running pool', () => {
     await pool.close();
   });
 
+  it('an attached pool fails once its pool closes, and closing it first leaves the pool serving', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    const early = ShardPool.attach(pool.handle());
+    expect(await early.incr('n')).toBe(1);
+    early.close();
+    await expect(early.get('n')).rejects.toThrow(/this attached pool is closed/);
+    expect(await pool.get('n')).toBe('1');
+    const late = ShardPool.attach(pool.handle());
+    expect(await late.incr('n')).toBe(2);
+    await pool.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(late.get('n')).rejects.toThrow(/the pool is closed/);
+  });
+
   it('a blocked dedicated client fails when closed, and the pool goes on', async () => {
     const pool = await ShardPool.start({ shards: 1 });
     try {
