@@ -76,6 +76,7 @@ class RelayConnection implements ClientSocket {
 
   constructor(
     private readonly front: Front,
+    commitSoon: () => void,
     buffers: LinkBuffers,
     private readonly forget: (relay: RelayConnection) => void,
   ) {
@@ -83,7 +84,10 @@ class RelayConnection implements ClientSocket {
     this.link = new AsyncLink(
       buffers,
       OWNER,
-      (message) => front.dispatch(this.client, decodeArgv(message)),
+      (message) => {
+        front.dispatch(this.client, decodeArgv(message));
+        commitSoon();
+      },
       () => this.destroy(),
     );
   }
@@ -117,13 +121,13 @@ export class AttachServer {
   private readonly channel: BroadcastChannel;
   private readonly relays = new Set<RelayConnection>();
 
-  constructor(front: Front) {
+  constructor(front: Front, commitSoon: () => void) {
     this.handle = { name: `sabre-pool-${randomUUID()}`, state: new SharedArrayBuffer(4) };
     this.channel = new BroadcastChannel(this.handle.name);
     this.channel.unref();
     this.channel.onmessage = (event) => {
       const buffers = (event as { data: LinkBuffers }).data;
-      this.relays.add(new RelayConnection(front, buffers, (relay) => this.relays.delete(relay)));
+      this.relays.add(new RelayConnection(front, commitSoon, buffers, (relay) => this.relays.delete(relay)));
     };
   }
 

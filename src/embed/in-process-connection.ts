@@ -33,8 +33,10 @@ export class InProcessConnection implements ClientSocket, CommandConnection {
   private head = 0;
   private readonly decoder = new ReplyDecoder();
 
+  /** @param commitSoon the shard pool's: commits this run's sends without waiting for the turn's end */
   constructor(
     private readonly front: Front,
+    private readonly commitSoon: () => void,
     private readonly closedMessage: string,
   ) {
     this.client = front.connect(this);
@@ -49,6 +51,7 @@ export class InProcessConnection implements ClientSocket, CommandConnection {
     this.settles.push(settle);
     this.texts.push(text);
     this.front.dispatch(this.client, argv);
+    this.commitSoon();
   }
 
   write(bytes: Uint8Array): void {

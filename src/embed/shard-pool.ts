@@ -86,7 +86,7 @@ export class ShardPool extends Commands {
     private readonly everyShard: EveryShard,
   ) {
     super();
-    this.main = new InProcessConnection(front, 'the pool is closed');
+    this.main = this.connectInProcess('the pool is closed');
   }
 
   /** Starts the shard workers (loading `dir`/`dbfilename` if it exists) and the pool's front. */
@@ -115,6 +115,12 @@ export class ShardPool extends Commands {
     return pool;
   }
 
+  private readonly commitSoon = (): void => this.workers.commitSoon();
+
+  private connectInProcess(closedMessage: string): InProcessConnection {
+    return new InProcessConnection(this.front, this.commitSoon, closedMessage);
+  }
+
   /** A handle's pool in another thread: the same API, over a link to this pool's front (attach.ts). */
   static attach(handle: PoolHandle): AttachedPool {
     return attachToPool(handle);
@@ -123,14 +129,14 @@ export class ShardPool extends Commands {
   protected connection(): CommandConnection {
     if (this.closing !== undefined) throw new PoolError('the pool is closed');
     // CLIENT KILL from a listening socket's client ends this connection, not the pool.
-    if (this.main.destroyed) this.main = new InProcessConnection(this.front, 'the pool is closed');
+    if (this.main.destroyed) this.main = this.connectInProcess('the pool is closed');
     return this.main;
   }
 
   /** A dedicated connection: for WATCH, SELECT and blocking commands, which hold connection state. */
   client(): PoolClient {
     if (this.closing !== undefined) throw new PoolError('the pool is closed');
-    const link = new InProcessConnection(this.front, 'this pool client is closed');
+    const link = this.connectInProcess('this pool client is closed');
     this.dedicatedLinks.add(link);
     return new PoolClient(link, () => this.dedicatedLinks.delete(link));
   }
@@ -138,7 +144,7 @@ export class ShardPool extends Commands {
   /** A small structured-clonable description another thread passes to ShardPool.attach. */
   handle(): PoolHandle {
     if (this.closing !== undefined) throw new PoolError('the pool is closed');
-    this.attachServer ??= new AttachServer(this.front);
+    this.attachServer ??= new AttachServer(this.front, this.commitSoon);
     return this.attachServer.handle;
   }
 
