@@ -2,8 +2,9 @@
  * `npm run bench:embed [-- --time ms --rounds N --gc-keys N]`: the embedded shard pool against what an
  * application would use instead, side by side in one tinybench run: ioredis against a real redis-server
  * and against sabre's server on loopback, a plain Map (the in-process limit) and lru-cache. GET, SET,
- * INCR and HSET, one awaited call at a time and in batches of 100 (a pipeline for the pool and ioredis,
- * a loop for the in-process maps), each task's best of `--rounds` (3). Four threads on one shared
+ * INCR and HSET, one awaited call at a time, in batches of 100 (a pipeline for the pool and ioredis, a
+ * loop for the in-process maps) and as 100 independent calls in flight at once (as a server's concurrent
+ * requests make them), each task's best of `--rounds` (3). Four threads on one shared
  * counter: attached to one pool, or each with its own ioredis to redis-server. Then, with --gc-keys N
  * (default 0: skipped), the GC story: the latency of single gets while the store holds N keys, the pool
  * versus a Map of N entries.
@@ -115,10 +116,22 @@ function heapContender(name: string, store: Heap): Contender {
   return { name, single, batch: { GET: loop(single.GET), SET: loop(single.SET), INCR: loop(single.INCR), HSET: loop(single.HSET) } };
 }
 
+/** One awaited call; BATCH calls sent as one batch; BATCH independent awaited calls in flight at once. */
+type Mode = 'single' | 'batch' | 'concurrent';
+const MODES: readonly Mode[] = ['single', 'batch', 'concurrent'];
+const MODE_NAMES: Record<Mode, string> = { single: '(one awaited call)', batch: `(batches of ${BATCH})`, concurrent: `(${BATCH} callers in flight)` };
+
+/** BATCH calls of `op` at once, each awaited on its own (what a server's concurrent requests do). */
+function concurrently(contender: Contender, op: Op, i: number): Promise<unknown> {
+  const calls = new Array<unknown>(BATCH);
+  for (let j = 0; j < BATCH; j++) calls[j] = contender.single[op](i + j);
+  return Promise.all(calls);
+}
+
 interface Row {
   contender: string;
   op: Op;
-  mode: 'single' | 'batch';
+  mode: Mode;
   opsPerSecond: number;
 }
 
@@ -140,13 +153,13 @@ async function throughputRound(contenders: readonly Contender[], timeMs: number)
   const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs), throws: true });
   const rows: Omit<Row, 'opsPerSecond'>[] = [];
   for (const contender of contenders) {
-    for (const mode of ['single', 'batch'] as const) {
+    for (const mode of MODES) {
       for (const op of OPS) {
         let i = 0;
-        const run = contender[mode][op];
+        const run = mode === 'concurrent' ? (at: number) => concurrently(contender, op, at) : contender[mode][op];
         bench.add(`${contender.name} ${op} ${mode}`, async () => {
           await run(i);
-          i += mode === 'batch' ? BATCH : 1;
+          i += mode === 'single' ? 1 : BATCH;
         }, { beforeAll: settleHeap });
         rows.push({ contender: contender.name, op, mode });
       }
@@ -160,7 +173,7 @@ async function throughputRound(contenders: readonly Contender[], timeMs: number)
     const result = task.result;
     if (result.state !== 'completed') throw new Error(`${task.name} ended ${result.state}`);
     const row = rows[index];
-    return { ...row, opsPerSecond: ((row.mode === 'batch' ? BATCH : 1) * 1000) / result.period };
+    return { ...row, opsPerSecond: ((row.mode === 'single' ? 1 : BATCH) * 1000) / result.period };
   });
 }
 
@@ -169,11 +182,11 @@ function render(rows: readonly Row[], contenders: readonly Contender[]): string 
   const redisName = contenders[1].name;
   const mapName = contenders[3].name;
   const table: string[][] = [];
-  for (const mode of ['single', 'batch'] as const) {
+  for (const mode of MODES) {
     for (const op of OPS) {
       const pool = find(contenders[0].name, op, mode);
       table.push([
-        `${op} ${mode === 'single' ? '(one awaited call)' : `(batches of ${BATCH})`}`,
+        `${op} ${MODE_NAMES[mode]}`,
         ...contenders.map((contender) => formatOpsPerSecond(find(contender.name, op, mode))),
         formatSpeedup(pool / find(redisName, op, mode)),
         formatSpeedup(find(mapName, op, mode) / pool),
