@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { PoolError, ShardPool } from 'sabre';
 
@@ -73,6 +74,21 @@ describe('a running pool', () => {
     await pool.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
     await expect(late.get('n')).rejects.toThrow(/the pool is closed/);
+  });
+
+  it('SHUTDOWN from a socket client closes the pool, not the process', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    const { port } = await pool.listen({ port: 0 });
+    const redis = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+    await redis.connect();
+    await redis.call('SHUTDOWN', 'NOSAVE').catch(() => undefined);
+    redis.disconnect();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (await pool.command('PING').then(() => false, () => true)) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await expect(pool.get('k')).rejects.toThrow(/the pool is closed/);
+    await pool.close();
   });
 
   it('a blocked dedicated client fails when closed, and the pool goes on', async () => {
