@@ -154,8 +154,13 @@ export class ShardPool extends Commands {
     if (this.listening) throw new PoolError('the pool listens already');
     this.listening = true;
     const host = options.host ?? '127.0.0.1';
-    const { port } = await this.front.listen(await listenAddresses(host), options.port ?? 6379);
-    return { port, host };
+    try {
+      const { port } = await this.front.listen(await listenAddresses(host), options.port ?? 6379);
+      return { port, host };
+    } catch (error) {
+      this.listening = false;
+      throw error;
+    }
   }
 
   /** INFO (all sections, or the ones named) as an object of sections. */

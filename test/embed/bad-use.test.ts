@@ -106,6 +106,19 @@ describe('a running pool', () => {
     }
   });
 
+  it('listen on a port in use fails, and a second try on another port serves', async () => {
+    const pool = await ShardPool.start({ shards: 1 });
+    const other = await ShardPool.start({ shards: 1 });
+    try {
+      const { port } = await pool.listen({ port: 0 });
+      await expect(other.listen({ port })).rejects.toThrow(/EADDRINUSE/);
+      expect((await other.listen({ port: 0 })).port).not.toBe(port);
+      await expect(other.listen({ port: 0 })).rejects.toThrow(/listens already/);
+    } finally {
+      await Promise.all([pool.close(), other.close()]);
+    }
+  });
+
   it('arguments must be strings, Buffers or numbers', async () => {
     const pool = await ShardPool.start({ shards: 1 });
     try {
