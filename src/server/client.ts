@@ -22,7 +22,6 @@
  * Output buffer limits (client-output-buffer-limit) are checked at each flush, once per task, against
  * what the client holds unsent: the buffer, the socket's queue and held pushes.
  */
-import type { Socket } from 'node:net';
 import { RequestParser, type RequestParserLimits } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { outputLimitExceeded, type OutputLimits, type SoftLimitState } from './output-limits.js';
@@ -46,6 +45,25 @@ export interface OutputScheduler {
   readonly outputLimits: OutputLimits;
   /** A client passed its class's output limit: the scheduler closes it. */
   outputLimitReached(client: Client): void;
+}
+
+/**
+ * What a client's output goes to: a net.Socket (which has this shape), or an embedded client's
+ * in-process connection (src/embed). Every write carries whole RESP frames, never part of one: `append`
+ * takes replies and pushes whole, and a flush writes out everything appended.
+ */
+export interface ClientSocket {
+  write(bytes: Uint8Array): unknown;
+  /** Ends the connection once written output is out; `done` follows. */
+  end(done: () => void): unknown;
+  destroy(): unknown;
+  readonly destroyed: boolean;
+  /** Bytes written and not yet sent. */
+  readonly writableLength: number;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
 }
 
 export class Client {
@@ -110,7 +128,7 @@ export class Client {
 
   constructor(
     readonly id: number,
-    readonly socket: Socket,
+    readonly socket: ClientSocket,
     private readonly scheduler: OutputScheduler,
     limits: RequestParserLimits,
   ) {

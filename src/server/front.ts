@@ -22,7 +22,7 @@ import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
 import { MISCONF, type EveryShard, type Persistence } from './persistence.js';
-import { Client, type OutputScheduler } from './client.js';
+import { Client, type ClientSocket, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
 import { connectionCommands, type ConnectionHandler } from './connection-commands.js';
@@ -213,11 +213,14 @@ export class Front implements OutputScheduler, ServerContext {
     this.scheduler.hooks = this.blocked;
   }
 
-  /** Listens on every address; with port 0 the first one picks the port and the others follow it. */
-  async listen(): Promise<{ port: number; listening: string[] }> {
+  /**
+   * Listens on every address (the options' unless given: an embedded pool's listen() names its own);
+   * with port 0 the first one picks the port and the others follow it.
+   */
+  async listen(addresses = this.options.addresses, firstPort = this.options.port): Promise<{ port: number; listening: string[] }> {
     const listening: string[] = [];
-    let port = this.options.port;
-    for (const { host, optional } of this.options.addresses) {
+    let port = firstPort;
+    for (const { host, optional } of addresses) {
       const server = createServer((socket) => this.accept(socket));
       try {
         port = await new Promise<number>((resolve, reject) => {
@@ -567,19 +570,32 @@ export class Front implements OutputScheduler, ServerContext {
   private accept(socket: Socket): void {
     if (!admitConnection(socket, this.options.config, this.connected.size, this.options.logger)) return;
     socket.setNoDelay(true);
+    const client = this.connect(socket);
+    socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
+    socket.on('close', () => this.disconnect(client));
+    socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
+  }
+
+  /**
+   * Registers a client writing to `socket`. An embedded client (src/embed) comes in here with its
+   * in-process connection and sends its commands to `dispatch` as argv, with no RESP to parse; from
+   * then on it is served exactly as a socket's client. Its connection calls `disconnect` when it closes.
+   */
+  connect(socket: ClientSocket): Client {
     const client = new Client(this.nextClientId++, socket, this, this.parserLimits);
     this.connected.set(client.id, client);
     this.stats.totalConnections++;
-    socket.on('data', (chunk: Buffer) => this.receive(client, chunk));
-    socket.on('close', () => {
-      this.connected.delete(client.id);
-      this.tracking.disable(client);
-      this.monitors.delete(client);
-      this.pubsub.removeClient(client);
-      this.unwatch(client);
-      this.blocked.disconnected(client);
-    });
-    socket.on('error', (error) => this.options.logger.debug({ client: client.id, error: error.message }, 'client socket error'));
+    return client;
+  }
+
+  /** Forgets a client whose connection has closed. */
+  disconnect(client: Client): void {
+    this.connected.delete(client.id);
+    this.tracking.disable(client);
+    this.monitors.delete(client);
+    this.pubsub.removeClient(client);
+    this.unwatch(client);
+    this.blocked.disconnected(client);
   }
 
   private receive(client: Client, chunk: Buffer): void {
@@ -604,7 +620,8 @@ export class Front implements OutputScheduler, ServerContext {
     }
   }
 
-  private dispatch(client: Client, argv: Buffer[]): void {
+  /** Runs one parsed command of the client, in order with its earlier ones. */
+  dispatch(client: Client, argv: Buffer[]): void {
     const position = client.reserve();
     // Only a client waiting behind its own cross-shard command needs its commands deferred (a closure each).
     if (client.mayRunNow) this.execute(client, argv, position);
