@@ -771,9 +771,11 @@ export class Front implements OutputScheduler, ServerContext {
    * Hands a request to a shard, or holds it behind the transaction that holds the shard. Hot path: the
    * check comes first so that the usual send allocates no closure.
    */
-  private sendToShard(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Buffer[], sink: ReplySink, position: number): void {
-    if (!this.scheduler.isHeld(shard)) this.pool.send(shard, db, protocol, command, argv, sink, position);
-    else this.scheduler.sendOrHold(shard, () => this.pool.send(shard, db, protocol, command, argv, sink, position));
+  /** `step`: one part of a command sent to several shards (frames.ts REQUEST_STEP). */
+  private sendToShard(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Buffer[], sink: ReplySink, position: number, step = false): void {
+    const send = step ? () => this.pool.sendStep(shard, db, protocol, command, argv, sink, position) : () => this.pool.send(shard, db, protocol, command, argv, sink, position);
+    if (!this.scheduler.isHeld(shard)) send();
+    else this.scheduler.sendOrHold(shard, send);
   }
 
   /** The shard engine cross-shard commands run on (cross-shard.ts), made when first needed. */
@@ -788,7 +790,7 @@ export class Front implements OutputScheduler, ServerContext {
   private scatter(client: Client, spec: CommandSpec, plan: ScatterPlan, position: number): void {
     const gather = new Gather(plan, this.acrossShards(client, spec, position), (events) => this.dispatchEvents(events, client));
     const { db, protocol } = client;
-    plan.parts.forEach(({ shard, argv }, part) => this.sendToShard(shard, db, protocol, -1, argv, gather, part));
+    plan.parts.forEach(({ shard, argv }, part) => this.sendToShard(shard, db, protocol, -1, argv, gather, part, true));
   }
 
   /** Runs a command as a transaction over several shards. */

@@ -22,6 +22,7 @@ import {
   FrameAssembler,
   REPLY_PREFIX_BYTES,
   REQUEST_MAY_BLOCK,
+  REQUEST_STEP,
   ShardOp,
   UnsolicitedKind,
   encodeRequest,
@@ -286,8 +287,14 @@ export class ShardPool {
   }
 
   /** Sends argv and resolves with a copy of the reply; `command` as for send (−1: looked up by name). */
+  /** Sends one step of a command the front admitted whole (frames.ts REQUEST_STEP). */
+  sendStep(shard: number, db: number, protocol: 2 | 3, command: number, argv: readonly Uint8Array[], sink: ReplySink, position: number): void {
+    this.sendRequest(shard, db, protocol | REQUEST_STEP, command, argv, sink, position);
+  }
+
+  /** One step of a command the front admitted whole (an EXEC's, a multi-shard body's), resolving with its reply. */
   call(shard: number, db: number, protocol: 2 | 3, argv: readonly Uint8Array[], command = -1): Promise<Buffer> {
-    return new Promise((resolve) => this.send(shard, db, protocol, command, argv, copyingSink(resolve), 0));
+    return new Promise((resolve) => this.sendStep(shard, db, protocol, command, argv, copyingSink(resolve), 0));
   }
 
   private scheduleCommit(): void {

@@ -37,6 +37,13 @@ export const EVENTS_FRAME_ID = 0;
 export const UnsolicitedKind = { Events: 0, Served: 1, Ready: 2 } as const;
 /** Or'ed into a request's protocol byte: the command may block (see above). */
 export const REQUEST_MAY_BLOCK = 0x80;
+/**
+ * Or'ed into a request's protocol byte: the request is one step of a command the front admitted whole
+ * (an EXEC's, a multi-shard command's). The shard evicts before it as before any command but never
+ * refuses it for memory, which would leave the command half done: Redis decides -OOM once, for the
+ * whole command or transaction.
+ */
+export const REQUEST_STEP = 0x40;
 
 /** The execution time and the keyspace events' length before the events and RESP bytes of a reply payload. */
 export const REPLY_PREFIX_BYTES = 8;
@@ -118,6 +125,8 @@ interface Request {
   protocol: 2 | 3;
   /** REQUEST_MAY_BLOCK was set: a blocking command may block rather than answer null. */
   mayBlock: boolean;
+  /** REQUEST_STEP was set: one step of a command admitted whole. */
+  step: boolean;
   /** CommandSpec.index, or −1 when the shard is to look argv[0] up. */
   command: number;
   argv: Buffer[];
@@ -139,7 +148,7 @@ export function encodeRequestInto(
   target: Uint8Array,
   id: number,
   db: number,
-  /** 2 or 3, with REQUEST_MAY_BLOCK or'ed in for a blocking command that may block. */
+  /** 2 or 3, with REQUEST_MAY_BLOCK or'ed in for a blocking command that may block, REQUEST_STEP for a step. */
   protocol: number,
   command: number,
   argv: readonly Uint8Array[],
@@ -253,5 +262,13 @@ export function decodeRequest(payload: Uint8Array): Request {
     lengths += 4;
     at += length;
   }
-  return { db: view[0], protocol: (view[1] & ~REQUEST_MAY_BLOCK) === 3 ? 3 : 2, mayBlock: (view[1] & REQUEST_MAY_BLOCK) !== 0, command: view.readUInt16LE(2) - 1, argv };
+  const flags = view[1];
+  return {
+    db: view[0],
+    protocol: (flags & ~(REQUEST_MAY_BLOCK | REQUEST_STEP)) === 3 ? 3 : 2,
+    mayBlock: (flags & REQUEST_MAY_BLOCK) !== 0,
+    step: (flags & REQUEST_STEP) !== 0,
+    command: view.readUInt16LE(2) - 1,
+    argv,
+  };
 }

@@ -132,7 +132,7 @@ export class Shard {
    * call. `command` is the CommandSpec.index the front found, or −1 to look argv[0] up here. A non-zero
    * `token` lets a blocking command block, waiting under that token (blocked-waiters.ts).
    */
-  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[], command = -1, token = 0): Buffer {
+  execute(db: number, protocol: 2 | 3, argv: readonly Buffer[], command = -1, token = 0, step = false): Buffer {
     const writer = this.writer;
     writer.clear();
     writer.protocol = protocol;
@@ -146,8 +146,9 @@ export class Shard {
       try {
         const now = (this.now = Date.now());
         // As Redis's processCommand, eviction runs before any command while memory is over the budget,
-        // and a command that may add data is refused if it failed; its events go out with the command's.
-        if (this.evictor.active && this.evictor.run() === EvictionOutcome.Fail && spec !== undefined && (spec.flags & CommandFlag.denyoom) !== 0) writer.error(OOM);
+        // and a command that may add data is refused if it failed (not a step of one admitted whole:
+        // frames.ts REQUEST_STEP); its events go out with the command's.
+        if (this.evictor.active && this.evictor.run() === EvictionOutcome.Fail && !step && spec !== undefined && (spec.flags & CommandFlag.denyoom) !== 0) writer.error(OOM);
         else {
           const blocker = token === 0 ? undefined : this.blocker(token, db, protocol, argv);
           execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker }, argv);

@@ -80,7 +80,7 @@ function serve(data: ShardWorkerData): void {
       const reply =
         request.command >= SHARD_OP_BASE
           ? runOperation(shard, request.command, request.argv[0])
-          : shard.execute(request.db, request.protocol, request.argv, request.command, request.mayBlock ? id : 0);
+          : shard.execute(request.db, request.protocol, request.argv, request.command, request.mayBlock ? id : 0, request.step);
       const micros = (performance.now() - started) * 1000;
       const events = takeEvents();
       const body = REPLY_PREFIX_BYTES + events.length;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkArena } from 'native-free-alloc';
 import { Shard } from '../../src/shard/shard.js';
+import { MemoryBoard } from '../../src/shard/memory-board.js';
+import { EVICTION_POLICIES } from '../../src/shard/eviction.js';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -45,5 +47,16 @@ describe('a reply past the shard writer limit', () => {
     expect(run('HSET', 'h', 'f', 'v')).toBe(':1\r\n');
     expect(run('HRANDFIELD', 'h', '-1000000')).toMatch(/^-ERR the reply would exceed/);
     expect(run('SCARD', 's')).toBe(':3\r\n');
+  });
+});
+
+describe('a shard over the maxmemory budget with nothing to evict', () => {
+  it('refuses a command that may add data, but not a step of one the front admitted whole', () => {
+    const { buffer } = MemoryBoard.create(1);
+    const shard = new Shard({ board: { buffer, index: 0 }, settings: { maxmemory: 1, 'maxmemory-policy': EVICTION_POLICIES.indexOf('noeviction') } });
+    const set = (key: string, step: boolean) => shard.execute(0, 2, [b('SET'), b(key), b('v')], -1, 0, step).toString();
+    expect(set('alone', false)).toBe("-OOM command not allowed when used memory > 'maxmemory'.\r\n");
+    expect(set('step', true)).toBe('+OK\r\n');
+    expect(shard.execute(0, 2, [b('EXISTS'), b('alone'), b('step')]).toString()).toBe(':1\r\n');
   });
 });
