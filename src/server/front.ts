@@ -300,15 +300,16 @@ export class Front implements OutputScheduler, ServerContext {
    * BGSAVE: the client's later commands wait until every shard has opened its epoch (as after Redis's
    * fork they see the forked state), though no shard is held while the writer threads start.
    */
-  backgroundSave(client: Client): Promise<{ error?: string }> {
+  backgroundSave(client: Client, schedule: boolean): Promise<{ error?: string; scheduled?: boolean }> {
     const held: EveryShard = (operation, args) => this.onEveryShard(client, operation, args);
-    if (client.inExec) return this.options.persistence.backgroundSave(held);
+    if (client.inExec) return this.options.persistence.backgroundSave(held, undefined, schedule);
     // Its later commands wait from now; once the epochs' opening is queued, they wait behind it instead.
     client.waitingTransactions++;
-    return this.options.persistence.backgroundSave(held, () => {
+    const queued = () => {
       client.waitingTransactions--;
       client.releaseDeferred();
-    });
+    };
+    return this.options.persistence.backgroundSave(held, queued, schedule);
   }
 
   get backgroundSaveInProgress(): boolean {

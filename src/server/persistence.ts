@@ -41,18 +41,32 @@ const PROGRESS_LOG_MS = 1000;
 const RETRY_DELAY_SECONDS = 5;
 
 export const ERR_BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const ERR_CHILD_ACTIVE = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
 export const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-interface BackgroundSave {
+/** What a background snapshot is for: BGSAVE's RDB file, or an AOF rewrite's base. */
+export type SnapshotPurpose = 'rdb' | 'aof';
+
+interface RunningSnapshot {
+  purpose: SnapshotPurpose;
   /** performance.now() when it started. */
   started: number;
-  /** The shards' change counts when the epoch opened: what the file holds. */
-  dirty: number;
   /** Each shard's final status, once it has reported one. */
   finished: (SnapshotStatus | undefined)[];
   /** Keys written so far (INFO's current_save_keys_processed). */
   keys: number;
+}
+
+export interface SnapshotOutcome {
+  /** Why the file could not be written; undefined when it was. */
+  error?: string;
+  keys: number;
+  /** Bytes the shards copied aside because they were written meanwhile. */
+  cowBytes: number;
+  seconds: number;
+  /** The shards' change counts when the epochs opened: what the file holds. */
+  dirty: number;
 }
 
 /** The `save` parameter's points: save after `seconds` when at least `changes` were made. */
@@ -83,7 +97,9 @@ export class Persistence {
   lastLoad = { keys: 0, expired: 0 };
   /** INFO's rdb_last_bgsave_time_sec: -1 until a background save has finished. */
   lastBackgroundSeconds = -1;
-  private background: BackgroundSave | undefined;
+  private running: RunningSnapshot | undefined;
+  /** BGSAVE SCHEDULE asked while an AOF rewrite's snapshot ran. */
+  private backgroundSaveScheduled = false;
   /** Unix seconds of the last background save started, for the retry delay after a failure. */
   private lastBackgroundTry = 0;
   private access: ShardAccess | undefined;
@@ -109,17 +125,17 @@ export class Persistence {
 
   /** INFO's rdb_bgsave_in_progress. */
   get backgroundInProgress(): boolean {
-    return this.background !== undefined;
+    return this.running?.purpose === 'rdb';
   }
 
   /** INFO's rdb_current_bgsave_time_sec: -1 when none runs. */
   get currentBackgroundSeconds(): number {
-    return this.background === undefined ? -1 : Math.floor((performance.now() - this.background.started) / 1000);
+    return this.running?.purpose === 'rdb' ? Math.floor((performance.now() - this.running.started) / 1000) : -1;
   }
 
-  /** INFO's current_save_keys_processed. */
+  /** INFO's current_save_keys_processed: the keys the running snapshot has written. */
   get keysProcessed(): number {
-    return this.background?.keys ?? 0;
+    return this.running?.keys ?? 0;
   }
 
   /** Whether writes get -MISCONF: a background save failed while save points and stop-writes-on-bgsave-error are set. */
@@ -145,69 +161,97 @@ export class Persistence {
   /**
    * BGSAVE: starts a background save and resolves once every shard has opened its epoch, or with
    * Redis's error when one is running already. `queued` is called once the epochs' opening is queued
-   * on the shards (or the save refused).
+   * on the shards (or the save refused). With `schedule`, a save that cannot start now because an AOF
+   * rewrite's snapshot runs starts when that ends.
    */
-  async backgroundSave(held: EveryShard = this.access!.held, queued?: () => void): Promise<{ error?: string }> {
-    if (this.background !== undefined) {
+  async backgroundSave(held: EveryShard = this.access!.held, queued?: () => void, schedule = false): Promise<{ error?: string; scheduled?: boolean }> {
+    const running = this.running?.purpose;
+    if (running !== undefined) {
       queued?.();
-      return { error: ERR_BGSAVE_IN_PROGRESS };
+      if (running === 'rdb') return { error: ERR_BGSAVE_IN_PROGRESS };
+      if (!schedule) return { error: ERR_CHILD_ACTIVE };
+      this.backgroundSaveScheduled = true;
+      return { scheduled: true };
     }
-    const { each } = this.access!;
-    const background: BackgroundSave = { started: performance.now(), dirty: 0, finished: [], keys: 0 };
-    this.background = background;
     this.saves++;
     this.backgroundSaves++;
     this.lastBackgroundTry = Math.floor(Date.now() / 1000);
     const target = this.file;
-    await each(ShardOp.PrepareSnapshot, {});
-    const asked = performance.now();
-    const opening = held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') });
-    queued?.();
-    const outcomes = (await opening) as { started: boolean; dirty: number }[];
-    this.lastEpochMicros = Math.round((performance.now() - asked) * 1000);
-    background.dirty = outcomes.reduce((sum, outcome) => sum + outcome.dirty, 0);
-    background.finished = outcomes.map(() => undefined);
+    const started = (await this.snapshot(target, 'rdb', held, { queued }))!;
     this.logger.info({ file: target }, 'Background saving started');
-    void this.followBackground(background, each, target);
+    void started.done.then((outcome) => {
+      this.lastBackgroundSeconds = Math.round(outcome.seconds);
+      if (outcome.error === undefined) {
+        this.saved(outcome.dirty);
+        this.logger.info({ keys: outcome.keys, file: target, seconds: outcome.seconds.toFixed(3) }, 'DB saved on disk');
+        this.logger.info('Background saving terminated with success');
+      } else {
+        this.lastStatus = 'err';
+        this.logger.warn({ error: outcome.error, file: target }, 'Background saving error');
+      }
+    });
     return {};
   }
 
+  /** Whether a background snapshot (a BGSAVE's or an AOF rewrite's) is running: there is one epoch at a time. */
+  get snapshotRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * Writes the keyspace as it is at one instant to the RDB file `target`, from copy-on-write snapshots
+   * (see the top of this file). Resolves once every shard has opened its epoch, `atInstant` having run
+   * at that instant (before any later write can reach the front); `done` resolves when the file is
+   * written or the snapshot failed. Undefined when a snapshot is running already.
+   */
+  async snapshot(target: string, purpose: SnapshotPurpose, held: EveryShard, hooks: { queued?: () => void; atInstant?: () => void } = {}): Promise<{ done: Promise<SnapshotOutcome> } | undefined> {
+    if (this.running !== undefined) return undefined;
+    const { each } = this.access!;
+    const running: RunningSnapshot = { purpose, started: performance.now(), finished: [], keys: 0 };
+    this.running = running;
+    await each(ShardOp.PrepareSnapshot, {});
+    const asked = performance.now();
+    const opening = held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') });
+    hooks.queued?.();
+    const outcomes = (await opening) as { started: boolean; dirty: number }[];
+    hooks.atInstant?.();
+    this.lastEpochMicros = Math.round((performance.now() - asked) * 1000);
+    running.finished = outcomes.map(() => undefined);
+    const dirty = outcomes.reduce((sum, outcome) => sum + outcome.dirty, 0);
+    return { done: this.follow(running, each, target, dirty) };
+  }
+
   /** Polls the shards until every part is written, then joins them on a thread of its own. */
-  private async followBackground(background: BackgroundSave, each: EveryShard, target: string): Promise<void> {
-    let failure: string | undefined;
-    let logged = background.started;
-    while (background.finished.includes(undefined)) {
+  private async follow(running: RunningSnapshot, each: EveryShard, target: string, dirty: number): Promise<SnapshotOutcome> {
+    let logged = running.started;
+    while (running.finished.includes(undefined)) {
       if (performance.now() - logged >= PROGRESS_LOG_MS) {
         logged = performance.now();
-        this.logger.info({ keys: background.keys }, 'Background saving in progress');
+        this.logger.info({ keys: running.keys, purpose: running.purpose }, 'Background snapshot in progress');
       }
       await new Promise((wake) => setTimeout(wake, POLL_MS));
       const statuses = (await each(ShardOp.SnapshotStatus, {})) as SnapshotStatus[];
       let keys = 0;
       statuses.forEach((status, shard) => {
-        if (status.state === 'done' || status.state === 'failed') background.finished[shard] = status;
-        const known = background.finished[shard] ?? status;
+        if (status.state === 'done' || status.state === 'failed') running.finished[shard] = status;
+        const known = running.finished[shard] ?? status;
         if (known.state === 'running' || known.state === 'done') keys += known.keys;
       });
-      background.keys = keys;
+      running.keys = keys;
     }
-    const parts = background.finished.map((_, shard) => rdbPartPath(target, shard));
-    for (const status of background.finished) if (status?.state === 'failed') failure = status.error;
-    if (failure === undefined) failure = await this.joinInBackground({ target, parts, options: this.joinOptions() });
+    const parts = running.finished.map((_, shard) => rdbPartPath(target, shard));
+    let error: string | undefined;
+    for (const status of running.finished) if (status?.state === 'failed') error = status.error;
+    if (error === undefined) error = await this.joinInBackground({ target, parts, options: this.joinOptions() });
     else removeRdbParts(parts);
-    const seconds = (performance.now() - background.started) / 1000;
-    this.lastBackgroundSeconds = Math.round(seconds);
-    if (failure === undefined) {
-      this.saved(background.dirty);
-      const cowBytes = background.finished.reduce((sum, status) => sum + (status?.state === 'done' ? status.cowBytes : 0), 0);
-      this.logger.info({ keys: background.keys, file: target, seconds: seconds.toFixed(3) }, 'DB saved on disk');
-      this.logger.info({ cowBytes }, `Copy-on-write for RDB: ${Math.round(cowBytes / 2 ** 20)} MB`);
-      this.logger.info('Background saving terminated with success');
-    } else {
-      this.lastStatus = 'err';
-      this.logger.warn({ error: failure, file: target }, 'Background saving error');
+    const cowBytes = running.finished.reduce((sum, status) => sum + (status?.state === 'done' ? status.cowBytes : 0), 0);
+    this.logger.info({ cowBytes }, `Copy-on-write for ${running.purpose === 'rdb' ? 'RDB' : 'AOF rewrite'}: ${Math.round(cowBytes / 2 ** 20)} MB`);
+    this.running = undefined;
+    if (this.backgroundSaveScheduled) {
+      this.backgroundSaveScheduled = false;
+      void this.backgroundSave();
     }
-    this.background = undefined;
+    return { error, keys: running.keys, cowBytes, seconds: (performance.now() - running.started) / 1000, dirty };
   }
 
   private joinInBackground(job: RdbJoinJob): Promise<string | undefined> {
@@ -231,7 +275,7 @@ export class Persistence {
 
   /** Redis's serverCron check: the first save point whose time and change count have both passed starts a BGSAVE. */
   private async checkSavePoints(): Promise<void> {
-    if (this.background !== undefined || this.checkingSavePoints || !this.savesOnShutdown) return;
+    if (this.running !== undefined || this.checkingSavePoints || !this.savesOnShutdown) return;
     const now = Math.floor(Date.now() / 1000);
     if (this.lastStatus === 'err' && now - this.lastBackgroundTry <= RETRY_DELAY_SECONDS) return;
     this.checkingSavePoints = true;
@@ -239,7 +283,7 @@ export class Persistence {
       const stats = (await this.access!.each(ShardOp.Stats, {})) as { dirty: number }[];
       const changes = this.changesSince(stats.reduce((sum, shard) => sum + shard.dirty, 0));
       const due = savePoints(this.config.get('save')).find((point) => changes >= point.changes && now - this.lastSave > point.seconds);
-      if (due === undefined || this.background !== undefined) return;
+      if (due === undefined || this.running !== undefined) return;
       this.logger.info({ changes, seconds: due.seconds }, `${changes} changes in ${due.seconds} seconds. Saving...`);
       await this.backgroundSave();
     } finally {
@@ -257,7 +301,7 @@ export class Persistence {
    * background save running now is waited for first (its parts lie where this save's go).
    */
   async save(everyShard: EveryShard, countedAsSave = true): Promise<boolean> {
-    while (this.background !== undefined) await new Promise((wake) => setTimeout(wake, POLL_MS));
+    while (this.running !== undefined) await new Promise((wake) => setTimeout(wake, POLL_MS));
     if (countedAsSave) this.saves++;
     const target = this.file;
     const started = performance.now();

@@ -163,12 +163,15 @@ const save: ConnectionHandler = ({ client, server, writer }) => {
 };
 
 /**
- * BGSAVE [SCHEDULE]: a background save from a copy-on-write snapshot (persistence.ts). SCHEDULE only
- * matters to Redis while an AOF rewrite runs; with none running it starts the save as plain BGSAVE does.
+ * BGSAVE [SCHEDULE]: a background save from a copy-on-write snapshot (persistence.ts). SCHEDULE matters
+ * while an AOF rewrite's snapshot runs: the save then starts when it ends.
  */
 const bgsave: ConnectionHandler = ({ client, server, writer, argv }) => {
   if (argv.length > 2 || (argv.length === 2 && argText(argv[1]).toLowerCase() !== 'schedule')) return writer.error(ERR_SYNTAX);
-  return server.backgroundSave(client).then((outcome) => (w) => (outcome.error === undefined ? w.simple('Background saving started') : w.error(outcome.error)));
+  return server.backgroundSave(client, argv.length === 2).then((outcome) => (w) => {
+    if (outcome.error !== undefined) w.error(outcome.error);
+    else w.simple(outcome.scheduled === true ? 'Background saving scheduled' : 'Background saving started');
+  });
 };
 
 const debug: ConnectionHandler = (context) => {

@@ -33,7 +33,7 @@ export interface ServerContext {
   /** Whether save points are configured, so that SHUTDOWN saves unless told NOSAVE. */
   readonly savesOnShutdown: boolean;
   /** BGSAVE: starts a background save; Redis's error when one runs already. */
-  backgroundSave(client: Client): Promise<{ error?: string }>;
+  backgroundSave(client: Client, schedule: boolean): Promise<{ error?: string; scheduled?: boolean }>;
   /** Whether a background save is running (SAVE refuses then). */
   readonly backgroundSaveInProgress: boolean;
   /** SAVE: writes the RDB file with every shard held; false when it failed (logged). */
