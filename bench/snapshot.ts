@@ -2,7 +2,8 @@
  * `npm run bench:snapshot`: BGSAVE under a write load, sabre beside a real redis-server in one run.
  *
  * Each server holds 1M keys of 100-byte values (DEBUG POPULATE). Four clients SET random keys among the
- * first 20% of them, one command at a time each, timing every command: first for a few seconds with no
+ * first 20% of them, one command at a time each, at the same fixed rate on both servers (so that the
+ * pages a save must copy compare like for like), timing every command: first for a few seconds with no
  * snapshot (the baseline), then from BGSAVE until the save has finished. Reported per server:
  * - the snapshot's time, and the pause it cost (INFO's latest_fork_usec: Redis's fork; sabre's holding
  *   of every shard while each opens its copy-on-write epoch);
@@ -21,6 +22,8 @@ const KEYS = 1_000_000;
 const VALUE_BYTES = 100;
 const HOT_KEYS = KEYS / 5;
 const CLIENTS = 4;
+/** SETs per second per client: well under either server's throughput here, so both see the same load. */
+const RATE_PER_CLIENT = 1000;
 const BASELINE_MS = 3000;
 
 interface Latencies {
@@ -46,11 +49,15 @@ async function setLoad(port: number, until: Promise<unknown>): Promise<number[]>
   try {
     await Promise.all(
       clients.map(async (client) => {
+        let due = performance.now();
         while (!done) {
           const key = `key:${Math.floor(Math.random() * HOT_KEYS)}`;
           const sent = performance.now();
           await client.set(key, value);
-          waits.push(performance.now() - sent);
+          const now = performance.now();
+          waits.push(now - sent);
+          due += 1000 / RATE_PER_CLIENT;
+          if (due > now) await new Promise((resolve) => setTimeout(resolve, due - now));
         }
       }),
     );
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
     ]);
     const [sabre, redis] = results.map(([, r]) => r);
     process.stdout.write(
-      `## BGSAVE under a SET load (${KEYS.toLocaleString('en-US')} keys of ${VALUE_BYTES} bytes, ${CLIENTS} clients writing ${HOT_KEYS.toLocaleString('en-US')} of them)\n\n` +
+      `## BGSAVE under a SET load (${KEYS.toLocaleString('en-US')} keys of ${VALUE_BYTES} bytes, ${CLIENTS} clients writing ${HOT_KEYS.toLocaleString('en-US')} of them, ${(CLIENTS * RATE_PER_CLIENT).toLocaleString('en-US')} SETs/s at most)\n\n` +
         markdownTable(
           ['server', 'snapshot (s)', 'pause (µs)', 'copy-on-write (MB)', 'RSS growth (MB)', 'SET p50 / p99 / max without (ms)', 'SET p50 / p99 / max during (ms)', 'SETs during'],
           rows,
