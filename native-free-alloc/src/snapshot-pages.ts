@@ -34,7 +34,7 @@ export class SnapshotPages {
   constructor(
     private readonly source: ArenaView,
     readonly epoch: number,
-    private readonly budgetBytes = 16 << 20,
+    private readonly budgetBytes = 4 << 20,
   ) {}
 
   /** Fetches every page of bytes [start, start+length) of the allocation at `handle` not yet local. */
