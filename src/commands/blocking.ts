@@ -96,6 +96,8 @@ function eachKeyForm(type: ValueType, pop: CommandHandler, name: string, flat: n
     keys: (argv) => argv.slice(1, -1),
     serve: (ctx, _argv, keys) => {
       for (const key of keys) {
+        // Served, it propagates as the non-blocking pop of the key it took from.
+        ctx.propagate?.rewrite([command, key]);
         const reply = probeReply(ctx, pop, [command, key]);
         if (reply === undefined) continue;
         if (reply[0] === 0x2d) ctx.reply.raw(reply); // '-': WRONGTYPE
@@ -147,6 +149,7 @@ function checkSides(ctx: ExecutionContext, argv: readonly Buffer[]): boolean {
 /** BLMOVE source destination from to timeout, BRPOPLPUSH source destination timeout: LMOVE. */
 function moveForm(sidesGiven: boolean): BlockingForm {
   const lmove = Buffer.from('LMOVE');
+  const rpoplpush = Buffer.from('RPOPLPUSH');
   const left = Buffer.from('LEFT');
   const right = Buffer.from('RIGHT');
   return {
@@ -157,7 +160,9 @@ function moveForm(sidesGiven: boolean): BlockingForm {
     keys: (argv) => [argv[1]],
     serve: (ctx, argv) => {
       const sides = sidesGiven ? [argv[3], argv[4]] : [right, left];
-      const reply = probeReply(ctx, listCommands.lmove, [lmove, argv[1], argv[2], ...sides]);
+      const args = [lmove, argv[1], argv[2], ...sides];
+      ctx.propagate?.rewrite(sidesGiven ? args : [rpoplpush, argv[1], argv[2]]);
+      const reply = probeReply(ctx, listCommands.lmove, args);
       if (reply === undefined) return false;
       ctx.reply.raw(reply);
       return true;

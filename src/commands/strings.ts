@@ -32,6 +32,7 @@ import {
   type CommandHandler,
   type ExecutionContext,
 } from './context.js';
+import { deletion } from '../shard/propagation.js';
 import { readExpiry, type ExpiryRule } from './expiry.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from './long-double.js';
 
@@ -103,6 +104,12 @@ function expiryRule(flags: number, command: string): ExpiryRule {
   return { seconds: (flags & (SET_EX | SET_EXAT)) !== 0, relative: (flags & (SET_EX | SET_PX)) !== 0, positiveOnly: true, command };
 }
 
+const SET = Buffer.from('SET');
+const PXAT = Buffer.from('PXAT');
+const KEEPTTL = Buffer.from('KEEPTTL');
+const PEXPIREAT = Buffer.from('PEXPIREAT');
+const PERSIST = Buffer.from('PERSIST');
+
 /** The core of SET, SETNX, SETEX and PSETEX (Redis's setGenericCommand); an expiry given is notified as `expire`. */
 function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: StringOptions, command: string, okReply?: () => void): void {
   const { flags, expire } = options;
@@ -129,7 +136,11 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
   }
   ctx.db.setString(key, value, expireAt);
   ctx.db.changed(key, NotifyType.String, 'set');
-  if (expire !== undefined) ctx.db.notify(NotifyType.Generic, 'expire', key);
+  if (expire !== undefined) {
+    ctx.db.notify(NotifyType.Generic, 'expire', key);
+    // Redis propagates any relative or second expiry as SET key value PXAT <ms>, other flags dropped.
+    if (!(flags & SET_PXAT)) ctx.propagate?.rewrite([SET, key, value, PXAT, Buffer.from(String(expireAt))]);
+  }
   if (!(flags & SET_GET)) {
     if (okReply === undefined) ctx.reply.ok();
     else okReply();
@@ -186,14 +197,19 @@ const getex: CommandHandler = (ctx, argv) => {
   }
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   if (when !== undefined) {
-    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
-    else {
+    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) {
+      const lazily = ctx.db.lazyFree.settings['lazyfree-lazy-expire'];
+      ctx.db.deleteChanged(argv[1], lazily);
+      ctx.propagate?.rewrite(deletion(argv[1], lazily));
+    } else {
       ctx.db.setExpire(argv[1], when);
       ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
+      ctx.propagate?.rewrite([PEXPIREAT, argv[1], Buffer.from(String(when))]);
     }
   } else if (options.flags & SET_PERSIST && ctx.db.expireAt(entry) !== -1) {
     ctx.db.setExpire(argv[1], ExpiryChange.Clear);
     ctx.db.changed(argv[1], NotifyType.Generic, 'persist');
+    ctx.propagate?.rewrite([PERSIST, argv[1]]);
   }
 };
 
@@ -360,6 +376,8 @@ const incrbyfloat: CommandHandler = (ctx, argv) => {
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
   overwriteKeepingTtl(ctx, argv[1], entry, text, StringForm.Text, 'incrbyfloat');
+  // The sum as computed here, so that a replay cannot round differently.
+  ctx.propagate?.rewrite([SET, argv[1], Buffer.from(text, 'latin1'), KEEPTTL]);
   ctx.reply.bulk(text);
 };
 const ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };

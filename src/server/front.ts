@@ -22,6 +22,8 @@ import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
 import type { Persistence } from './persistence.js';
+import type { AppendOnly } from './append-only.js';
+import type { PropagationStream } from './propagation-stream.js';
 import { Client, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -96,6 +98,10 @@ export interface FrontOptions {
   onShutdown?: () => void;
   /** The RDB file (SAVE, LASTSAVE, INFO persistence, SHUTDOWN's save); the server's owner loads it first. */
   persistence: Persistence;
+  /** The shards' propagation stream: transactions gather their records into one group. */
+  propagation?: PropagationStream;
+  /** The AOF: written before clients' replies go out, rewritten by BGREWRITEAOF. */
+  appendOnly?: AppendOnly;
 }
 
 export class Front implements OutputScheduler, ServerContext {
@@ -206,7 +212,7 @@ export class Front implements OutputScheduler, ServerContext {
       crossShard: (command) => crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, undefined)),
     });
     pool.onBlocked(this.blocked);
-    this.scheduler.hooks = this.blocked;
+    this.scheduler.hooks = options.propagation?.hooks(this.blocked) ?? this.blocked;
   }
 
   /** Listens on every address; with port 0 the first one picks the port and the others follow it. */
@@ -277,6 +283,7 @@ export class Front implements OutputScheduler, ServerContext {
       shardStats,
       notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
       persistence: this.options.persistence,
+      appendOnly: this.options.appendOnly,
     };
   }
 
@@ -341,12 +348,16 @@ export class Front implements OutputScheduler, ServerContext {
     this.monitors.add(client);
   }
 
-  onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]> {
+  onEveryShard(client: Client | undefined, operation: number, args: unknown): Promise<unknown[]> {
     const shards = this.allShards();
     const run = () => Promise.all([...shards].map((shard) => this.pool.operation(shard, operation, { ...(args as object), shard, shards: shards.size })));
     // Inside EXEC the client already holds every shard.
-    if (client.inExec) return run();
+    if (client?.inExec === true) return run();
     return new Promise((resolve) => this.scheduler.submitOperation(client, shards, async () => resolve(await run())));
+  }
+
+  rewriteAppendOnly(): boolean {
+    return this.options.appendOnly?.requestRewrite() ?? false;
   }
 
   onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {
@@ -535,6 +546,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
+    this.options.appendOnly?.beforeReplies();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) dirty[i].flush();
     dirty.length = 0;

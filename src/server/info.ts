@@ -9,6 +9,7 @@
  * commandstats; `everything` is the same here (sabre has no modules); names are case-insensitive.
  */
 import type { Persistence } from './persistence.js';
+import type { AppendOnly } from './append-only.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -45,6 +46,7 @@ export interface InfoFacts {
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
   persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince'>;
+  appendOnly?: Pick<AppendOnly, 'infoFields'>;
 }
 
 type Field = [string, string | number];
@@ -218,8 +220,7 @@ const SECTIONS: Record<string, Section> = {
     ['rdb_bgsave_in_progress', 0],
     ['rdb_last_save_time', facts.persistence.lastSave],
     ['rdb_last_bgsave_status', facts.persistence.lastStatus],
-    ['aof_enabled', 0],
-    ['aof_rewrite_in_progress', 0],
+    ...(facts.appendOnly?.infoFields() ?? [['aof_enabled', 0] as Field]),
   ],
   stats: (facts) => {
     const stats = facts.stats;

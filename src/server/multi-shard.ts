@@ -33,8 +33,8 @@ interface Transaction {
   shards: ReadonlySet<number>;
   /** The transaction's steps; the shards are released when it settles. */
   start: () => Promise<void>;
-  /** The client whose command it is. */
-  client: Client;
+  /** The client whose command it is; none for the server's own work (an AOF rewrite). */
+  client: Client | undefined;
   /** The client's later commands wait until it settles, not only until it starts (EXEC). */
   wholly: boolean;
 }
@@ -44,8 +44,8 @@ interface Transaction {
  * blocked clients keep shards from serving waiters in the middle of a transaction).
  */
 export interface TransactionHooks {
-  /** Returns whether `finished` must be called for this transaction. */
-  started(shards: ReadonlySet<number>): boolean;
+  /** Returns whether `finished` must be called for this transaction; `exec` says it is a client's EXEC. */
+  started(shards: ReadonlySet<number>, exec?: boolean): boolean;
   finished(shards: ReadonlySet<number>): void;
 }
 
@@ -95,8 +95,8 @@ export class ShardScheduler {
    * held. With `wholly`, the client's later commands wait until it has finished: EXEC may SELECT or
    * SUBSCRIBE on the client's behalf, which what the client sent next must see.
    */
-  submitOperation(client: Client, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
-    client.waitingTransactions++;
+  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
+    if (client !== undefined) client.waitingTransactions++;
     this.waiting.push({ shards, client, start: work, wholly });
     this.startReady();
   }
@@ -112,13 +112,14 @@ export class ShardScheduler {
     }
   }
 
-  private releaseClient(client: Client): void {
+  private releaseClient(client: Client | undefined): void {
+    if (client === undefined) return;
     client.waitingTransactions--;
     client.releaseDeferred();
   }
 
   private async execute(transaction: Transaction): Promise<void> {
-    const hooked = this.hooks?.started(transaction.shards) ?? false;
+    const hooked = this.hooks?.started(transaction.shards, transaction.wholly) ?? false;
     try {
       await transaction.start();
     } finally {

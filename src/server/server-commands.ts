@@ -156,6 +156,10 @@ function debugReload({ client, argv, server, writer }: ConnectionContext): Retur
 }
 
 /** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
+/** BGREWRITEAOF: the rewrite runs while the client has its answer, as Redis's forked one does. */
+const bgrewriteaof: ConnectionHandler = ({ writer, server }) =>
+  server.rewriteAppendOnly() ? writer.simple('Background append only file rewriting started') : writer.error('ERR Background append only file rewriting already in progress');
+
 const save: ConnectionHandler = ({ client, server }) => server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
 
 const debug: ConnectionHandler = (context) => {
@@ -186,4 +190,4 @@ const debug: ConnectionHandler = (context) => {
   writer.error(subcommandSyntaxError(argv[1], 'debug'));
 };
 
-export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, slowlog, latency, monitor, shutdown, debug, memory };
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, bgrewriteaof, slowlog, latency, monitor, shutdown, debug, memory };

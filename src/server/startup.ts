@@ -37,6 +37,13 @@ const ACTED_ON: ReadonlySet<string> = new Set<string>([
   'save',
   'rdbcompression',
   'rdbchecksum',
+  'appendonly',
+  'appendfsync',
+  'appenddirname',
+  'appendfilename',
+  'aof-load-truncated',
+  'auto-aof-rewrite-percentage',
+  'auto-aof-rewrite-min-size',
   // Eviction frees large values in the background whatever this says (database.ts evict()).
   'lazyfree-lazy-eviction',
   'shards',

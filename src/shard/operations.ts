@@ -8,6 +8,7 @@ import { ExpiryChange } from './database.js';
 import { ShardOp } from './frames.js';
 import type { Shard } from './shard.js';
 import type { ShardSettings } from './settings.js';
+import { Propagation } from './propagation.js';
 
 interface PopulateArgs {
   db: number;
@@ -148,6 +149,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
+  else if (operation === ShardOp.Propagate) shard.signals.propagation = (args as { on: boolean }).on ? (shard.signals.propagation ?? new Propagation()) : undefined;
   else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
