@@ -149,7 +149,10 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
 
 const set: CommandHandler = (ctx, argv) => {
   const options = readStringOptions(ctx, argv, 3, true);
-  if (options !== undefined) setGeneric(ctx, argv[1], argv[2], options, 'set');
+  if (options === undefined) return;
+  // Without an expiry (which rewrites the whole command) SET … GET propagates without its GET.
+  if (options.flags & SET_GET && options.expire === undefined) ctx.propagate?.rewrite(argv.filter((arg, i) => i < 3 || !isKeyword(arg, 'GET')));
+  setGeneric(ctx, argv[1], argv[2], options, 'set');
 };
 
 const setnx: CommandHandler = (ctx, argv) =>
