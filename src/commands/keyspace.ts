@@ -250,6 +250,8 @@ const flushdb: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
   flushSignalled(ctx.db, lazy);
+  // Every shard propagates its part, emptied or not: the front lets the flush out once all have (propagation-stream.ts).
+  ctx.propagate?.force();
   ctx.reply.ok();
 };
 
@@ -257,6 +259,7 @@ const flushall: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
   for (const db of ctx.databases) flushSignalled(db, lazy);
+  ctx.propagate?.force();
   ctx.reply.ok();
 };
 

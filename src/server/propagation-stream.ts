@@ -12,7 +12,7 @@
  * group; they precede its own in their shard's order, so the replay is the same.
  *
  * Keyspace-wide commands (FLUSHALL, FLUSHDB, SWAPDB) run on every shard and come back once per shard;
- * they go out once.
+ * they go out once, when the last shard's arrives: by then every shard's earlier writes are out before it.
  */
 import { ShardOp } from '../shard/frames.js';
 import { NO_DB, RecordKind, encodeCommand, readRecords } from '../shard/propagation.js';
@@ -57,7 +57,7 @@ export class PropagationStream {
   private readonly consumers = new Set<PropagationConsumer>();
   /** The open group of each held shard. */
   private readonly groupOf = new Map<number, Group>();
-  /** Keyspace-wide records seen from how many shards so far (they go out at the first). */
+  /** Keyspace-wide records seen from how many shards so far (they go out at the last). */
   private readonly wideSeen = new Map<string, number>();
 
   constructor(private readonly pool: ShardPool) {
@@ -137,21 +137,21 @@ export class PropagationStream {
     if (this.consumers.size === 0) return;
     const group = this.groupOf.get(shard);
     for (const { kind, db, command } of readRecords(bytes)) {
-      if (kind === RecordKind.Command && !this.firstOfWide(db, command)) continue;
+      if (kind === RecordKind.Command && !this.lastOfWide(db, command)) continue;
       if (group === undefined) this.emit(db, command);
       // Within a group a unit's own MULTI and EXEC go: the group is one transaction already.
       else if (kind === RecordKind.Command) group.records.push({ db, command: Buffer.from(command) });
     }
   }
 
-  /** False for a keyspace-wide command another shard already propagated. */
-  private firstOfWide(db: number, command: Uint8Array): boolean {
+  /** False for a keyspace-wide command some shard has yet to propagate. */
+  private lastOfWide(db: number, command: Uint8Array): boolean {
     if (this.pool.size === 1 || !KEYSPACE_WIDE.has(commandName(command))) return true;
     const signature = `${db}:${Buffer.from(command).toString('latin1')}`;
     const seen = (this.wideSeen.get(signature) ?? 0) + 1;
     if (seen === this.pool.size) this.wideSeen.delete(signature);
     else this.wideSeen.set(signature, seen);
-    return seen === 1;
+    return seen === this.pool.size;
   }
 
   private emit(db: number, command: Uint8Array): void {

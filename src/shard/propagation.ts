@@ -52,6 +52,7 @@ export class Propagation {
   private dirtyBefore = 0;
   private rewritten: readonly Uint8Array[] | undefined = undefined;
   private prevented = false;
+  private forced = false;
 
   /** A command starts; `dirty` is the shard's dirty count now. */
   begin(dirty: number): void {
@@ -59,12 +60,18 @@ export class Propagation {
     this.dirtyBefore = dirty;
     this.rewritten = undefined;
     this.prevented = false;
+    this.forced = false;
     this.unit.length = 0;
   }
 
   /** The running command propagates as `argv` instead of as it was sent (arguments are copied at `end`). */
   rewrite(argv: readonly Uint8Array[]): void {
     this.rewritten = argv;
+  }
+
+  /** The running command propagates even if it changed nothing (Redis's forceCommandPropagation: FLUSHDB of an empty database). */
+  force(): void {
+    this.forced = true;
   }
 
   /** The running command itself propagates nothing (what it did went out through `also`). */
@@ -91,7 +98,7 @@ export class Propagation {
     if (!this.inCommand) return;
     this.inCommand = false;
     const unit = this.unit;
-    if (!this.prevented && dirty !== this.dirtyBefore) unit.push({ db, argv: this.rewritten ?? argv });
+    if (!this.prevented && (this.forced || dirty !== this.dirtyBefore)) unit.push({ db, argv: this.rewritten ?? argv });
     if (unit.length > 1) this.record(RecordKind.Multi, NO_DB, MULTI);
     for (const op of unit) this.record(RecordKind.Command, op.db, op.argv);
     if (unit.length > 1) this.record(RecordKind.Exec, NO_DB, EXEC);

@@ -16,6 +16,8 @@ export interface RunningSabre {
   port: number;
   log: () => string;
   stop: () => Promise<number | null>;
+  /** Kills the process with SIGKILL, as a crash would (no shutdown work); resolves once it is gone. */
+  kill: () => Promise<void>;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
@@ -57,6 +59,11 @@ export async function startSabre(args: readonly string[] = [], configFile?: stri
       const code = await exited;
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
       return code;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -36,6 +36,17 @@ function appended(path: string, from: number): { commands: string[][]; times: nu
   return { commands, times, size: bytes.length };
 }
 
+/**
+ * A key found expired by the command that writes it is deleted in the command's own unit (MULTI, DEL,
+ * the command, EXEC), unless active expiry got to it first (DEL alone, then the command): which one
+ * happens is a matter of timing on either server, so both read as the second.
+ */
+function unwrapExpiry(commands: string[][]): string[][] {
+  const [first, second, , last] = commands;
+  if (commands.length === 4 && first[0] === 'MULTI' && second[0] === 'DEL' && last[0] === 'EXEC') return commands.slice(1, 3);
+  return commands;
+}
+
 describe('the AOF sabre writes, command by command, against Redis 7.0', () => {
   let sabre: RunningSabre;
   let redis: RunningRedis | undefined;
@@ -140,7 +151,7 @@ describe('the AOF sabre writes, command by command, against Redis 7.0', () => {
       const theirPart = appended(join(redis.dir, INCR), theirSize);
       ourSize = ourPart.size;
       theirSize = theirPart.size;
-      expect(ourPart.commands, label).toEqual(theirPart.commands);
+      expect(unwrapExpiry(ourPart.commands), label).toEqual(unwrapExpiry(theirPart.commands));
       ourPart.times.forEach((time, i) => expect(Math.abs(time - theirPart.times[i]), label).toBeLessThan(TIME_TOLERANCE_MS));
     }
     ours.close();
