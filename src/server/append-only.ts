@@ -110,7 +110,7 @@ export class AppendOnly implements PropagationConsumer {
     if (!this.config.bool('appendonly')) return false;
     const manifestPath = join(this.directory, manifestName(this.prefix));
     if (!existsSync(manifestPath)) {
-      await this.rewrite();
+      await this.rewrite(false);
       if (this.fd === undefined) throw new Error(`Can't create the append-only file in ${this.directory}`);
       return true;
     }
@@ -165,12 +165,9 @@ export class AppendOnly implements PropagationConsumer {
     }
   };
 
-  /** BGREWRITEAOF: false when one is running already (the next is then scheduled). */
+  /** BGREWRITEAOF: false when one is running already. */
   requestRewrite(): boolean {
-    if (this.rewriting) {
-      this.rewriteScheduled = true;
-      return false;
-    }
+    if (this.rewriting) return false;
     void this.rewrite();
     return true;
   }
@@ -179,8 +176,11 @@ export class AppendOnly implements PropagationConsumer {
     return this.rewriting;
   }
 
-  /** A new base of the keyspace now and a new, empty incremental file; turns the AOF on if it was off. */
-  async rewrite(): Promise<boolean> {
+  /**
+   * A new base of the keyspace now and a new, empty incremental file; turns the AOF on if it was off.
+   * The first base, made at startup, is not counted in INFO's aof_rewrites (as in Redis).
+   */
+  async rewrite(counted = true): Promise<boolean> {
     if (this.rewriting) {
       this.rewriteScheduled = true;
       return false;
@@ -219,7 +219,7 @@ export class AppendOnly implements PropagationConsumer {
       syncDirectory(directory);
       this.currentSize = this.filesSize(manifest);
       this.rewriteBaseSize = this.currentSize;
-      this.rewrites++;
+      if (counted) this.rewrites++;
       this.consecutiveFailures = 0;
       this.lastRewriteStatus = 'ok';
       this.logger.info('Background AOF rewrite finished successfully');

@@ -157,4 +157,34 @@ describe('the AOF sabre writes, command by command, against Redis 7.0', () => {
     ours.close();
     theirs.close();
   });
+
+  it('propagates a blocked client served later as the non-blocking pop', async (context) => {
+    if (redis === undefined) return context.skip();
+    const parts: string[][][] = [];
+    for (const [port, directory] of [
+      [sabre.port, dir],
+      [redis.port, redis.dir],
+    ] as const) {
+      const from = appended(join(directory, INCR), 0).size;
+      const waiting = await RedisConnection.open(port);
+      const pusher = await RedisConnection.open(port);
+      const served = waiting.run([[b('BLPOP'), b('queue'), b('0')]]);
+      const moved = (async () => {
+        const other = await RedisConnection.open(port);
+        const reply = await other.run([[b('BLMOVE'), b('source'), b('destination'), b('RIGHT'), b('LEFT'), b('0')]]);
+        other.close();
+        return reply;
+      })();
+      // Both wait before anything arrives.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await pusher.run([[b('RPUSH'), b('queue'), b('job')], [b('RPUSH'), b('source'), b('a'), b('b')]]);
+      expect((await served)[0].toString('latin1')).toBe('*2\r\n$5\r\nqueue\r\n$3\r\njob\r\n');
+      await moved;
+      parts.push(appended(join(directory, INCR), from).commands);
+      waiting.close();
+      pusher.close();
+    }
+    expect(parts[0]).toEqual(parts[1]);
+    expect(parts[0].map((command) => command[0])).toEqual(['RPUSH', 'LPOP', 'RPUSH', 'LMOVE']);
+  });
 });
