@@ -177,6 +177,7 @@ const getset: CommandHandler = (ctx, argv) => {
   else ctx.reply.bulk(ctx.db.stringBytes(entry));
   ctx.db.setString(argv[1], argv[2], ExpiryChange.Clear);
   ctx.db.changed(argv[1], NotifyType.String, 'set');
+  ctx.propagate?.rewrite([SET, argv[1], argv[2]]);
 };
 
 const getdel: CommandHandler = (ctx, argv) => {
@@ -185,6 +186,8 @@ const getdel: CommandHandler = (ctx, argv) => {
   if (entry === 0) return ctx.reply.nullBulk();
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-user-del']);
+  // Redis propagates it as DEL, whichever way it freed the value.
+  ctx.propagate?.rewrite(deletion(argv[1], false));
 };
 
 const getex: CommandHandler = (ctx, argv) => {

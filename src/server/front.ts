@@ -382,17 +382,20 @@ export class Front implements OutputScheduler, ServerContext {
     return new Promise((resolve) => {
       this.scheduler.submitOperation(client, shards, async () => {
         client.inExec = true;
+        let reply: Buffer;
         try {
           if (await this.watchedKeysChanged(client, watched)) {
             client.writer.nullArray();
-            resolve(client.writer.take());
-          } else resolve(await this.runTransaction(client, transaction, position));
+            reply = client.writer.take();
+          } else reply = await this.runTransaction(client, transaction, position);
         } catch (error) {
-          resolve(internalErrorReply(error));
+          reply = internalErrorReply(error);
         } finally {
           client.inExec = false;
           this.unwatch(client);
         }
+        // Answered once the transaction has finished: its writes reach the AOF first.
+        return () => resolve(reply);
       }, true);
     });
   }
@@ -535,6 +538,11 @@ export class Front implements OutputScheduler, ServerContext {
     queueMicrotask(this.flushDirty);
   }
 
+  /** Redis's beforeSleep order: the AOF is written (and fsynced under appendfsync always) before any reply goes out. */
+  beforeOutput(): void {
+    this.options.appendOnly?.beforeReplies();
+  }
+
   countOutput(bytes: number): void {
     this.stats.netOutputBytes += bytes;
   }
@@ -546,7 +554,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
-    this.options.appendOnly?.beforeReplies();
+    this.beforeOutput();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) dirty[i].flush();
     dirty.length = 0;

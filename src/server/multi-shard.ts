@@ -29,10 +29,16 @@ export interface TransactionBody {
   run: (call: ShardCall) => Promise<Buffer>;
 }
 
+/** Hands a transaction's reply on, if it has one to hand on after it finished. */
+type Delivery = (() => void) | void;
+
 interface Transaction {
   shards: ReadonlySet<number>;
-  /** The transaction's steps; the shards are released when it settles. */
-  start: () => Promise<void>;
+  /**
+   * The transaction's steps; the shards are released when it settles. What it returns delivers the
+   * reply, once the hooks have heard it finished (the AOF has its writes before the client its answer).
+   */
+  start: () => Promise<Delivery>;
   /** The client whose command it is; none for the server's own work (an AOF rewrite). */
   client: Client | undefined;
   /** The client's later commands wait until it settles, not only until it starts (EXEC). */
@@ -84,7 +90,7 @@ export class ShardScheduler {
         // shards are released all the same (execute's finally), so nobody else waits forever.
         reply = internalErrorReply(error);
       }
-      done(reply);
+      return () => done(reply);
     };
     this.waiting.push({ shards, client, start, wholly: false });
     this.startReady();
@@ -95,7 +101,7 @@ export class ShardScheduler {
    * held. With `wholly`, the client's later commands wait until it has finished: EXEC may SELECT or
    * SUBSCRIBE on the client's behalf, which what the client sent next must see.
    */
-  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
+  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<Delivery>, wholly = false): void {
     if (client !== undefined) client.waitingTransactions++;
     this.waiting.push({ shards, client, start: work, wholly });
     this.startReady();
@@ -120,8 +126,9 @@ export class ShardScheduler {
 
   private async execute(transaction: Transaction): Promise<void> {
     const hooked = this.hooks?.started(transaction.shards, transaction.wholly) ?? false;
+    let deliver: Delivery;
     try {
-      await transaction.start();
+      deliver = await transaction.start();
     } finally {
       if (hooked) this.hooks?.finished(transaction.shards);
       if (transaction.wholly) this.releaseClient(transaction.client);
@@ -132,6 +139,7 @@ export class ShardScheduler {
       }
       this.startReady();
     }
+    deliver?.();
   }
 }
 
