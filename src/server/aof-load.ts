@@ -4,9 +4,10 @@
  *
  * Commands are pipelined to the shards without waiting for each reply (a shard runs its own in order, and
  * shards own disjoint keys, so their relative order does not matter); SELECT sets the database of the
- * following ones, a MULTI … EXEC is run once complete, and FLUSHALL, FLUSHDB and SWAPDB run on every
- * shard between barriers. A command whose keys lie on several shards is refused: sabre's own AOF never
- * holds one (each shard propagates its own part).
+ * following ones and a MULTI … EXEC is run once complete. A command the front would run across shards
+ * (FLUSHALL, SWAPDB, a RENAME or MSET or SUNIONSTORE whose keys are spread: a file redis-server wrote
+ * holds such) runs between barriers through the same transaction bodies the front uses, with nothing
+ * else running; sabre's own files hold few (each shard propagates its own part).
  *
  * A torn last command (a crash during a write) is cut off and loading goes on, or refused, as
  * aof-load-truncated says; only the last file may end so, as in Redis. Anything else malformed stops the
@@ -16,18 +17,22 @@ import { closeSync, openSync, readFileSync, statSync, ftruncateSync } from 'node
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
-import { commandKeys } from '../commands/key-specs.js';
+import { commandKeys, type KeyPosition } from '../commands/key-specs.js';
 import { CommandTable } from '../commands/table.js';
 import { argText } from '../commands/context.js';
 import type { AofManifest } from '../persistence/aof-manifest.js';
 import { AofTruncatedError, readAofCommands } from '../persistence/aof-reader.js';
 import { ShardOp } from '../shard/frames.js';
+import type { Shard } from '../shard/shard.js';
+import { crossShardBody } from './cross-shard.js';
+import { KeyspaceFanout } from './keyspace-fanout.js';
+import { multiShardBody, type ShardCall, type TransactionBody } from './multi-shard.js';
 import type { EveryShard } from './persistence.js';
+import { scatterPlan } from './scatter.js';
 import type { ShardPool } from './shard-pool.js';
 
 /** Replies to wait for before sending more: bounds what a large file keeps in flight. */
 const MAX_IN_FLIGHT = 8192;
-const EVERY_SHARD = new Set(['flushall', 'flushdb', 'swapdb']);
 const PROGRESS_MS = 1000;
 
 export class AofLoadError extends Error {}
@@ -39,6 +44,9 @@ export interface AofLoadOptions {
   pool: ShardPool;
   everyShard: EveryShard;
   logger: Logger;
+  databases: number;
+  /** A shard engine on this thread for commands across shards that run on a copy of their keys (cross-shard.ts). */
+  scratch: () => Shard;
 }
 
 /** Loads the files the manifest names; returns how many commands ran. */
@@ -46,7 +54,7 @@ export async function loadAof(options: AofLoadOptions): Promise<number> {
   const { manifest, directory, logger } = options;
   const started = performance.now();
   const files = [...(manifest.base === undefined ? [] : [manifest.base]), ...manifest.incrementals];
-  const loader = new CommandLoader(options.pool);
+  const loader = new CommandLoader(options);
   let commands = 0;
   for (const [index, file] of files.entries()) {
     const path = join(directory, file.name);
@@ -128,6 +136,9 @@ async function loadCommands(loader: CommandLoader, bytes: Buffer, name: string, 
 /** Sends the loaded commands to the shards, a bounded number in flight. */
 class CommandLoader {
   private readonly table = new CommandTable();
+  private readonly pool: ShardPool;
+  private readonly fanout: KeyspaceFanout;
+  private readonly scratch: () => Shard;
   private db = 0;
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -138,9 +149,15 @@ class CommandLoader {
     },
   };
 
-  constructor(private readonly pool: ShardPool) {}
+  constructor(options: AofLoadOptions) {
+    this.pool = options.pool;
+    this.scratch = options.scratch;
+    this.fanout = new KeyspaceFanout(this.pool.size, options.databases, this.shardOfKey);
+  }
 
   private readonly shardOfKey = (key: Buffer) => shardOfSlot(keySlot(key), this.pool.size);
+
+  private readonly call: ShardCall = (shard, argv) => this.pool.call(shard, this.db, 2, argv);
 
   /** Runs one command (`offset` names it in errors). */
   async run(argv: Buffer[], offset: number): Promise<void> {
@@ -150,17 +167,27 @@ class CommandLoader {
       this.db = Number(argText(argv[1]));
       return;
     }
-    if (EVERY_SHARD.has(spec.name)) {
-      await this.drain();
-      for (let shard = 0; shard < this.pool.size; shard++) this.send(shard, spec.index, argv);
-      await this.drain();
-      return;
-    }
     const keys = commandKeys(spec, argv) ?? [];
     const shards = new Set(keys.map(({ index }) => this.shardOfKey(argv[index])));
-    if (shards.size > 1) throw new AofLoadError(`The command '${spec.name}' at offset ${offset} has keys on several shards, which loading an AOF does not support`);
+    const body = this.fanout.body(spec, argv) ?? (shards.size > 1 ? this.acrossShards(spec.name, argv, keys) : undefined);
+    if (body !== undefined) {
+      // Everything sent before has run, and nothing runs beside it: the shards are as good as held.
+      await this.drain();
+      await body.run(this.call);
+      return;
+    }
     this.send(shards.size === 0 ? 0 : [...shards][0], spec.index, argv);
     if (this.inFlight >= MAX_IN_FLIGHT) await this.drain();
+  }
+
+  /** How the front runs a command whose keys are spread (front.ts route), as one body. */
+  private acrossShards(name: string, argv: Buffer[], keys: KeyPosition[]): TransactionBody {
+    const plan = scatterPlan(name, argv, this.shardOfKey);
+    if (plan !== undefined) {
+      const shards = new Set(plan.parts.map(({ shard }) => shard));
+      return { shards, run: async (call) => plan.combine(await Promise.all(plan.parts.map((part) => call(part.shard, part.argv)))) };
+    }
+    return multiShardBody(name, argv, this.shardOfKey) ?? crossShardBody({ argv, keys, db: this.db, protocol: 2 }, this.shardOfKey, this.scratch(), () => undefined);
   }
 
   private send(shard: number, command: number, argv: Buffer[]): void {

@@ -31,6 +31,8 @@ import {
 import { joinRdbParts, rdbPartPath, removeRdbParts } from '../persistence/rdb-files.js';
 import { ShardOp } from '../shard/frames.js';
 import { NO_DB, encodeCommand } from '../shard/propagation.js';
+import { shardSettings } from '../shard/settings.js';
+import { Shard } from '../shard/shard.js';
 import { loadAof } from './aof-load.js';
 import type { EveryShard } from './persistence.js';
 import type { PropagationConsumer, PropagationStream } from './propagation-stream.js';
@@ -115,7 +117,17 @@ export class AppendOnly implements PropagationConsumer {
       return true;
     }
     const manifest = parseManifest(readFileSync(manifestPath, 'latin1'));
-    await loadAof({ directory: this.directory, manifest, truncatedAllowed: this.config.bool('aof-load-truncated'), pool, everyShard: this.everyShard, logger: this.logger });
+    let scratch: Shard | undefined;
+    await loadAof({
+      directory: this.directory,
+      manifest,
+      truncatedAllowed: this.config.bool('aof-load-truncated'),
+      pool,
+      everyShard: this.everyShard,
+      logger: this.logger,
+      databases: this.config.number('databases'),
+      scratch: () => (scratch ??= new Shard({ databases: this.config.number('databases'), settings: shardSettings(this.config) })),
+    });
     this.manifest = manifest;
     let incremental = manifest.incrementals.at(-1);
     if (incremental === undefined) {

@@ -137,6 +137,27 @@ describe('the AOF on disk', () => {
     }
   });
 
+  it("loads redis-server's AOF, cross-shard commands included, with the same keyspace", async (context) => {
+    const redis = await startRedis({ config: { appendonly: 'yes', 'aof-use-rdb-preamble': 'yes' } });
+    if (redis === undefined) return context.skip();
+    const dir = tempDir();
+    let before: string[];
+    try {
+      await run(redis.port, WORKLOAD);
+      before = await keyspace(redis.port);
+      // Its first base is an empty RDB: everything is in the incremental file, as redis-server wrote it.
+      cpSync(join(redis.dir, 'appendonlydir'), join(dir, 'appendonlydir'), { recursive: true });
+    } finally {
+      await redis.stop();
+    }
+    const sabre = await startSabre(['--dir', dir, '--appendonly', 'yes', '--shards', '4']);
+    try {
+      expect(await keyspace(sabre.port)).toEqual(before);
+    } finally {
+      expect(await sabre.stop()).toBe(0);
+    }
+  });
+
   it('BGREWRITEAOF starts a new base and incremental file that reload to the same keyspace', async () => {
     const dir = tempDir();
     const args = ['--dir', dir, '--appendonly', 'yes', '--shards', '3'];
