@@ -31,7 +31,7 @@ import {
 } from '../protocol/errors.js';
 import { CollectionEncoding, collectionEncoding } from '../collections/collection.js';
 import { ByteWriter } from '../persistence/byte-writer.js';
-import { createDumpPayload } from '../persistence/dump-payload.js';
+import { restoreCommand } from '../persistence/aof-base.js';
 import { deletion } from '../shard/propagation.js';
 import { writeValue } from '../persistence/rdb-writer.js';
 import type { Database } from '../shard/database.js';
@@ -421,20 +421,6 @@ const debugObject: CommandHandler = (ctx, argv) => {
   );
 };
 
-const ABSTTL = Buffer.from('ABSTTL');
-const RESTORE = Buffer.from('RESTORE');
-const REPLACE = Buffer.from('REPLACE');
-
-/**
- * The key as a RESTORE … REPLACE ABSTTL command (Redis's DUMP payload): how a key a cross-shard step
- * wrote propagates, since sabre's own key dump (key-dump.ts) means nothing to a replica or an AOF.
- */
-export function restoreArgv(db: Database, key: Uint8Array): Uint8Array[] {
-  const entry = db.lookupNoTouch(key);
-  const expireAt = db.expireAt(entry);
-  return [RESTORE, key, Buffer.from(String(expireAt === -1 ? 0 : expireAt)), createDumpPayload(db, entry, { compression: true }), REPLACE, ABSTTL];
-}
-
 /**
  * `_sabre.key-restore key dump REPLACE|NX how [db]`: writes the dump as `key` in database `db` (the
  * request's own by default); 1 when written, 0 when NX found the key present. `how` is the event the
@@ -455,7 +441,7 @@ const keyRestore: CommandHandler = (ctx, argv) => {
   if (written === undefined) return ctx.reply.error('ERR sabre cannot restore this key dump');
   if (written === 1 && ctx.propagate !== undefined) {
     ctx.propagate.prevent();
-    ctx.propagate.also(index, restoreArgv(db, argv[1]));
+    ctx.propagate.also(index, restoreCommand(db, db.lookupNoTouch(argv[1])));
   }
   ctx.reply.integer(written);
 };

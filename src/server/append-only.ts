@@ -10,11 +10,12 @@
  *   no        written, and synced when the kernel pleases.
  *
  * A rewrite (BGREWRITEAOF, auto-aof-rewrite-*, turning appendonly on) writes a new base, an RDB of the
- * keyspace at one instant (`snapshotKeyspace`), starts a new incremental file and swaps the manifest.
+ * keyspace at one instant (`snapshotKeyspace`; commands with aof-use-rdb-preamble no), starts a new
+ * incremental file and swaps the manifest.
  * Every record the front had received when the snapshot answered belongs to writes the snapshot holds,
  * so it goes to the old incremental file (or nowhere, when turning on) and the new one starts empty.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -46,15 +47,42 @@ const FSYNC_PERIOD_MS = 1000;
  * takes its snapshot (the foreground path, every shard held, until the copy-on-write worker replaces it).
  */
 async function snapshotKeyspace(everyShard: EveryShard, target: string, options: { compression: boolean; checksum: boolean }): Promise<void> {
-  const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: options.compression })) as ({ error: string } | object)[];
+  const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: options.compression })) as ShardOutcome[];
   const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
   try {
-    const failed = outcomes.find((outcome) => 'error' in outcome) as { error: string } | undefined;
-    if (failed !== undefined) throw new Error(failed.error);
+    throwFailure(outcomes);
     joinRdbParts(target, parts, options);
   } finally {
     removeRdbParts(parts);
   }
+}
+
+/** aof-use-rdb-preamble no: the keyspace at one instant as commands (aof-base.ts), every shard held. */
+async function keyspaceCommands(everyShard: EveryShard, target: string): Promise<void> {
+  const outcomes = (await everyShard(ShardOp.SaveAofPart, { target })) as ShardOutcome[];
+  const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
+  try {
+    throwFailure(outcomes);
+    const fd = openSync(target, 'w');
+    try {
+      for (const part of parts) {
+        const bytes = readFileSync(part);
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    removeRdbParts(parts);
+  }
+}
+
+type ShardOutcome = { error: string } | object;
+
+function throwFailure(outcomes: readonly ShardOutcome[]): void {
+  const failed = outcomes.find((outcome) => 'error' in outcome) as { error: string } | undefined;
+  if (failed !== undefined) throw new Error(failed.error);
 }
 
 export class AppendOnly implements PropagationConsumer {
@@ -204,14 +232,17 @@ export class AppendOnly implements PropagationConsumer {
     const previous = this.manifest;
     const baseSeq = (previous?.base?.seq ?? 0) + 1;
     const incrSeq = (previous?.incrementals.at(-1)?.seq ?? 0) + 1;
-    const base = { name: baseFileName(this.prefix, baseSeq, true), seq: baseSeq, type: 'b' as const };
+    const rdbBase = this.config.bool('aof-use-rdb-preamble');
+    const base = { name: baseFileName(this.prefix, baseSeq, rdbBase), seq: baseSeq, type: 'b' as const };
     const incremental = { name: incrementalFileName(this.prefix, incrSeq), seq: incrSeq, type: 'i' as const };
     this.logger.info('Background append only file rewriting started');
     try {
       mkdirSync(directory, { recursive: true });
       // The stream runs from before the snapshot, so that nothing between it and the new file is missed.
       await this.consume();
-      await snapshotKeyspace(this.everyShard, join(directory, base.name), { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
+      const target = join(directory, base.name);
+      if (rdbBase) await snapshotKeyspace(this.everyShard, target, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
+      else await keyspaceCommands(this.everyShard, target);
       // From here to the end nothing awaits: no record can arrive while the files are switched.
       this.stream.drainGroups();
       this.beforeReplies();

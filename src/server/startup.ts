@@ -42,6 +42,7 @@ const ACTED_ON: ReadonlySet<string> = new Set<string>([
   'appenddirname',
   'appendfilename',
   'aof-load-truncated',
+  'aof-use-rdb-preamble',
   'auto-aof-rewrite-percentage',
   'auto-aof-rewrite-min-size',
   // Eviction frees large values in the background whatever this says (database.ts evict()).

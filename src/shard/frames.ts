@@ -77,6 +77,8 @@ export const ShardOp = {
   LoadRdb: SHARD_OP_BASE + 14,
   /** {on}: whether the shard keeps a propagation stream (propagation.ts), for the AOF and replicas. */
   Propagate: SHARD_OP_BASE + 20,
+  /** {target, shard}: this shard's keys as commands (aof-base.ts), beside `target`; answers {keys, dirty} or {error}. */
+  SaveAofPart: SHARD_OP_BASE + 21,
 } as const;
 
 const f32 = new Float32Array(1);

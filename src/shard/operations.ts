@@ -3,6 +3,7 @@
  * one JSON argument and answers JSON.
  */
 import { loadRdbShare, rdbPartPath, writeRdbPart } from '../persistence/rdb-files.js';
+import { writeAofPart } from '../persistence/aof-base.js';
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
 import { ExpiryChange } from './database.js';
 import { ShardOp } from './frames.js';
@@ -127,6 +128,7 @@ function rdbFileOperation(shard: Shard, operation: number, args: RdbFileArgs): {
   try {
     const dirty = shard.signals.dirty;
     if (operation === ShardOp.SaveRdbPart) return { keys: writeRdbPart(shard.databases, rdbPartPath(args.target, args.shard), { compression: args.compression }), dirty };
+    if (operation === ShardOp.SaveAofPart) return { keys: writeAofPart(shard.databases, rdbPartPath(args.target, args.shard)), dirty };
     return { ...loadRdbShare(shard, args.target, args.shard, args.shards, { flush: args.flush === true, merge: args.merge === true }), dirty };
   } catch (error) {
     return { error: (error as Error).message };
@@ -150,7 +152,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
   else if (operation === ShardOp.Propagate) shard.signals.propagation = (args as { on: boolean }).on ? (shard.signals.propagation ?? new Propagation()) : undefined;
-  else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
+  else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.SaveAofPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else throw new Error(`unknown shard operation ${operation}`);
   return Buffer.from(JSON.stringify(result ?? null));
 }

@@ -185,6 +185,35 @@ describe('the AOF on disk', () => {
     expect(await again.stop()).toBe(0);
   });
 
+  it('writes the base as commands with aof-use-rdb-preamble no, which both servers load', async (context) => {
+    const dir = tempDir();
+    const args = ['--dir', dir, '--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--shards', '3'];
+    const sabre = await startSabre(args);
+    await run(sabre.port, WORKLOAD);
+    expect(await run(sabre.port, [['BGREWRITEAOF']])).toEqual(['+Background append only file rewriting started\r\n']);
+    let info = '';
+    for (let i = 0; i < 100 && !info.includes('aof_rewrites:1'); i++) {
+      [info] = await run(sabre.port, [['INFO', 'persistence']]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await run(sabre.port, [['SET', 'after-rewrite', '1']]);
+    const before = await keyspace(sabre.port);
+    expect(await sabre.stop()).toBe(0);
+    expect(readdirSync(join(dir, 'appendonlydir')).sort()).toEqual(['appendonly.aof.2.base.aof', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    expect(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.2.base.aof'), 'latin1')).toContain('RESTORE');
+    const again = await startSabre(args);
+    expect(await keyspace(again.port)).toEqual(before);
+    expect(await again.stop()).toBe(0);
+    if (findRedisServer() === undefined) return context.skip();
+    expect(checkAof(dir)).toContain('All AOF files and manifest are valid');
+    const real = await startRedis({ config: { appendonly: 'yes', dir } });
+    try {
+      expect(await keyspace(real!.port)).toEqual(before);
+    } finally {
+      await real!.stop();
+    }
+  });
+
   it('CONFIG SET appendonly yes writes the keyspace as a base first, then appends', async () => {
     const dir = tempDir();
     const sabre = await startSabre(['--dir', dir, '--shards', '2']);
