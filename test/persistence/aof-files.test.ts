@@ -214,6 +214,30 @@ describe('the AOF on disk', () => {
     }
   });
 
+  it('rewrites on its own once the AOF has grown by auto-aof-rewrite-percentage past auto-aof-rewrite-min-size', async () => {
+    const dir = tempDir();
+    const args = ['--dir', dir, '--appendonly', 'yes', '--auto-aof-rewrite-min-size', '4kb', '--auto-aof-rewrite-percentage', '100', '--shards', '2'];
+    const sabre = await startSabre(args);
+    const [info] = await run(sabre.port, [['INFO', 'persistence']]);
+    expect(info).toContain('aof_rewrites:0');
+    await run(
+      sabre.port,
+      Array.from({ length: 200 }, (_, i) => ['SET', `key:${i}`, 'x'.repeat(20)]),
+    );
+    let after = '';
+    for (let i = 0; i < 150 && !after.includes('aof_rewrites:1'); i++) {
+      [after] = await run(sabre.port, [['INFO', 'persistence']]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(after).toContain('aof_rewrites:1');
+    expect(sabre.log()).toContain('Starting automatic rewriting of AOF');
+    const before = await keyspace(sabre.port);
+    expect(await sabre.stop()).toBe(0);
+    const again = await startSabre(args);
+    expect(await keyspace(again.port)).toEqual(before);
+    expect(await again.stop()).toBe(0);
+  });
+
   it('CONFIG SET appendonly yes writes the keyspace as a base first, then appends', async () => {
     const dir = tempDir();
     const sabre = await startSabre(['--dir', dir, '--shards', '2']);
