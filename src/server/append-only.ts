@@ -15,7 +15,7 @@
  * Every record the front had received when the snapshot answered belongs to writes the snapshot holds,
  * so it goes to the old incremental file (or nowhere, when turning on) and the new one starts empty.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -105,7 +105,10 @@ export class AppendOnly implements PropagationConsumer {
   private lastRewriteStatus: 'ok' | 'err' = 'ok';
   private rewrites = 0;
   private consecutiveFailures = 0;
-  private lastWriteStatus: 'ok' | 'err' = 'ok';
+  /** Why the last write of the AOF failed (strerror's words), until one succeeds: writes are then refused. */
+  writeError: string | undefined = undefined;
+  /** Bytes of the current incremental file, where a failed write is cut back to. */
+  private incrementalSize = 0;
   /** Bytes of the base and incremental files, and that total when the last rewrite ended (auto-aof-rewrite's base). */
   private currentSize = 0;
   private rewriteBaseSize = 0;
@@ -165,6 +168,7 @@ export class AppendOnly implements PropagationConsumer {
       this.fd = openSync(join(this.directory, incremental.name), 'a');
       writeManifest(this.directory, this.prefix, manifest);
     } else this.fd = openSync(join(this.directory, incremental.name), 'a');
+    this.incrementalSize = fstatSync(this.fd).size;
     this.currentSize = this.filesSize(manifest);
     this.rewriteBaseSize = this.currentSize;
     await this.consume();
@@ -191,19 +195,41 @@ export class AppendOnly implements PropagationConsumer {
     if (this.buffer.length === 0) return;
     if (this.fd === undefined) return this.buffer.clear();
     const bytes = this.buffer.view();
+    const always = this.config.get('appendfsync') === 'always';
     try {
       for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done, bytes.length - done);
-      if (this.config.get('appendfsync') === 'always') fdatasyncSync(this.fd);
-      this.currentSize += bytes.length;
-      if (this.lastWriteStatus === 'err') this.logger.warn('AOF write error looks solved, Redis can write again.');
-      this.lastWriteStatus = 'ok';
-      this.buffer.clear();
+      if (always) fdatasyncSync(this.fd);
     } catch (error) {
-      // Kept in the buffer and tried again with the next write, as Redis retries its aof_buf.
-      if (this.lastWriteStatus === 'ok') this.logger.warn({ error: (error as Error).message }, 'Error writing to the AOF file');
-      this.lastWriteStatus = 'err';
+      this.writeFailed(error as NodeJS.ErrnoException, always);
+      return;
     }
+    this.currentSize += bytes.length;
+    this.incrementalSize += bytes.length;
+    if (this.writeError !== undefined) this.logger.warn('AOF write error looks solved, Redis can write again.');
+    this.writeError = undefined;
+    this.buffer.clear();
   };
+
+  /**
+   * A write failed (a full disk): as Redis, the server cannot go on under appendfsync always; otherwise the
+   * part written is cut off again, the records stay buffered and are retried (each write and once a
+   * second), and write commands are refused with -MISCONF meanwhile (writeError).
+   */
+  private writeFailed(error: NodeJS.ErrnoException, always: boolean): void {
+    if (always) {
+      this.logger.fatal({ error: error.message }, "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
+      process.exit(1);
+    }
+    try {
+      ftruncateSync(this.fd!, this.incrementalSize);
+    } catch {
+      // The retry appends after whatever is there; loading then stops at the torn part.
+    }
+    if (this.writeError === undefined) this.logger.warn({ error: error.message }, 'Error writing to the AOF file');
+    // strerror's words, which Redis's -MISCONF reply carries: "ENOSPC: no space left on device, write".
+    const words = /^[A-Z]+: ([^,]+)/.exec(error.message)?.[1] ?? error.message;
+    this.writeError = words.charAt(0).toUpperCase() + words.slice(1);
+  }
 
   /** BGREWRITEAOF: false when one is running already. */
   requestRewrite(): boolean {
@@ -251,6 +277,7 @@ export class AppendOnly implements PropagationConsumer {
       writeManifest(directory, this.prefix, manifest);
       this.closeFile();
       this.fd = fd;
+      this.incrementalSize = 0;
       this.selectedDb = -1;
       this.buffer.clear();
       this.manifest = manifest;
@@ -296,6 +323,7 @@ export class AppendOnly implements PropagationConsumer {
 
   /** Once a second: everysec's background fsync, and auto-aof-rewrite-percentage's check. */
   private cron(): void {
+    if (this.writeError !== undefined) this.beforeReplies();
     if (this.fd !== undefined && this.config.get('appendfsync') === 'everysec' && !this.fsyncRunning) {
       this.beforeReplies();
       this.fsyncRunning = true;
@@ -330,6 +358,8 @@ export class AppendOnly implements PropagationConsumer {
     if (this.fd === undefined) return;
     try {
       fdatasyncSync(this.fd);
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'Error syncing the AOF file before closing it');
     } finally {
       closeSync(this.fd);
       this.fd = undefined;
@@ -356,7 +386,7 @@ export class AppendOnly implements PropagationConsumer {
       ['aof_last_bgrewrite_status', this.lastRewriteStatus],
       ['aof_rewrites', this.rewrites],
       ['aof_rewrites_consecutive_failures', this.consecutiveFailures],
-      ['aof_last_write_status', this.lastWriteStatus],
+      ['aof_last_write_status', this.writeError === undefined ? 'ok' : 'err'],
       ['aof_last_cow_size', 0],
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],

@@ -640,6 +640,8 @@ export class Front implements OutputScheduler, ServerContext {
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
     if (this.maxmemory !== 0 && this.overMemory(client, spec)) return this.refuseForMemory(client, spec, position);
+    const aofError = this.options.appendOnly?.writeError;
+    if (aofError !== undefined && ((spec.flags & CommandFlag.write) !== 0 || spec.name === 'ping')) return this.refuse(client, position, `MISCONF Errors writing to the AOF file: ${aofError}`, spec.name);
     if (client.transaction !== undefined && !RUN_IN_MULTI.has(spec.name)) return this.queue(client, client.transaction, spec, argv, position);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);

@@ -88,8 +88,6 @@ async function main(): Promise<void> {
     logger.fatal({ error: (error as Error).message }, `could not listen on ${config.get('bind')} port ${config.number('port')}`);
     process.exit(1);
   }
-  const shown = listening.map((host) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(', ');
-  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${shown}`);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -104,6 +102,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Said once the signals are handled: whoever waits for this line may stop the server at once.
+  const shown = listening.map((host) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(', ');
+  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${shown}`);
 }
 
 await main();

@@ -4,7 +4,7 @@
  * torn last command is cut off or refused as aof-load-truncated says; a damaged file is refused with
  * its offset named.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +117,33 @@ describe('the AOF after a crash', () => {
     const { lost, acknowledged, killedAt } = await killedUnderLoad('everysec');
     expect(acknowledged).toBeGreaterThan(100);
     for (const write of lost) expect(killedAt - write.at).toBeLessThan(2000);
+  });
+});
+
+describe('an AOF that cannot be written', () => {
+  it('refuses write commands with -MISCONF while the disk is full, and keeps serving reads', async () => {
+    const dir = tempDir();
+    const args = ['--dir', dir, '--appendonly', 'yes', '--shards', '2'];
+    const first = await startSabre(args);
+    expect(await first.stop()).toBe(0);
+    // The next incremental file the server opens is /dev/full, where every write fails with ENOSPC.
+    const directory = join(dir, 'appendonlydir');
+    writeFileSync(join(directory, 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\n');
+    rmSync(join(directory, 'appendonly.aof.1.incr.aof'));
+    symlinkSync('/dev/full', join(directory, 'appendonly.aof.1.incr.aof'));
+    const sabre = await startSabre(args);
+    const connection = await RedisConnection.open(sabre.port);
+    try {
+      const [set] = await connection.run([[b('SET'), b('a'), b('1')]]);
+      expect(set.toString()).toBe('+OK\r\n');
+      const replies = await connection.run([[b('SET'), b('b'), b('2')], [b('PING')], [b('GET'), b('a')], [b('INFO'), b('persistence')]]);
+      const misconf = '-MISCONF Errors writing to the AOF file: No space left on device\r\n';
+      expect(replies.slice(0, 3).map((reply) => reply.toString())).toEqual([misconf, misconf, '$1\r\n1\r\n']);
+      expect(replies[3].toString()).toContain('aof_last_write_status:err');
+    } finally {
+      connection.close();
+      await sabre.kill();
+    }
   });
 });
 
