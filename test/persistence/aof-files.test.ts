@@ -5,7 +5,7 @@
  * files that reload just as well.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -252,6 +252,14 @@ describe('the AOF on disk', () => {
     expect(info).toContain('aof_enabled:1');
     await run(sabre.port, [['SET', 'after', '2'], ['LPOP', 'list']]);
     const before = await keyspace(sabre.port);
+    // Turned off, it stops appending (and INFO says so); what it holds stays on disk.
+    const incremental = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+    const size = statSync(incremental).size;
+    expect(size).toBeGreaterThan(0);
+    expect(await run(sabre.port, [['CONFIG', 'SET', 'appendonly', 'no'], ['SET', 'not-appended', '1']])).toEqual(['+OK\r\n', '+OK\r\n']);
+    [info] = await run(sabre.port, [['INFO', 'persistence']]);
+    expect(info).toContain('aof_enabled:0');
+    expect(statSync(incremental).size).toBe(size);
     await sabre.kill();
     const again = await startSabre(['--dir', dir, '--shards', '2', '--appendonly', 'yes']);
     expect(await keyspace(again.port)).toEqual(before);
