@@ -15,8 +15,7 @@
  * they go out once, when the last shard's arrives: by then every shard's earlier writes are out before it.
  */
 import { ShardOp } from '../shard/frames.js';
-import { NO_DB, RecordKind, encodeCommand, readRecords } from '../shard/propagation.js';
-import { ByteWriter } from '../persistence/byte-writer.js';
+import { NO_DB, RecordKind, readRecords } from '../shard/propagation.js';
 import type { ShardPool } from './shard-pool.js';
 import type { TransactionHooks } from './multi-shard.js';
 
@@ -25,19 +24,10 @@ export interface PropagationConsumer {
   feed(db: number, command: Uint8Array): void;
 }
 
-const MULTI = encoded(['MULTI']);
-const EXEC = encoded(['EXEC']);
+const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n');
+const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n');
 /** Commands every shard runs and propagates alike, recognised by their RESP name (lower case). */
 const KEYSPACE_WIDE = new Set(['flushall', 'flushdb', 'swapdb']);
-
-function encoded(argv: readonly string[]): Buffer {
-  const out = new ByteWriter();
-  encodeCommand(
-    out,
-    argv.map((arg) => Buffer.from(arg)),
-  );
-  return out.copy();
-}
 
 /** The command name of a RESP array, lower case (it is the first bulk string). */
 function commandName(command: Uint8Array): string {
