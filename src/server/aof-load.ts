@@ -74,6 +74,8 @@ export async function loadAof(options: AofLoadOptions): Promise<number> {
         if (!(last && (error as NodeJS.ErrnoException).code === 'ENOENT')) throw new AofLoadError(`Can't open the append-only file ${file.name}: ${(error as Error).message}`);
         continue;
       }
+      // An old single-file AOF may open with an RDB (aof-use-rdb-preamble in Redis 4 to 6).
+      if (bytes.subarray(0, 5).toString('latin1') === 'REDIS') throw new AofLoadError(`The AOF file ${file.name} starts with an RDB preamble, which sabre cannot load yet`);
       commands += await loadCommands(loader, bytes, file.name, path, last, options);
     }
     logger.info({ file: file.name, seconds: ((performance.now() - fileStarted) / 1000).toFixed(3) }, `DB loaded from ${file.type === 'b' ? 'base' : 'incr'} file ${file.name}`);

@@ -15,7 +15,7 @@
  * Every record the front had received when the snapshot answered belongs to writes the snapshot holds,
  * so it goes to the old incremental file (or nowhere, when turning on) and the new one starts empty.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -142,6 +142,7 @@ export class AppendOnly implements PropagationConsumer {
   async start(pool: ShardPool): Promise<boolean> {
     if (!this.config.bool('appendonly')) return false;
     const manifestPath = join(this.directory, manifestName(this.prefix));
+    if (!existsSync(manifestPath)) this.upgradeOldFile();
     if (!existsSync(manifestPath)) {
       await this.rewrite(false);
       if (this.fd === undefined) throw new Error(`Can't create the append-only file in ${this.directory}`);
@@ -173,6 +174,19 @@ export class AppendOnly implements PropagationConsumer {
     this.rewriteBaseSize = this.currentSize;
     await this.consume();
     return true;
+  }
+
+  /**
+   * A single-file AOF from before Redis 7 (appendfilename in dir) becomes the base of a multi-part one,
+   * moved into appenddirname under its own name, as Redis 7 upgrades it.
+   */
+  private upgradeOldFile(): void {
+    const old = resolve(this.prefix);
+    if (!existsSync(old)) return;
+    mkdirSync(this.directory, { recursive: true });
+    renameSync(old, join(this.directory, this.prefix));
+    writeManifest(this.directory, this.prefix, { base: { name: this.prefix, seq: 1, type: 'b' }, incrementals: [] });
+    this.logger.info({ file: this.prefix }, 'Successfully migrated an old-style AOF into the AOF directory');
   }
 
   /** The stream's records: SELECT first when the database changes, as Redis's feedAppendOnlyFile does. */

@@ -5,7 +5,7 @@
  * files that reload just as well.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -155,6 +155,34 @@ describe('the AOF on disk', () => {
       expect(await keyspace(sabre.port)).toEqual(before);
     } finally {
       expect(await sabre.stop()).toBe(0);
+    }
+  });
+
+  it('upgrades a single-file AOF from before Redis 7 into the base of a multi-part one', async () => {
+    const dir = tempDir();
+    const commands = [['SELECT', '0'], ['SET', 'old', 'style'], ['RPUSH', 'list', 'a', 'b'], ['SELECT', '1'], ['SET', 'other', 'db']];
+    writeFileSync(join(dir, 'appendonly.aof'), commands.map((argv) => `*${argv.length}\r\n${argv.map((arg) => `$${arg.length}\r\n${arg}\r\n`).join('')}`).join(''));
+    const args = ['--dir', dir, '--appendonly', 'yes', '--shards', '2'];
+    const sabre = await startSabre(args);
+    try {
+      expect(await keyspace(sabre.port)).toEqual([
+        '0 list +list *2|$1|a|$1|b| ttl::-1',
+        '0 old +string $5|style| ttl::-1',
+        '1 other +string $2|db| ttl::-1',
+      ]);
+      await run(sabre.port, [['SET', 'new', '1']]);
+    } finally {
+      expect(await sabre.stop()).toBe(0);
+    }
+    expect(existsSync(join(dir, 'appendonly.aof'))).toBe(false);
+    expect(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1')).toBe(
+      'file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
+    const again = await startSabre(args);
+    try {
+      expect((await keyspace(again.port)).length).toBe(4);
+    } finally {
+      expect(await again.stop()).toBe(0);
     }
   });
 
