@@ -29,11 +29,16 @@ const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n');
 /** Commands every shard runs and propagates alike, recognised by their RESP name (lower case). */
 const KEYSPACE_WIDE = new Set(['flushall', 'flushdb', 'swapdb']);
 
-/** The command name of a RESP array, lower case (it is the first bulk string). */
-function commandName(command: Uint8Array): string {
-  const text = Buffer.from(command.buffer, command.byteOffset, Math.min(command.length, 64)).toString('latin1');
-  const lines = text.split('\r\n');
-  return (lines[2] ?? '').toLowerCase();
+/**
+ * Whether a RESP command is FLUSHALL, FLUSHDB or SWAPDB. Runs for every record: those have fewer than
+ * ten arguments and a name of six to eight letters starting with f or s, so `*N\r\n$L\r\n` puts the
+ * name at byte 8, and most commands are ruled out by two bytes before any string is made.
+ */
+function isKeyspaceWide(command: Uint8Array): boolean {
+  const length = command[5] - 0x30;
+  const first = command[8] | 0x20;
+  if (command[2] !== 0x0d || command[6] !== 0x0d || length < 6 || length > 8 || (first !== 0x66 && first !== 0x73)) return false;
+  return KEYSPACE_WIDE.has(Buffer.from(command.buffer, command.byteOffset + 8, length).toString('latin1').toLowerCase());
 }
 
 interface Group {
@@ -136,7 +141,7 @@ export class PropagationStream {
 
   /** False for a keyspace-wide command some shard has yet to propagate. */
   private lastOfWide(db: number, command: Uint8Array): boolean {
-    if (this.pool.size === 1 || !KEYSPACE_WIDE.has(commandName(command))) return true;
+    if (this.pool.size === 1 || !isKeyspaceWide(command)) return true;
     const signature = `${db}:${Buffer.from(command).toString('latin1')}`;
     const seen = (this.wideSeen.get(signature) ?? 0) + 1;
     if (seen === this.pool.size) this.wideSeen.delete(signature);

@@ -33,13 +33,24 @@ export function deletion(key: Uint8Array, lazily: boolean | number): Uint8Array[
   return [lazily ? UNLINK : DEL, key];
 }
 
-/** Writes argv as a RESP array of bulk strings (how Redis's AOF and replication stream spell commands). */
+/**
+ * Writes argv as a RESP array of bulk strings (how Redis's AOF and replication stream spell commands).
+ * Hot path while the stream is on: no strings are built.
+ */
 export function encodeCommand(out: ByteWriter, argv: readonly Uint8Array[]): void {
-  out.bytes(`*${argv.length}\r\n`);
-  for (const arg of argv) {
-    out.bytes(`$${arg.length}\r\n`);
+  out.byte(0x2a); // '*'
+  out.decimal(argv.length);
+  out.byte(0x0d);
+  out.byte(0x0a);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    out.byte(0x24); // '$'
+    out.decimal(arg.length);
+    out.byte(0x0d);
+    out.byte(0x0a);
     out.bytes(arg);
-    out.bytes('\r\n');
+    out.byte(0x0d);
+    out.byte(0x0a);
   }
 }
 
@@ -98,10 +109,12 @@ export class Propagation {
     if (!this.inCommand) return;
     this.inCommand = false;
     const unit = this.unit;
-    if (!this.prevented && (this.forced || dirty !== this.dirtyBefore)) unit.push({ db, argv: this.rewritten ?? argv });
-    if (unit.length > 1) this.record(RecordKind.Multi, NO_DB, MULTI);
+    const propagates = !this.prevented && (this.forced || dirty !== this.dirtyBefore);
+    const wrapped = unit.length + (propagates ? 1 : 0) > 1;
+    if (wrapped) this.record(RecordKind.Multi, NO_DB, MULTI);
     for (const op of unit) this.record(RecordKind.Command, op.db, op.argv);
-    if (unit.length > 1) this.record(RecordKind.Exec, NO_DB, EXEC);
+    if (propagates) this.record(RecordKind.Command, db, this.rewritten ?? argv);
+    if (wrapped) this.record(RecordKind.Exec, NO_DB, EXEC);
     unit.length = 0;
     this.rewritten = undefined;
   }
