@@ -56,7 +56,15 @@ function serve(data: ShardWorkerData): void {
   /** What the shard propagated since it was last taken, in a frame of its own ahead of the reply it belongs with. */
   const sendPropagated = (): void => {
     const propagated = shard.signals.propagation?.take();
-    if (propagated !== undefined) unsolicited(UnsolicitedKind.Propagated, propagated);
+    if (propagated === undefined) return;
+    const length = FRAME_HEADER_BYTES + 1 + propagated.length;
+    if (length > maxReply) return unsolicited(UnsolicitedKind.Propagated, propagated);
+    // The common case, encoded straight into the ring as replies are.
+    const out = channel.reserveReply(length);
+    writeFrameHeader(out, EVENTS_FRAME_ID, false);
+    out[FRAME_HEADER_BYTES] = UnsolicitedKind.Propagated;
+    out.set(propagated, FRAME_HEADER_BYTES + 1);
+    channel.finishReply(length);
   };
   const served = (token: number, reply: Buffer): void => {
     sendPropagated();
