@@ -50,6 +50,11 @@ interface Transaction {
  * blocked clients keep shards from serving waiters in the middle of a transaction).
  */
 export interface TransactionHooks {
+  /**
+   * Awaited before `started`, if given: resolves once what was sent to `shards` before the transaction
+   * took them has run (the propagation stream then tells the transaction's own writes from theirs).
+   */
+  drainBefore?(shards: ReadonlySet<number>): Promise<void> | undefined;
   /** Returns whether `finished` must be called for this transaction; `exec` says it is a client's EXEC. */
   started(shards: ReadonlySet<number>, exec?: boolean): boolean;
   finished(shards: ReadonlySet<number>): void;
@@ -125,6 +130,8 @@ export class ShardScheduler {
   }
 
   private async execute(transaction: Transaction): Promise<void> {
+    const settling = this.hooks?.drainBefore?.(transaction.shards);
+    if (settling !== undefined) await settling;
     const hooked = this.hooks?.started(transaction.shards, transaction.wholly) ?? false;
     let deliver: Delivery;
     try {

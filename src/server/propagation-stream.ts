@@ -8,8 +8,10 @@
  * (an EXEC, a cross-shard MSETNX, RENAME or SUNIONSTORE, FLUSHALL). While such a transaction holds its
  * shards (ShardScheduler hooks), their records are gathered into a group and go out at its end as one
  * MULTI … EXEC, the way Redis propagates a transaction: an EXEC always, any other only when it made more
- * than one record. Records of commands sent to those shards just before the transaction may join its
- * group; they precede its own in their shard's order, so the replay is the same.
+ * than one record. Before a group opens, the commands sent to its shards before the transaction took
+ * them are waited for (ShardOp.Barrier), so their writes go out on their own, before their replies (as
+ * appendfsync always needs), and the group holds the transaction's writes (and its shards' own expiry
+ * deletions meanwhile).
  *
  * Keyspace-wide commands (FLUSHALL, FLUSHDB, SWAPDB) run on every shard and come back once per shard;
  * they go out once, when the last shard's arrives: by then every shard's earlier writes are out before it.
@@ -86,6 +88,10 @@ export class PropagationStream {
   hooks(inner: TransactionHooks): TransactionHooks {
     const innerFinishes = new WeakSet<ReadonlySet<number>>();
     return {
+      drainBefore: (shards) => {
+        if (!this.active) return undefined;
+        return Promise.all([...shards].map((shard) => this.pool.operation(shard, ShardOp.Barrier, null))).then(() => undefined);
+      },
       started: (shards, exec) => {
         if (inner.started(shards, exec)) innerFinishes.add(shards);
         if (!this.active) return innerFinishes.has(shards);

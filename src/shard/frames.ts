@@ -79,6 +79,8 @@ export const ShardOp = {
   Propagate: SHARD_OP_BASE + 20,
   /** {target, shard}: this shard's keys as commands (aof-base.ts), beside `target`; answers {keys, dirty} or {error}. */
   SaveAofPart: SHARD_OP_BASE + 21,
+  /** Does nothing: its answer says that everything sent before it has run (and propagated). */
+  Barrier: SHARD_OP_BASE + 22,
 } as const;
 
 const f32 = new Float32Array(1);

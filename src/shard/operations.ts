@@ -151,6 +151,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
+  else if (operation === ShardOp.Barrier) result = null;
   else if (operation === ShardOp.Propagate) shard.signals.propagation = (args as { on: boolean }).on ? (shard.signals.propagation ?? new Propagation()) : undefined;
   else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.SaveAofPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else throw new Error(`unknown shard operation ${operation}`);
