@@ -28,7 +28,7 @@ import { crossShardBody } from './cross-shard.js';
 import { KeyspaceFanout } from './keyspace-fanout.js';
 import { multiShardBody, type ShardCall, type TransactionBody } from './multi-shard.js';
 import type { EveryShard } from './persistence.js';
-import { scatterPlan } from './scatter.js';
+import { scatterBody, scatterPlan } from './scatter.js';
 import type { ShardPool } from './shard-pool.js';
 
 /** Replies to wait for before sending more: bounds what a large file keeps in flight. */
@@ -185,10 +185,7 @@ class CommandLoader {
   /** How the front runs a command whose keys are spread (front.ts route), as one body. */
   private acrossShards(name: string, argv: Buffer[], keys: KeyPosition[]): TransactionBody {
     const plan = scatterPlan(name, argv, this.shardOfKey);
-    if (plan !== undefined) {
-      const shards = new Set(plan.parts.map(({ shard }) => shard));
-      return { shards, run: async (call) => plan.combine(await Promise.all(plan.parts.map((part) => call(part.shard, part.argv)))) };
-    }
+    if (plan !== undefined) return scatterBody(plan);
     return multiShardBody(name, argv, this.shardOfKey) ?? crossShardBody({ argv, keys, db: this.db, protocol: 2 }, this.shardOfKey, this.scratch(), () => undefined);
   }
 

@@ -42,7 +42,7 @@ import { crossShardBody } from './cross-shard.js';
 import { BlockedClients } from './blocked-clients.js';
 import { isBlockingCommand } from '../commands/blocking.js';
 import { ShardScheduler, internalErrorReply, multiShardBody, type TransactionBody } from './multi-shard.js';
-import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
+import { Gather, scatterBody, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { sabreCommand } from './sabre-commands.js';
@@ -674,7 +674,11 @@ export class Front implements OutputScheduler, ServerContext {
     if (shard >= 0) return { kind: 'shard', shard };
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) return { kind: 'refuse', error: wrongArity(spec.name) };
     const plan = scatterPlan(spec.name, named, this.shardOfKey);
-    if (plan !== undefined) return { kind: 'scatter', plan };
+    if (plan !== undefined) {
+      // While writes are propagated, a write across shards holds them so that its parts go out together.
+      const atomic = this.options.propagation?.active === true && (spec.flags & CommandFlag.write) !== 0;
+      return atomic ? { kind: 'body', body: scatterBody(plan) } : { kind: 'scatter', plan };
+    }
     const body = multiShardBody(spec.name, named, this.shardOfKey);
     if (body !== undefined) return { kind: 'body', body };
     const keys = commandKeys(spec, argv) ?? [];

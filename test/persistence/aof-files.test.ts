@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readAofCommands } from '../../src/persistence/aof-reader.js';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { findRedisServer, startRedis } from '../helpers/redis-server.js';
 import { startSabre } from '../helpers/sabre-server.js';
@@ -120,6 +121,14 @@ describe('the AOF on disk', () => {
     expect(before.length).toBeGreaterThan(15);
     expect(await first.stop()).toBe(0);
 
+    // MSET's parts on the four shards went out as one transaction: MULTI before the first, EXEC after the last.
+    const names = [...readAofCommands(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')))].map(({ argv }) => argv[0].toString().toUpperCase());
+    const firstPart = names.indexOf('MSET');
+    const multi = names.lastIndexOf('MULTI', firstPart);
+    expect(multi).toBeGreaterThan(names.lastIndexOf('EXEC', firstPart));
+    const block = names.slice(multi + 1, names.indexOf('EXEC', firstPart));
+    expect(block.filter((name) => name === 'MSET').length).toBeGreaterThan(1);
+    expect(block.every((name) => name === 'MSET' || name === 'SELECT')).toBe(true);
     const second = await startSabre(args);
     expect(await keyspace(second.port)).toEqual(before);
     expect(second.log()).toContain('DB loaded from append only file');
