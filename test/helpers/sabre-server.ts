@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { RedisConnection } from './differential.js';
 import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
 
@@ -158,4 +158,29 @@ export async function sameAnswers<T>(ours: Redis, theirs: Redis | undefined, ans
   const mine = await answers(ours);
   if (theirs !== undefined) expect(mine).toEqual(await answers(theirs));
   return mine;
+}
+
+/**
+ * For tests that start and restart servers themselves: every server `start` made is killed after its test
+ * (one a failed expectation left running too), and every directory `tempDir` made is removed.
+ */
+export function serversPerTest(): { start: (args: readonly string[]) => Promise<RunningSabre>; tempDir: () => string } {
+  const servers: RunningSabre[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.kill();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    start: async (args) => {
+      const server = await startSabre(args);
+      servers.push(server);
+      return server;
+    },
+    tempDir: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sabre-test-'));
+      dirs.push(dir);
+      return dir;
+    },
+  };
 }

@@ -4,28 +4,18 @@
  * torn last command is cut off or refused as aof-load-truncated says; a damaged file is refused with
  * its offset named.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisConnection, b } from '../helpers/differential.js';
-import { startSabre, type RunningSabre } from '../helpers/sabre-server.js';
+import { serversPerTest, type RunningSabre } from '../helpers/sabre-server.js';
 
 const INCR = join('appendonlydir', 'appendonly.aof.1.incr.aof');
 const CLIENTS = 8;
 const LOAD_MS = 600;
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sabre-aof-'));
-  dirs.push(dir);
-  return dir;
-}
+const { start: startSabre, tempDir } = serversPerTest();
 
 interface Acknowledged {
   key: string;

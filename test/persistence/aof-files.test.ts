@@ -5,25 +5,15 @@
  * files that reload just as well.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAofCommands } from '../../src/persistence/aof-reader.js';
 import { RedisConnection, b } from '../helpers/differential.js';
 import { findRedisServer, startRedis } from '../helpers/redis-server.js';
-import { startSabre } from '../helpers/sabre-server.js';
+import { serversPerTest } from '../helpers/sabre-server.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sabre-aof-'));
-  dirs.push(dir);
-  return dir;
-}
+const { start: startSabre, tempDir } = serversPerTest();
 
 async function run(port: number, commands: string[][]): Promise<string[]> {
   const connection = await RedisConnection.open(port);
