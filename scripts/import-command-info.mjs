@@ -28,7 +28,7 @@ const names = `
   blpop brpop blmove brpoplpush blmpop bzpopmin bzpopmax bzmpop
   subscribe unsubscribe psubscribe punsubscribe publish pubsub ssubscribe sunsubscribe spublish
   multi exec discard watch unwatch wait
-  dump restore save bgsave
+  dump restore save bgsave bgrewriteaof
 `.trim().split(/\s+/);
 const json = execFileSync('redis-cli', ['-p', port, '--json', 'command', 'info', ...names], { encoding: 'utf8' });
 const infos = JSON.parse(json);

@@ -58,9 +58,10 @@ interface BlockingForm {
   keys(argv: readonly Buffer[]): Buffer[];
   /**
    * Runs the non-blocking form over `keys` (all of them, or the one that became ready) and writes the
-   * blocking reply; returns false, having written nothing, when the keys gave nothing.
+   * blocking reply; returns false, having written nothing, when the keys gave nothing. `later`: a
+   * blocked client is being served (Redis then propagates some forms in words of its own).
    */
-  serve(ctx: ExecutionContext, argv: readonly Buffer[], keys: readonly Buffer[]): boolean;
+  serve(ctx: ExecutionContext, argv: readonly Buffer[], keys: readonly Buffer[], later?: boolean): boolean;
 }
 
 /** The probe the non-blocking forms reply into (shard code runs one command at a time). */
@@ -96,6 +97,8 @@ function eachKeyForm(type: ValueType, pop: CommandHandler, name: string, flat: n
     keys: (argv) => argv.slice(1, -1),
     serve: (ctx, _argv, keys) => {
       for (const key of keys) {
+        // Served, it propagates as the non-blocking pop of the key it took from.
+        ctx.propagate?.rewrite([command, key]);
         const reply = probeReply(ctx, pop, [command, key]);
         if (reply === undefined) continue;
         if (reply[0] === 0x2d) ctx.reply.raw(reply); // '-': WRONGTYPE
@@ -147,6 +150,9 @@ function checkSides(ctx: ExecutionContext, argv: readonly Buffer[]): boolean {
 /** BLMOVE source destination from to timeout, BRPOPLPUSH source destination timeout: LMOVE. */
 function moveForm(sidesGiven: boolean): BlockingForm {
   const lmove = Buffer.from('LMOVE');
+  const rpoplpush = Buffer.from('RPOPLPUSH');
+  const leftWord = Buffer.from('left');
+  const rightWord = Buffer.from('right');
   const left = Buffer.from('LEFT');
   const right = Buffer.from('RIGHT');
   return {
@@ -155,9 +161,13 @@ function moveForm(sidesGiven: boolean): BlockingForm {
     timeoutAt: (argv) => argv.length - 1,
     checkFirst: sidesGiven ? checkSides : undefined,
     keys: (argv) => [argv[1]],
-    serve: (ctx, argv) => {
+    serve: (ctx, argv, _keys, later) => {
       const sides = sidesGiven ? [argv[3], argv[4]] : [right, left];
-      const reply = probeReply(ctx, listCommands.lmove, [lmove, argv[1], argv[2], ...sides]);
+      const args = [lmove, argv[1], argv[2], ...sides];
+      // Served later, Redis spells the sides its own way (lower case); at once, as the client sent them.
+      const propagated = later === true ? [lmove, argv[1], argv[2], ...sides.map((side) => (isKeyword(side, 'LEFT') ? leftWord : rightWord))] : args;
+      ctx.propagate?.rewrite(sidesGiven ? propagated : [rpoplpush, argv[1], argv[2]]);
+      const reply = probeReply(ctx, listCommands.lmove, args);
       if (reply === undefined) return false;
       ctx.reply.raw(reply);
       return true;
@@ -217,7 +227,7 @@ export function serveBlocked(ctx: ExecutionContext, argv: readonly Buffer[], key
   if (form === undefined) return false;
   const entry = ctx.db.lookup(key);
   if (entry === 0 || ctx.db.type(entry) !== form.type) return false;
-  return form.serve(ctx, argv, [key]);
+  return form.serve(ctx, argv, [key], true);
 }
 
 export const blockingCommands: Readonly<Record<string, CommandHandler>> = Object.fromEntries(

@@ -10,6 +10,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { parseRedisInteger } from '../protocol/request-parser.js';
 import type { Database } from '../shard/database.js';
 import type { CollectionLimits } from '../collections/limits.js';
+import type { Propagation } from '../shard/propagation.js';
 
 export interface ExecutionContext {
   db: Database;
@@ -26,6 +27,11 @@ export interface ExecutionContext {
    * null instead (inside MULTI/EXEC, the front's own requests, the scratch shard).
    */
   blocker?: Blocker;
+  /**
+   * The shard's propagation stream while someone consumes it: handlers whose effect is not replayable
+   * as sent (relative expiry, random pops, float increments) say here what to propagate instead.
+   */
+  propagate?: Propagation;
 }
 
 /** The shard's side of blocking: registers the running command as waiting on `keys` and writes the marker reply. */

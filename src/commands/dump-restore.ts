@@ -8,6 +8,7 @@ import { BUSYKEY, ERR_NOT_INTEGER, ERR_SYNTAX } from '../protocol/errors.js';
 import { createDumpPayload, readDumpPayload, verifyDumpPayload } from '../persistence/dump-payload.js';
 import { isEmptyCollection, DuplicateElementError, storeValue } from '../persistence/rdb-store.js';
 import { ExpiryChange, type ExpiryTime } from '../shard/database.js';
+import { deletion } from '../shard/propagation.js';
 import { lfuWord, lruWordIdleFor } from '../shard/access-clock.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler } from './context.js';
@@ -22,6 +23,7 @@ const ERR_BAD_FREQ = 'ERR Invalid FREQ value, must be >= 0 and <= 255';
 /** DUMP compresses as Redis does by default (`rdbcompression yes`). */
 const DUMP_OPTIONS = { compression: true };
 
+const ABSTTL = Buffer.from('ABSTTL');
 const dump: CommandHandler = (ctx, argv) => {
   const entry = ctx.db.lookupRead(argv[1]);
   if (entry === 0) return ctx.reply.nullBulk();
@@ -80,9 +82,12 @@ const restore: CommandHandler = (ctx, argv) => {
     // An absolute time already past: the key is not created (and the replaced one is deleted).
     if (absolute <= ctx.now) {
       if (existed && db.delete(key)) db.changed(key, NotifyType.Generic, 'del');
+      ctx.propagate?.rewrite(deletion(key, false));
       return ctx.reply.ok();
     }
     expireAt = typeof absolute === 'bigint' && absolute <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(absolute) : absolute;
+    // A relative TTL propagates as the absolute time it gave, with ABSTTL appended, as Redis rewrites it.
+    if (!options.absoluteTtl) ctx.propagate?.rewrite([...argv.slice(0, 2), Buffer.from(String(absolute)), ...argv.slice(3), ABSTTL]);
   }
   let entry: number;
   try {

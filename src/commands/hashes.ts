@@ -184,6 +184,8 @@ const hincrby: CommandHandler = (ctx, argv) => {
 
 const ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };
 
+const HSET = Buffer.from('HSET');
+
 const hincrbyfloat: CommandHandler = (ctx, argv) => {
   const increment = parseLongDouble(argText(argv[3]));
   if (increment === undefined) return ctx.reply.error(ERR_NOT_FLOAT);
@@ -196,8 +198,11 @@ const hincrbyfloat: CommandHandler = (ctx, argv) => {
   const sum = typeof value === 'string' ? undefined : addLongDouble(value, increment);
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
-  target.hash.set(argv[2], Buffer.from(text, 'latin1'), ctx.limits);
+  const bytes = Buffer.from(text, 'latin1');
+  target.hash.set(argv[2], bytes, ctx.limits);
   commit(ctx, argv[1], target, 'hincrbyfloat');
+  // The sum as computed here, so that a replay cannot round differently.
+  ctx.propagate?.rewrite([HSET, argv[1], argv[2], bytes]);
   ctx.reply.bulk(text);
 };
 

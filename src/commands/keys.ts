@@ -8,6 +8,7 @@ import { ExpiryChange } from '../shard/database.js';
 import { ValueType } from '../shard/entry.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { argText, isKeyword, type CommandHandler, type ExecutionContext } from './context.js';
+import { deletion } from '../shard/propagation.js';
 import { readExpiry } from './expiry.js';
 
 export const TYPE_NAMES: Readonly<Record<ValueType, string>> = {
@@ -79,6 +80,8 @@ function readExpireFlags(ctx: ExecutionContext, argv: readonly Buffer[]): number
   return flags;
 }
 
+const PEXPIREAT = Buffer.from('PEXPIREAT');
+
 function expireGeneric(command: string, seconds: boolean, relative: boolean): CommandHandler {
   return (ctx, argv) => {
     const flags = readExpireFlags(ctx, argv);
@@ -96,10 +99,15 @@ function expireGeneric(command: string, seconds: boolean, relative: boolean): Co
         (flags & EXPIRE_LT && current !== -1 && when >= current);
       if (refused) return ctx.reply.integer(0);
     }
-    if (when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
-    else {
+    if (when <= ctx.now) {
+      const lazily = ctx.db.lazyFree.settings['lazyfree-lazy-expire'];
+      ctx.db.deleteChanged(argv[1], lazily);
+      ctx.propagate?.rewrite(deletion(argv[1], lazily));
+    } else {
       ctx.db.setExpire(argv[1], when);
       ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
+      // As PEXPIREAT <ms>, its NX/XX/GT/LT kept (Redis rewrites the name and the time only).
+      if (command !== 'pexpireat') ctx.propagate?.rewrite([PEXPIREAT, argv[1], Buffer.from(String(when)), ...argv.slice(3)]);
     }
     ctx.reply.integer(1);
   };

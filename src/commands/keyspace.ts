@@ -31,6 +31,8 @@ import {
 } from '../protocol/errors.js';
 import { CollectionEncoding, collectionEncoding } from '../collections/collection.js';
 import { ByteWriter } from '../persistence/byte-writer.js';
+import { restoreCommand } from '../persistence/aof-base.js';
+import { deletion } from '../shard/propagation.js';
 import { writeValue } from '../persistence/rdb-writer.js';
 import type { Database } from '../shard/database.js';
 import { StringForm, ValueType } from '../shard/entry.js';
@@ -248,6 +250,8 @@ const flushdb: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
   flushSignalled(ctx.db, lazy);
+  // Every shard propagates its part, emptied or not: the front lets the flush out once all have (propagation-stream.ts).
+  ctx.propagate?.force();
   ctx.reply.ok();
 };
 
@@ -255,6 +259,7 @@ const flushall: CommandHandler = (ctx, argv) => {
   const lazy = flushIsLazy(ctx, argv);
   if (lazy === undefined) return;
   for (const db of ctx.databases) flushSignalled(db, lazy);
+  ctx.propagate?.force();
   ctx.reply.ok();
 };
 
@@ -434,6 +439,10 @@ const keyRestore: CommandHandler = (ctx, argv) => {
   // A silent write-back still counts as a change for the save rules (the scratch shard's count is not kept).
   if (how === 'SILENT' && written === 1) db.signals.dirty++;
   if (written === undefined) return ctx.reply.error('ERR sabre cannot restore this key dump');
+  if (written === 1 && ctx.propagate !== undefined) {
+    ctx.propagate.prevent();
+    ctx.propagate.also(index, restoreCommand(db, db.lookupNoTouch(argv[1])));
+  }
   ctx.reply.integer(written);
 };
 
@@ -443,6 +452,7 @@ const keyDelete: CommandHandler = (ctx, argv) => {
   const deleted = how === 'SILENT' ? quietly(ctx.db, () => ctx.db.deleteChanged(argv[1])) : ctx.db.delete(argv[1]);
   if (deleted && how !== 'SILENT') ctx.db.changed(argv[1], NotifyType.Generic, how);
   if (deleted && how === 'SILENT') ctx.db.signals.dirty++;
+  ctx.propagate?.rewrite(deletion(argv[1], false));
   ctx.reply.integer(deleted ? 1 : 0);
 };
 

@@ -150,6 +150,9 @@ export function lmpopArguments(ctx: ExecutionContext, argv: readonly Buffer[]): 
   return { sideAt, atHead, count: count === -1 ? 1 : count };
 }
 
+const LPOP = Buffer.from('LPOP');
+const RPOP = Buffer.from('RPOP');
+
 /** LMPOP numkeys key [key …] LEFT|RIGHT [COUNT count]. */
 const lmpop: CommandHandler = (ctx, argv) => {
   const parsed = lmpopArguments(ctx, argv);
@@ -164,6 +167,8 @@ const lmpop: CommandHandler = (ctx, argv) => {
     ctx.reply.bulk(argv[k]);
     ctx.reply.arrayHeader(popped);
     for (let i = 0; i < popped; i++) ctx.reply.bulk(found.list.pop(atHead));
+    // LMPOP and BLMPOP propagate as the pop of the key they took from, with the count asked for.
+    ctx.propagate?.rewrite([atHead ? LPOP : RPOP, argv[k], Buffer.from(String(count))]);
     return commit(ctx, argv[k], found, popEvent(atHead), popped);
   }
   ctx.reply.nullArray();

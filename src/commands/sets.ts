@@ -20,6 +20,7 @@ import {
 import { ValueType } from '../shard/entry.js';
 import { NotifyType } from '../shard/keyspace-signals.js';
 import { isKeyword, parseInt64, type CommandHandler, type ExecutionContext } from './context.js';
+import { deletion } from '../shard/propagation.js';
 import { collectionScan } from './collection-scan.js';
 
 const LONG_MAX = 9223372036854775807n;
@@ -345,6 +346,13 @@ const srandmember: CommandHandler = (ctx, argv) => {
   for (const member of picked) ctx.reply.bulk(memberReply(member));
 };
 
+const SREM = Buffer.from('SREM');
+
+/** A member's bytes for the propagation stream (copied: the set may drop it next). */
+function memberBytes(member: SetMember): Buffer {
+  return typeof member === 'object' ? Buffer.from(member) : Buffer.from(String(member));
+}
+
 const spop: CommandHandler = (ctx, argv) => {
   if (argv.length > 3) return ctx.reply.error(ERR_SYNTAX);
   if (argv.length === 2) {
@@ -352,6 +360,7 @@ const spop: CommandHandler = (ctx, argv) => {
     if (found === undefined) return;
     if (found === null) return ctx.reply.nullBulk();
     const member = found.set.randomMember(Math.random);
+    ctx.propagate?.rewrite([SREM, argv[1], memberBytes(member)]);
     found.set.remove(member);
     commitOrDelete(ctx, argv[1], found, 'spop');
     return ctx.reply.bulk(memberReply(member));
@@ -365,6 +374,7 @@ const spop: CommandHandler = (ctx, argv) => {
   const size = set.size;
   ctx.db.changed(argv[1], NotifyType.Set, 'spop', Math.min(Number(count), size));
   if (count >= size) {
+    ctx.propagate?.rewrite(deletion(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-server-del']));
     const all = combine(ctx, [argv[1]], UNION, true);
     ctx.db.delete(argv[1]);
     ctx.db.notify(NotifyType.Generic, 'del', argv[1]);
@@ -374,9 +384,12 @@ const spop: CommandHandler = (ctx, argv) => {
   const popCount = Number(count);
   const remaining = size - popCount;
   ctx.reply.setHeader(popCount);
+  // Each popped member propagates as an SREM of its own, as Redis 7.0 propagates them.
+  ctx.propagate?.prevent();
   if (remaining * SPOP_MOVE_STRATEGY_MUL > popCount) {
     for (let i = 0; i < popCount; i++) {
       const member = set.randomMember(Math.random);
+      ctx.propagate?.also(ctx.dbIndex, [SREM, argv[1], memberBytes(member)]);
       set.remove(member);
       ctx.reply.bulk(memberReply(member));
     }
@@ -394,7 +407,9 @@ const spop: CommandHandler = (ctx, argv) => {
     throw error;
   }
   set.forEach((member) => {
-    if (!kept.has(member)) ctx.reply.bulk(memberReply(member));
+    if (kept.has(member)) return;
+    ctx.reply.bulk(memberReply(member));
+    ctx.propagate?.also(ctx.dbIndex, [SREM, argv[1], memberBytes(member)]);
   });
   ctx.db.setCollectionRoot(found.entry, kept.root);
   set.free();

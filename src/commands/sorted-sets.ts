@@ -563,6 +563,9 @@ function zremrangeGeneric(type: RangeType, event: string): CommandHandler {
  * Redis's genericZpopCommand: pops up to `count` from the first non-empty key of `keys` (after a
  * WRONGTYPE check of the keys before it). `withKey` is ZMPOP's shape: [key, [[member, score], …]].
  */
+const ZPOPMIN = Buffer.from('ZPOPMIN');
+const ZPOPMAX = Buffer.from('ZPOPMAX');
+
 function popGeneric(ctx: ExecutionContext, keys: readonly Buffer[], max: boolean, count: number, nested: boolean, withKey: boolean): void {
   let found: Found | null = null;
   let key: Buffer | undefined;
@@ -592,6 +595,8 @@ function popGeneric(ctx: ExecutionContext, keys: readonly Buffer[], max: boolean
   });
   zset.deleteRange(start, end);
   commit(ctx, key, found, max ? 'zpopmax' : 'zpopmin', popped);
+  // ZMPOP and BZMPOP propagate as the pop of the key they took from, with the count asked for.
+  if (withKey) ctx.propagate?.rewrite([max ? ZPOPMAX : ZPOPMIN, key, Buffer.from(String(count))]);
 }
 
 function zpopGeneric(max: boolean): CommandHandler {

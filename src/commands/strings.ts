@@ -32,6 +32,7 @@ import {
   type CommandHandler,
   type ExecutionContext,
 } from './context.js';
+import { deletion } from '../shard/propagation.js';
 import { readExpiry, type ExpiryRule } from './expiry.js';
 import { addLongDouble, formatLongDouble, parseLongDouble, type LongDouble } from './long-double.js';
 
@@ -103,6 +104,12 @@ function expiryRule(flags: number, command: string): ExpiryRule {
   return { seconds: (flags & (SET_EX | SET_EXAT)) !== 0, relative: (flags & (SET_EX | SET_PX)) !== 0, positiveOnly: true, command };
 }
 
+const SET = Buffer.from('SET');
+const PXAT = Buffer.from('PXAT');
+const KEEPTTL = Buffer.from('KEEPTTL');
+const PEXPIREAT = Buffer.from('PEXPIREAT');
+const PERSIST = Buffer.from('PERSIST');
+
 /** The core of SET, SETNX, SETEX and PSETEX (Redis's setGenericCommand); an expiry given is notified as `expire`. */
 function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: StringOptions, command: string, okReply?: () => void): void {
   const { flags, expire } = options;
@@ -129,7 +136,11 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
   }
   ctx.db.setString(key, value, expireAt);
   ctx.db.changed(key, NotifyType.String, 'set');
-  if (expire !== undefined) ctx.db.notify(NotifyType.Generic, 'expire', key);
+  if (expire !== undefined) {
+    ctx.db.notify(NotifyType.Generic, 'expire', key);
+    // Redis propagates any relative or second expiry as SET key value PXAT <ms>, other flags dropped.
+    if (!(flags & SET_PXAT)) ctx.propagate?.rewrite([SET, key, value, PXAT, Buffer.from(String(expireAt))]);
+  }
   if (!(flags & SET_GET)) {
     if (okReply === undefined) ctx.reply.ok();
     else okReply();
@@ -138,7 +149,10 @@ function setGeneric(ctx: ExecutionContext, key: Buffer, value: Buffer, options: 
 
 const set: CommandHandler = (ctx, argv) => {
   const options = readStringOptions(ctx, argv, 3, true);
-  if (options !== undefined) setGeneric(ctx, argv[1], argv[2], options, 'set');
+  if (options === undefined) return;
+  // Without an expiry (which rewrites the whole command) SET … GET propagates without its GET.
+  if (options.flags & SET_GET && options.expire === undefined) ctx.propagate?.rewrite(argv.filter((arg, i) => i < 3 || !isKeyword(arg, 'GET')));
+  setGeneric(ctx, argv[1], argv[2], options, 'set');
 };
 
 const setnx: CommandHandler = (ctx, argv) =>
@@ -163,6 +177,7 @@ const getset: CommandHandler = (ctx, argv) => {
   else ctx.reply.bulk(ctx.db.stringBytes(entry));
   ctx.db.setString(argv[1], argv[2], ExpiryChange.Clear);
   ctx.db.changed(argv[1], NotifyType.String, 'set');
+  ctx.propagate?.rewrite([SET, argv[1], argv[2]]);
 };
 
 const getdel: CommandHandler = (ctx, argv) => {
@@ -171,6 +186,8 @@ const getdel: CommandHandler = (ctx, argv) => {
   if (entry === 0) return ctx.reply.nullBulk();
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-user-del']);
+  // Redis propagates it as DEL, whichever way it freed the value.
+  ctx.propagate?.rewrite(deletion(argv[1], false));
 };
 
 const getex: CommandHandler = (ctx, argv) => {
@@ -186,14 +203,19 @@ const getex: CommandHandler = (ctx, argv) => {
   }
   ctx.reply.bulk(ctx.db.stringBytes(entry));
   if (when !== undefined) {
-    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) ctx.db.deleteChanged(argv[1], ctx.db.lazyFree.settings['lazyfree-lazy-expire']);
-    else {
+    if (options.flags & (SET_EXAT | SET_PXAT) && when <= ctx.now) {
+      const lazily = ctx.db.lazyFree.settings['lazyfree-lazy-expire'];
+      ctx.db.deleteChanged(argv[1], lazily);
+      ctx.propagate?.rewrite(deletion(argv[1], lazily));
+    } else {
       ctx.db.setExpire(argv[1], when);
       ctx.db.changed(argv[1], NotifyType.Generic, 'expire');
+      ctx.propagate?.rewrite([PEXPIREAT, argv[1], Buffer.from(String(when))]);
     }
   } else if (options.flags & SET_PERSIST && ctx.db.expireAt(entry) !== -1) {
     ctx.db.setExpire(argv[1], ExpiryChange.Clear);
     ctx.db.changed(argv[1], NotifyType.Generic, 'persist');
+    ctx.propagate?.rewrite([PERSIST, argv[1]]);
   }
 };
 
@@ -360,6 +382,8 @@ const incrbyfloat: CommandHandler = (ctx, argv) => {
   if (sum === undefined) return ctx.reply.error(ERR_INCR_NAN);
   const text = formatLongDouble(sum);
   overwriteKeepingTtl(ctx, argv[1], entry, text, StringForm.Text, 'incrbyfloat');
+  // The sum as computed here, so that a replay cannot round differently.
+  ctx.propagate?.rewrite([SET, argv[1], Buffer.from(text, 'latin1'), KEEPTTL]);
   ctx.reply.bulk(text);
 };
 const ZERO: LongDouble = { negative: false, mantissa: 0n, exponent: 0 };

@@ -36,6 +36,20 @@ export class ByteWriter {
     this.length += value.length;
   }
 
+  /** Writes a non-negative integer in ASCII decimal without building a string (RESP lengths on a hot path). */
+  decimal(value: number): void {
+    let digits = 1;
+    for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.reserve(digits);
+    let at = this.length + digits;
+    let rest = value;
+    do {
+      this.buffer[--at] = 0x30 + (rest % 10);
+      rest = Math.floor(rest / 10);
+    } while (rest > 0);
+    this.length += digits;
+  }
+
   uint16LE(value: number): void {
     this.reserve(2);
     this.length = this.buffer.writeUInt16LE(value, this.length);

@@ -45,6 +45,8 @@ export interface OutputScheduler {
   readonly outputLimits: OutputLimits;
   /** A client passed its class's output limit: the scheduler closes it. */
   outputLimitReached(client: Client): void;
+  /** Called before a reply reaches a socket outside the scheduler's flush: writes what must be durable first (the AOF). */
+  beforeOutput?(): void;
 }
 
 /**
@@ -274,6 +276,7 @@ export class Client {
   private append(reply: Uint8Array): void {
     const length = reply.length;
     if (length >= LARGE_REPLY_BYTES) {
+      this.scheduler.beforeOutput?.();
       this.flushBuffered();
       this.scheduler.countOutput(length);
       if (!this.socket.destroyed) this.socket.write(new Uint8Array(reply));

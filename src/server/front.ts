@@ -22,6 +22,8 @@ import { Shard, type ShardStats } from '../shard/shard.js';
 import { ShardOp } from '../shard/frames.js';
 import { SHARD_SETTING_NAMES, shardSettings } from '../shard/settings.js';
 import { MISCONF, type EveryShard, type Persistence } from './persistence.js';
+import type { AppendOnly } from './append-only.js';
+import type { PropagationStream } from './propagation-stream.js';
 import { Client, type ClientSocket, type OutputScheduler } from './client.js';
 import { clientCommand, describeClient } from './client-command.js';
 import { commandCommand } from './command-command.js';
@@ -40,7 +42,7 @@ import { crossShardBody } from './cross-shard.js';
 import { BlockedClients } from './blocked-clients.js';
 import { isBlockingCommand } from '../commands/blocking.js';
 import { ShardScheduler, internalErrorReply, multiShardBody, type TransactionBody } from './multi-shard.js';
-import { Gather, scatterPlan, type ScatterPlan } from './scatter.js';
+import { Gather, scatterBody, scatterPlan, type ScatterPlan } from './scatter.js';
 import type { ServerContext } from './server-context.js';
 import { serverCommands } from './server-commands.js';
 import { sabreCommand } from './sabre-commands.js';
@@ -96,6 +98,10 @@ export interface FrontOptions {
   onShutdown?: () => void;
   /** The RDB file (SAVE, LASTSAVE, INFO persistence, SHUTDOWN's save); the server's owner loads it first. */
   persistence: Persistence;
+  /** The shards' propagation stream: transactions gather their records into one group. */
+  propagation?: PropagationStream;
+  /** The AOF: written before clients' replies go out, rewritten by BGREWRITEAOF. */
+  appendOnly?: AppendOnly;
 }
 
 export class Front implements OutputScheduler, ServerContext {
@@ -210,7 +216,7 @@ export class Front implements OutputScheduler, ServerContext {
       crossShard: (command) => crossShardBody(command, this.shardOfKey, this.scratchShard(), (events) => this.dispatchEvents(events, undefined)),
     });
     pool.onBlocked(this.blocked);
-    this.scheduler.hooks = this.blocked;
+    this.scheduler.hooks = options.propagation?.hooks(this.blocked) ?? this.blocked;
   }
 
   /**
@@ -285,6 +291,7 @@ export class Front implements OutputScheduler, ServerContext {
       shardStats,
       notePeakMemory: (used) => (this.peakMemory = Math.max(this.peakMemory, used)),
       persistence: this.options.persistence,
+      appendOnly: this.options.appendOnly,
     };
   }
 
@@ -377,6 +384,10 @@ export class Front implements OutputScheduler, ServerContext {
     return new Promise((resolve) => this.scheduler.submitOperation(client, shards, async () => resolve(await run())));
   }
 
+  rewriteAppendOnly(): boolean {
+    return this.options.appendOnly?.requestRewrite() ?? false;
+  }
+
   onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {
     const shard = this.shardOfKey(key);
     const { db, protocol } = client;
@@ -399,17 +410,20 @@ export class Front implements OutputScheduler, ServerContext {
     return new Promise((resolve) => {
       this.scheduler.submitOperation(client, shards, async () => {
         client.inExec = true;
+        let reply: Buffer;
         try {
           if (await this.watchedKeysChanged(client, watched)) {
             client.writer.nullArray();
-            resolve(client.writer.take());
-          } else resolve(await this.runTransaction(client, transaction, position));
+            reply = client.writer.take();
+          } else reply = await this.runTransaction(client, transaction, position);
         } catch (error) {
-          resolve(internalErrorReply(error));
+          reply = internalErrorReply(error);
         } finally {
           client.inExec = false;
           this.unwatch(client);
         }
+        // Answered once the transaction has finished: its writes reach the AOF first.
+        return () => resolve(reply);
       }, true);
     });
   }
@@ -552,6 +566,11 @@ export class Front implements OutputScheduler, ServerContext {
     queueMicrotask(this.flushDirty);
   }
 
+  /** Redis's beforeSleep order: the AOF is written (and fsynced under appendfsync always) before any reply goes out. */
+  beforeOutput(): void {
+    this.options.appendOnly?.beforeReplies();
+  }
+
   countOutput(bytes: number): void {
     this.stats.netOutputBytes += bytes;
   }
@@ -563,6 +582,7 @@ export class Front implements OutputScheduler, ServerContext {
 
   private readonly flushDirty = (): void => {
     this.flushScheduled = false;
+    this.beforeOutput();
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) dirty[i].flush();
     dirty.length = 0;
@@ -662,7 +682,8 @@ export class Front implements OutputScheduler, ServerContext {
     if (this.pausedUntil !== 0 && this.holdForPause(client, spec, argv, position)) return;
     if (this.monitors.size !== 0 && (spec.flags & (CommandFlag.skip_monitor | CommandFlag.admin)) === 0) this.feedMonitors(client, argv);
     if (this.maxmemory !== 0 && this.overMemory(client, spec)) return this.refuseAdmission(client, spec, position, OOM);
-    if (this.options.persistence.refusesWrites && this.writes(client, spec)) return this.refuseAdmission(client, spec, position, MISCONF);
+    const diskError = this.diskError();
+    if (diskError !== undefined && this.writes(client, spec)) return this.refuseAdmission(client, spec, position, diskError);
     if (client.transaction !== undefined && !RUN_IN_MULTI.has(spec.name)) return this.queue(client, client.transaction, spec, argv, position);
     const local = FRONT_COMMANDS.get(spec.name);
     if (local !== undefined) return this.executeLocally(client, local, argv, position);
@@ -695,7 +716,11 @@ export class Front implements OutputScheduler, ServerContext {
     if (shard >= 0) return { kind: 'shard', shard };
     if ((spec.name === 'mset' || spec.name === 'msetnx') && argv.length % 2 === 0) return { kind: 'refuse', error: wrongArity(spec.name) };
     const plan = scatterPlan(spec.name, named, this.shardOfKey);
-    if (plan !== undefined) return { kind: 'scatter', plan };
+    if (plan !== undefined) {
+      // While writes are propagated, a write across shards holds them so that its parts go out together.
+      const atomic = this.options.propagation?.active === true && (spec.flags & CommandFlag.write) !== 0;
+      return atomic ? { kind: 'body', body: scatterBody(plan) } : { kind: 'scatter', plan };
+    }
     const body = multiShardBody(spec.name, named, this.shardOfKey);
     if (body !== undefined) return { kind: 'body', body };
     const keys = commandKeys(spec, argv) ?? [];
@@ -742,8 +767,15 @@ export class Front implements OutputScheduler, ServerContext {
     return mayGrow && this.pool.usedMemory() > this.maxmemory && (this.noEviction || !this.pool.canEvict());
   }
 
+  /** -MISCONF's text while persistence cannot write: a failed save first, as Redis checks, then an AOF write error. */
+  private diskError(): string | undefined {
+    if (this.options.persistence.refusesWrites) return MISCONF;
+    const aofError = this.options.appendOnly?.writeError;
+    return aofError === undefined ? undefined : `MISCONF Errors writing to the AOF file: ${aofError}`;
+  }
+
   /**
-   * What -MISCONF refuses after a failed background save: commands that write, EXEC of a transaction
+   * What -MISCONF refuses after a failed background save or AOF write: commands that write, EXEC of a transaction
    * holding one, and PING (Redis refuses it too, so that a health check notices).
    */
   private writes(client: Client, spec: CommandSpec): boolean {

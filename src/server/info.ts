@@ -9,6 +9,7 @@
  * commandstats; `everything` is the same here (sabre has no modules); names are case-insensitive.
  */
 import type { Persistence } from './persistence.js';
+import type { AppendOnly } from './append-only.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -45,6 +46,7 @@ export interface InfoFacts {
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
   persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince' | 'backgroundInProgress' | 'currentBackgroundSeconds' | 'lastBackgroundSeconds' | 'saves' | 'keysProcessed' | 'lastLoad' | 'lastEpochMicros' | 'backgroundSaves'>;
+  appendOnly?: Pick<AppendOnly, 'infoFields'>;
 }
 
 type Field = [string, string | number];
@@ -234,8 +236,7 @@ const SECTIONS: Record<string, Section> = {
       ['rdb_last_cow_size', cow((arena) => arena.lastCowPages)],
       ['rdb_last_load_keys_expired', persistence.lastLoad.expired],
       ['rdb_last_load_keys_loaded', persistence.lastLoad.keys],
-      ['aof_enabled', 0],
-      ['aof_rewrite_in_progress', 0],
+      ...(facts.appendOnly?.infoFields() ?? [['aof_enabled', 0] as Field]),
     ];
   },
   stats: (facts) => {

@@ -11,6 +11,8 @@ import { ConfigFileError, loadConfig, parseCommandLine } from '../config/config-
 import { SERVER_VERSION } from '../version.js';
 import { shardSettings } from '../shard/settings.js';
 import { Front } from './front.js';
+import { AppendOnly } from './append-only.js';
+import { PropagationStream } from './propagation-stream.js';
 import { createLogger } from './logging.js';
 import { ShardPool } from './shard-pool.js';
 import { listenAddresses, refuseRuntimeChanges, startupWarnings, unsupportedSetting } from './startup.js';
@@ -65,14 +67,19 @@ async function main(): Promise<void> {
   // Outside any client's turn (startup, a signal), every shard is asked directly: nothing else runs.
   const everyShard: EveryShard = (operation, args) => Promise.all(Array.from({ length: shards }, (_, shard) => pool.operation(shard, operation, { ...args, shard, shards })));
   const persistence = new Persistence(config, logger);
+  const propagation = new PropagationStream(pool);
+  const appendOnly = new AppendOnly(config, logger, propagation, everyShard);
   try {
-    await persistence.load(everyShard);
+    // With appendonly yes the AOF is the dataset and the RDB file is not read, as in Redis.
+    if (!(await appendOnly.start(pool))) await persistence.load(everyShard);
   } catch (error) {
     logger.fatal({ error: (error as Error).message }, 'Fatal error loading the DB, check server logs. Exiting.');
     process.exit(1);
   }
   const addresses = await listenAddresses(config.get('bind'));
-  const front = new Front(pool, { port: config.number('port'), addresses, logger, config, persistence, onShutdown: () => void stop('SHUTDOWN') });
+  const front = new Front(pool, { port: config.number('port'), addresses, logger, config, persistence, propagation, appendOnly, onShutdown: () => void stop('SHUTDOWN') });
+  // From now on clients run too: a rewrite holds every shard through the front's scheduler.
+  appendOnly.everyShard = (operation, args) => front.onEveryShard(undefined, operation, args);
   let port: number;
   let listening: string[];
   try {
@@ -81,8 +88,6 @@ async function main(): Promise<void> {
     logger.fatal({ error: (error as Error).message }, `could not listen on ${config.get('bind')} port ${config.number('port')}`);
     process.exit(1);
   }
-  const shown = listening.map((host) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(', ');
-  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${shown}`);
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -91,11 +96,15 @@ async function main(): Promise<void> {
     // SHUTDOWN has saved already if it was to; a signal saves when save points are configured, as Redis.
     if (signal !== 'SHUTDOWN' && persistence.savesOnShutdown) await persistence.save(everyShard);
     await pool.close();
+    appendOnly.close();
     logger.info('bye');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Said once the signals are handled: whoever waits for this line may stop the server at once.
+  const shown = listening.map((host) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`)).join(', ');
+  logger.info({ version: SERVER_VERSION, bind: config.get('bind'), port, shards }, `sabre ready to accept connections on ${shown}`);
 }
 
 await main();

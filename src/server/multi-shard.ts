@@ -29,11 +29,17 @@ export interface TransactionBody {
   run: (call: ShardCall) => Promise<Buffer>;
 }
 
+/** Hands a transaction's reply on, if it has one to hand on after it finished. */
+type Delivery = (() => void) | void;
+
 interface Transaction {
   shards: ReadonlySet<number>;
-  /** The transaction's steps; the shards are released when it settles. */
-  start: () => Promise<void>;
-  /** The client whose command it is; none for the server's own work (a save point's BGSAVE). */
+  /**
+   * The transaction's steps; the shards are released when it settles. What it returns delivers the
+   * reply, once the hooks have heard it finished (the AOF has its writes before the client its answer).
+   */
+  start: () => Promise<Delivery>;
+  /** The client whose command it is; none for the server's own work (a save point's BGSAVE, an AOF rewrite). */
   client: Client | undefined;
   /** The client's later commands wait until it settles, not only until it starts (EXEC). */
   wholly: boolean;
@@ -44,8 +50,13 @@ interface Transaction {
  * blocked clients keep shards from serving waiters in the middle of a transaction).
  */
 export interface TransactionHooks {
-  /** Returns whether `finished` must be called for this transaction. */
-  started(shards: ReadonlySet<number>): boolean;
+  /**
+   * Awaited before `started`, if given: resolves once what was sent to `shards` before the transaction
+   * took them has run (the propagation stream then tells the transaction's own writes from theirs).
+   */
+  drainBefore?(shards: ReadonlySet<number>): Promise<void> | undefined;
+  /** Returns whether `finished` must be called for this transaction; `exec` says it is a client's EXEC. */
+  started(shards: ReadonlySet<number>, exec?: boolean): boolean;
   finished(shards: ReadonlySet<number>): void;
 }
 
@@ -84,7 +95,7 @@ export class ShardScheduler {
         // shards are released all the same (execute's finally), so nobody else waits forever.
         reply = internalErrorReply(error);
       }
-      done(reply);
+      return () => done(reply);
     };
     this.waiting.push({ shards, client, start, wholly: false });
     this.startReady();
@@ -95,7 +106,7 @@ export class ShardScheduler {
    * held. With `wholly`, the client's later commands wait until it has finished: EXEC may SELECT or
    * SUBSCRIBE on the client's behalf, which what the client sent next must see.
    */
-  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<void>, wholly = false): void {
+  submitOperation(client: Client | undefined, shards: ReadonlySet<number>, work: () => Promise<Delivery>, wholly = false): void {
     if (client !== undefined) client.waitingTransactions++;
     this.waiting.push({ shards, client, start: work, wholly });
     this.startReady();
@@ -119,9 +130,12 @@ export class ShardScheduler {
   }
 
   private async execute(transaction: Transaction): Promise<void> {
-    const hooked = this.hooks?.started(transaction.shards) ?? false;
+    const settling = this.hooks?.drainBefore?.(transaction.shards);
+    if (settling !== undefined) await settling;
+    const hooked = this.hooks?.started(transaction.shards, transaction.wholly) ?? false;
+    let deliver: Delivery;
     try {
-      await transaction.start();
+      deliver = await transaction.start();
     } finally {
       if (hooked) this.hooks?.finished(transaction.shards);
       if (transaction.wholly) this.releaseClient(transaction.client);
@@ -132,6 +146,7 @@ export class ShardScheduler {
       }
       this.startReady();
     }
+    deliver?.();
   }
 }
 

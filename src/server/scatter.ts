@@ -11,7 +11,7 @@
  * that agreement. The only cost left is the split and the merge; the round trip is the same as any
  * command's, and scatters never wait for each other.
  */
-import { split, sumIntegers } from './multi-shard.js';
+import { split, sumIntegers, type TransactionBody } from './multi-shard.js';
 import type { ReplySink } from './shard-pool.js';
 import { OK_REPLY } from './internal-steps.js';
 import type { KeyspaceEvent } from '../shard/keyspace-signals.js';
@@ -46,6 +46,17 @@ function elementEnd(reply: Buffer, at: number): number {
 }
 
 /** The scatter plan of a one-step multi-key command, or undefined when the command is not one. */
+/**
+ * The plan as a transaction body, its shards held while the parts run: how a write runs across shards
+ * while its writes are propagated (AOF), so that they go out as one MULTI … EXEC, as Redis's one command.
+ */
+export function scatterBody(plan: ScatterPlan): TransactionBody {
+  return {
+    shards: new Set(plan.parts.map(({ shard }) => shard)),
+    run: async (call) => plan.combine(await Promise.all(plan.parts.map((part) => call(part.shard, part.argv)))),
+  };
+}
+
 export function scatterPlan(name: string, argv: readonly Buffer[], shardOf: (key: Buffer) => number): ScatterPlan | undefined {
   const command = argv[0];
   if (name === 'del' || name === 'unlink' || name === 'exists' || name === 'touch') {

@@ -157,6 +157,10 @@ function debugReload({ client, argv, server, writer }: ConnectionContext): Retur
 }
 
 /** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
+/** BGREWRITEAOF: the rewrite runs while the client has its answer, as Redis's forked one does. */
+const bgrewriteaof: ConnectionHandler = ({ writer, server }) =>
+  server.rewriteAppendOnly() ? writer.simple('Background append only file rewriting started') : writer.error('ERR Background append only file rewriting already in progress');
+
 const save: ConnectionHandler = ({ client, server, writer }) => {
   if (server.backgroundSaveInProgress) return writer.error(ERR_BGSAVE_IN_PROGRESS);
   return server.save(client).then((saved) => (w) => (saved ? w.ok() : w.error('ERR')));
@@ -202,4 +206,4 @@ const debug: ConnectionHandler = (context) => {
   writer.error(subcommandSyntaxError(argv[1], 'debug'));
 };
 
-export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, bgsave, slowlog, latency, monitor, shutdown, debug, memory };
+export const serverCommands: Record<string, ConnectionHandler> = { info, time, lastsave, save, bgsave, bgrewriteaof, slowlog, latency, monitor, shutdown, debug, memory };

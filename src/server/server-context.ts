@@ -53,7 +53,9 @@ export interface ServerContext {
    * Runs `operation` (a ShardOp) with JSON arguments on every shard, with all of them held still, in
    * order with the client's other commands.
    */
-  onEveryShard(client: Client, operation: number, args: unknown): Promise<unknown[]>;
+  onEveryShard(client: Client | undefined, operation: number, args: unknown): Promise<unknown[]>;
+  /** BGREWRITEAOF: starts an AOF rewrite; false when one is running already (the next is scheduled). */
+  rewriteAppendOnly(): boolean;
   /** CONFIG RESETSTAT: clears INFO's counters, commandstats and errorstats. */
   resetStats(): void;
   /** Runs argv on the shard that owns `key`, in order with the client's commands; resolves with the reply. */

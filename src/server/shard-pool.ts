@@ -152,6 +152,7 @@ export class ShardPool {
   private readonly board: MemoryBoard;
   private eventsListener: EventsListener | undefined;
   private blockedListener: BlockedListener | undefined;
+  private propagatedListener: ((shard: number, records: Uint8Array) => void) | undefined;
   private commitScheduled = false;
   private commitSoonScheduled = false;
 
@@ -175,7 +176,7 @@ export class ShardPool {
         for (let i = 0; i < frames.length; i++) {
           const payload = assembler.add(frames[i]);
           if (payload === undefined) continue;
-          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.unsolicited(payload);
+          if (frameId(frames[i]) === EVENTS_FRAME_ID) this.unsolicited(index, payload);
           else inFlight.deliver(payload, this.observer, this.eventsListener);
         }
       });
@@ -249,9 +250,10 @@ export class ShardPool {
   }
 
   /** A frame that answers no request (frames.ts UnsolicitedKind). */
-  private unsolicited(payload: Uint8Array): void {
+  private unsolicited(shard: number, payload: Uint8Array): void {
     const kind = payload[0];
     if (kind === UnsolicitedKind.Events) return this.eventsListener?.(payload.subarray(1), undefined);
+    if (kind === UnsolicitedKind.Propagated) return this.propagatedListener?.(shard, payload.subarray(1));
     const token = (payload[1] | (payload[2] << 8) | (payload[3] << 16) | (payload[4] << 24)) >>> 0;
     if (kind === UnsolicitedKind.Ready) return this.blockedListener?.ready(token);
     const body = payload.subarray(5);
@@ -261,6 +263,11 @@ export class ShardPool {
   /** Sets the one listener of keyspace events (their encoded bytes, a view valid during the call; event-codec.ts). */
   onKeyspaceEvents(listener: EventsListener): void {
     this.eventsListener = listener;
+  }
+
+  /** Sets the one listener of the shards' propagation streams (a view valid during the call; propagation.ts). */
+  onPropagated(listener: (shard: number, records: Uint8Array) => void): void {
+    this.propagatedListener = listener;
   }
 
   /** Sets the one listener of blocked clients' news. */

@@ -532,6 +532,8 @@ export class Database {
   evict(key: Uint8Array): boolean {
     const entry = this.peek(key);
     if (entry === 0) return false;
+    // Propagated as Redis does with lazyfree-lazy-eviction off (its default; shards do not follow it).
+    this.signals.propagation?.deleted(this.index, key, false);
     this.deleteFound(entry, true);
     this.signals.modified(this.index, key);
     this.notify(NotifyType.Evicted, 'evicted', key);
@@ -545,7 +547,9 @@ export class Database {
   private deleteExpired(entry: number): void {
     const signals = this.signals;
     const key = signals.notify !== 0 || signals.watching ? Buffer.from(this.keyBytes(entry)) : undefined;
-    this.deleteFound(entry, this.lazyFree.settings['lazyfree-lazy-expire']);
+    const lazily = this.lazyFree.settings['lazyfree-lazy-expire'];
+    signals.propagation?.deleted(this.index, this.keyBytes(entry), lazily);
+    this.deleteFound(entry, lazily);
     this.expiredKeys++;
     if (key === undefined) return;
     signals.modified(this.index, key);

@@ -31,10 +31,12 @@ export const FRAME_HEADER_BYTES = 5;
  *   Events  keyspace events of the shard's own work (active expiry): the encoded events
  *   Served  a blocked client was served: u32 token | a reply payload (as below)
  *   Ready   a key a notify-only waiter waits on became ready (blocked-waiters.ts): u32 token
+ *   Propagated  the writes the shard applied since the last such frame (propagation.ts), sent ahead of
+ *           the reply of the request that made them, so a reply never overtakes its own write
  * The front never gives a request this id.
  */
 export const EVENTS_FRAME_ID = 0;
-export const UnsolicitedKind = { Events: 0, Served: 1, Ready: 2 } as const;
+export const UnsolicitedKind = { Events: 0, Served: 1, Ready: 2, Propagated: 3 } as const;
 /** Or'ed into a request's protocol byte: the command may block (see above). */
 export const REQUEST_MAY_BLOCK = 0x80;
 /**
@@ -86,6 +88,12 @@ export const ShardOp = {
   SnapshotStatus: SHARD_OP_BASE + 16,
   /** Starts the shard's snapshot writer thread if it has none, ahead of BeginSnapshot. */
   PrepareSnapshot: SHARD_OP_BASE + 17,
+  /** {on}: whether the shard keeps a propagation stream (propagation.ts), for the AOF and replicas. */
+  Propagate: SHARD_OP_BASE + 20,
+  /** {target, shard}: this shard's keys as commands (aof-base.ts), beside `target`; answers {keys, dirty} or {error}. */
+  SaveAofPart: SHARD_OP_BASE + 21,
+  /** Does nothing: its answer says that everything sent before it has run (and propagated). */
+  Barrier: SHARD_OP_BASE + 22,
 } as const;
 
 const f32 = new Float32Array(1);

@@ -9,6 +9,7 @@
  * With nothing watched and notifications off (the defaults) a change costs a counter increment and two
  * comparisons.
  */
+import type { Propagation } from './propagation.js';
 
 /** Notification classes, as the letters of notify-keyspace-events name them. */
 export const enum NotifyType {
@@ -112,6 +113,8 @@ export class KeyspaceSignals {
   keyReady: ((db: number, key: Uint8Array) => void) | undefined = undefined;
   /** Redis's scanDatabaseForReadyKeys: database `db` now holds other keys (SWAPDB); any awaited one may be ready. */
   databaseReady: ((db: number) => void) | undefined = undefined;
+  /** The propagation stream (propagation.ts), while someone consumes it (ShardOp.Propagate). */
+  propagation: Propagation | undefined = undefined;
   /** Watched keys by watchName: each watcher's (client id's) state. */
   private readonly watched = new Map<string, Map<number, Watch>>();
   /** Answers where keys are, for the rules of watched keys that had expired; set by the shard. */

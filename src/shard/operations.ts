@@ -3,11 +3,13 @@
  * one JSON argument and answers JSON.
  */
 import { loadRdbShare, rdbPartPath, writeRdbPart } from '../persistence/rdb-files.js';
+import { writeAofPart } from '../persistence/aof-base.js';
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
 import { ExpiryChange } from './database.js';
 import { ShardOp } from './frames.js';
 import type { Shard } from './shard.js';
 import type { ShardSettings } from './settings.js';
+import { Propagation } from './propagation.js';
 
 interface PopulateArgs {
   db: number;
@@ -126,6 +128,7 @@ function rdbFileOperation(shard: Shard, operation: number, args: RdbFileArgs): {
   try {
     const dirty = shard.signals.dirty;
     if (operation === ShardOp.SaveRdbPart) return { keys: writeRdbPart(shard.databases, rdbPartPath(args.target, args.shard), { compression: args.compression }), dirty };
+    if (operation === ShardOp.SaveAofPart) return { keys: writeAofPart(shard.databases, rdbPartPath(args.target, args.shard)), dirty };
     return { ...loadRdbShare(shard, args.target, args.shard, args.shards, { flush: args.flush === true, merge: args.merge === true }), dirty };
   } catch (error) {
     return { error: (error as Error).message };
@@ -148,7 +151,9 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   } else if (operation === ShardOp.Unblock) result = shard.waiters.remove((args as BlockArgs).token);
   else if (operation === ShardOp.PageMap) result = pageMap(shard);
   else if (operation === ShardOp.HoldWaiters) shard.waiters.held = (args as { held: boolean }).held;
-  else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
+  else if (operation === ShardOp.Barrier) result = null;
+  else if (operation === ShardOp.Propagate) shard.signals.propagation = (args as { on: boolean }).on ? (shard.signals.propagation ?? new Propagation()) : undefined;
+  else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.SaveAofPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else if (operation === ShardOp.BeginSnapshot) {
     const { target, compression, shard: index } = args as RdbFileArgs;
     result = { started: shard.snapshots.begin(rdbPartPath(target, index), compression), dirty: shard.signals.dirty };

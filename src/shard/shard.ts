@@ -151,11 +151,14 @@ export class Shard {
         if (this.evictor.active && this.evictor.run() === EvictionOutcome.Fail && !step && spec !== undefined && (spec.flags & CommandFlag.denyoom) !== 0) writer.error(OOM);
         else {
           const blocker = token === 0 ? undefined : this.blocker(token, db, protocol, argv);
-          execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker }, argv);
+          const propagate = this.signals.propagation;
+          propagate?.begin(this.signals.dirty);
+          execute(spec, { db: database, reply: writer, now, databases: this.databases, dbIndex: db, limits: this.limits, blocker, propagate }, argv);
         }
       } catch (error) {
         this.replaceReply(error);
       }
+      this.signals.propagation?.end(db, argv, this.signals.dirty);
       this.evictor.post();
     }
     return writer.written();
@@ -189,13 +192,16 @@ export class Shard {
         database.countingReads = 0;
         this.signals.events.length = 0;
         let answered: boolean;
+        const propagate = this.signals.propagation;
+        propagate?.begin(this.signals.dirty);
         try {
           const now = (this.now = Date.now());
-          answered = serveBlocked({ db: database, reply: writer, now, databases: this.databases, dbIndex: waiter.db, limits: this.limits }, waiter.argv, next.key);
+          answered = serveBlocked({ db: database, reply: writer, now, databases: this.databases, dbIndex: waiter.db, limits: this.limits, propagate }, waiter.argv, next.key);
         } catch (error) {
           this.replaceReply(error);
           answered = true;
         }
+        propagate?.end(waiter.db, waiter.argv, this.signals.dirty);
         if (!answered) continue;
         waiters.remove(waiter.token);
         served(waiter.token, writer.written());

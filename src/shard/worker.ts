@@ -53,7 +53,21 @@ function serve(data: ShardWorkerData): void {
     signalled.length = 0;
     return events;
   };
+  /** What the shard propagated since it was last taken, in a frame of its own ahead of the reply it belongs with. */
+  const sendPropagated = (): void => {
+    const propagated = shard.signals.propagation?.take();
+    if (propagated === undefined) return;
+    const length = FRAME_HEADER_BYTES + 1 + propagated.length;
+    if (length > maxReply) return unsolicited(UnsolicitedKind.Propagated, propagated);
+    // The common case, encoded straight into the ring as replies are.
+    const out = channel.reserveReply(length);
+    writeFrameHeader(out, EVENTS_FRAME_ID, false);
+    out[FRAME_HEADER_BYTES] = UnsolicitedKind.Propagated;
+    out.set(propagated, FRAME_HEADER_BYTES + 1);
+    channel.finishReply(length);
+  };
   const served = (token: number, reply: Buffer): void => {
+    sendPropagated();
     const events = takeEvents();
     const body = Buffer.allocUnsafe(4 + REPLY_PREFIX_BYTES + events.length + reply.length);
     body.writeUInt32LE(token, 0);
@@ -82,6 +96,7 @@ function serve(data: ShardWorkerData): void {
           ? runOperation(shard, request.command, request.argv[0])
           : shard.execute(request.db, request.protocol, request.argv, request.command, request.mayBlock ? id : 0, request.step);
       const micros = (performance.now() - started) * 1000;
+      sendPropagated();
       const events = takeEvents();
       const body = REPLY_PREFIX_BYTES + events.length;
       const length = FRAME_HEADER_BYTES + body + reply.length;
@@ -106,6 +121,7 @@ function serve(data: ShardWorkerData): void {
     // Replies go out before any spare-time work, so a slice of background freeing never delays them.
     channel.flush();
     shard.idle();
+    sendPropagated();
     // Events of the shard's own work (keys active expiry deleted) answer no request: frames of their own.
     const expired = takeEvents();
     if (expired.length !== 0) unsolicited(UnsolicitedKind.Events, expired);

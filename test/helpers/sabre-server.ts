@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { RedisConnection } from './differential.js';
 import { freePort, startRedis, type RunningRedis, type StartRedisOptions } from './redis-server.js';
 
@@ -16,6 +16,8 @@ export interface RunningSabre {
   port: number;
   log: () => string;
   stop: () => Promise<number | null>;
+  /** Kills the process with SIGKILL, as a crash would (no shutdown work); resolves once it is gone. */
+  kill: () => Promise<void>;
 }
 
 const BIN = fileURLToPath(new URL('../../bin/sabre-server.js', import.meta.url));
@@ -68,6 +70,11 @@ async function launch(first: readonly string[], args: readonly string[], dir: st
       const code = await exited;
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
       return code;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -162,4 +169,29 @@ export async function sameAnswers<T>(ours: Redis, theirs: Redis | undefined, ans
   const mine = await answers(ours);
   if (theirs !== undefined) expect(mine).toEqual(await answers(theirs));
   return mine;
+}
+
+/**
+ * For tests that start and restart servers themselves: every server `start` made is killed after its test
+ * (one a failed expectation left running too), and every directory `tempDir` made is removed.
+ */
+export function serversPerTest(): { start: (args: readonly string[]) => Promise<RunningSabre>; tempDir: () => string } {
+  const servers: RunningSabre[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.kill();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    start: async (args) => {
+      const server = await startSabre(args);
+      servers.push(server);
+      return server;
+    },
+    tempDir: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sabre-test-'));
+      dirs.push(dir);
+      return dir;
+    },
+  };
 }
