@@ -35,16 +35,25 @@ import { NO_DB, encodeCommand } from '../shard/propagation.js';
 import { shardSettings } from '../shard/settings.js';
 import { Shard } from '../shard/shard.js';
 import { loadAof } from './aof-load.js';
-import type { EveryShard } from './persistence.js';
+import type { EveryShard, SnapshotOutcome } from './persistence.js';
 import type { PropagationConsumer, PropagationStream } from './propagation-stream.js';
 import type { ShardPool } from './shard-pool.js';
 
 const BUFFER_BYTES = 64 * 1024;
+/** How often a rewrite waiting for a BGSAVE's snapshot to end looks again. */
+const SNAPSHOT_WAIT_MS = 50;
+
+/** What a rewrite needs of the background snapshots (persistence.ts Persistence.snapshot). */
+export interface BackgroundSnapshots {
+  running(): boolean;
+  /** Undefined while another snapshot runs. */
+  start(target: string, atInstant: () => void): Promise<{ done: Promise<SnapshotOutcome> } | undefined>;
+}
 const FSYNC_PERIOD_MS = 1000;
 
 /**
- * Writes an RDB file of the whole keyspace at one instant to `target`: the one place an AOF rewrite
- * takes its snapshot (the foreground path, every shard held, until the copy-on-write worker replaces it).
+ * Writes an RDB file of the whole keyspace at one instant to `target` with every shard held while they
+ * write: the first base at startup, before the front (and its background snapshots) exists.
  */
 async function snapshotKeyspace(everyShard: EveryShard, target: string, options: { compression: boolean; checksum: boolean }): Promise<void> {
   const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: options.compression })) as ShardOutcome[];
@@ -100,6 +109,11 @@ export class AppendOnly implements PropagationConsumer {
   // INFO persistence's aof_* figures.
   private rewriting = false;
   private rewriteScheduled = false;
+  private snapshots: BackgroundSnapshots | undefined;
+  /** A rewrite waits for a BGSAVE's snapshot to end (INFO's aof_rewrite_scheduled). */
+  private waitingForSnapshot = false;
+  /** INFO's aof_last_cow_size: pages the last background base made the shards copy. */
+  private lastCowBytes = 0;
   private rewriteStartedAt = 0;
   private lastRewriteSeconds = -1;
   private lastRewriteStatus: 'ok' | 'err' = 'ok';
@@ -246,10 +260,39 @@ export class AppendOnly implements PropagationConsumer {
   }
 
   /** BGREWRITEAOF: false when one is running already. */
-  requestRewrite(): boolean {
-    if (this.rewriting) return false;
+  /**
+   * BGREWRITEAOF: 'started', or 'scheduled' while a BGSAVE's snapshot runs (the rewrite then starts when
+   * it ends, as Redis's waits for its child), or 'in progress'.
+   */
+  requestRewrite(): 'started' | 'scheduled' | 'in progress' {
+    if (this.rewriting) return 'in progress';
+    const waits = this.snapshots?.running() === true;
     void this.rewrite();
-    return true;
+    return waits ? 'scheduled' : 'started';
+  }
+
+  /**
+   * Background snapshots (persistence.ts), once the front exists: a rewrite's RDB base is then written
+   * from copy-on-write epochs while the shards serve, as BGSAVE's file is.
+   */
+  useSnapshots(snapshots: BackgroundSnapshots): void {
+    this.snapshots = snapshots;
+  }
+
+  /** Writes the base from a background snapshot, waiting first for a BGSAVE's to end (one epoch at a time). */
+  private async backgroundBase(target: string, atInstant: () => void): Promise<void> {
+    for (;;) {
+      const started = await this.snapshots!.start(target, atInstant);
+      if (started !== undefined) {
+        this.waitingForSnapshot = false;
+        const outcome = await started.done;
+        this.lastCowBytes = outcome.cowBytes;
+        if (outcome.error !== undefined) throw new Error(outcome.error);
+        return;
+      }
+      this.waitingForSnapshot = true;
+      await new Promise((wake) => setTimeout(wake, SNAPSHOT_WAIT_MS));
+    }
   }
 
   get rewriteInProgress(): boolean {
@@ -269,7 +312,8 @@ export class AppendOnly implements PropagationConsumer {
     this.rewriteScheduled = false;
     this.rewriteStartedAt = performance.now();
     const directory = this.directory;
-    const previous = this.manifest;
+    const turningOn = this.fd === undefined;
+    let previous = this.manifest;
     const baseSeq = (previous?.base?.seq ?? 0) + 1;
     const incrSeq = (previous?.incrementals.at(-1)?.seq ?? 0) + 1;
     const rdbBase = this.config.bool('aof-use-rdb-preamble');
@@ -281,22 +325,39 @@ export class AppendOnly implements PropagationConsumer {
       // The stream runs from before the snapshot, so that nothing between it and the new file is missed.
       await this.consume();
       const target = join(directory, base.name);
-      if (rdbBase) await snapshotKeyspace(this.everyShard, target, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
-      else await keyspaceCommands(this.everyShard, target);
-      // From here to the end nothing awaits: no record can arrive while the files are switched.
-      this.stream.drainGroups();
-      this.beforeReplies();
-      const fd = openSync(join(directory, incremental.name), 'a');
+      /**
+       * At the snapshot's instant: records so far belong to writes the base holds, so they go to the old
+       * incremental file (or nowhere, when turning on), and the new one takes every later record. Until
+       * the base is written, the old base and every incremental file, the new one included, are the AOF.
+       */
+      const switchFiles = () => {
+        this.stream.drainGroups();
+        this.beforeReplies();
+        const fd = openSync(join(directory, incremental.name), 'a');
+        if (!turningOn && previous !== undefined) {
+          previous = { base: previous.base, incrementals: [...previous.incrementals, incremental] };
+          writeManifest(directory, this.prefix, previous);
+          this.manifest = previous;
+        }
+        this.closeFile();
+        this.fd = fd;
+        this.incrementalSize = 0;
+        this.selectedDb = -1;
+        this.buffer.clear();
+      };
+      if (rdbBase && this.snapshots !== undefined) await this.backgroundBase(target, switchFiles);
+      else {
+        if (rdbBase) await snapshotKeyspace(this.everyShard, target, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
+        else await keyspaceCommands(this.everyShard, target);
+        // Nothing awaits from the snapshot's answer to here: no record can arrive before the switch.
+        switchFiles();
+      }
       const manifest: AofManifest = { base, incrementals: [incremental] };
       writeManifest(directory, this.prefix, manifest);
-      this.closeFile();
-      this.fd = fd;
-      this.incrementalSize = 0;
-      this.selectedDb = -1;
-      this.buffer.clear();
       this.manifest = manifest;
       if (previous !== undefined) {
         for (const old of [...(previous.base === undefined ? [] : [previous.base]), ...previous.incrementals]) {
+          // previous may list the new incremental file already (a background base switched to it).
           if (old.name !== base.name && old.name !== incremental.name) rmSync(join(directory, old.name), { force: true });
         }
       }
@@ -315,8 +376,10 @@ export class AppendOnly implements PropagationConsumer {
       this.consecutiveFailures++;
       this.logger.warn({ error: (error as Error).message }, 'Background AOF rewrite failed');
       rmSync(join(directory, base.name), { force: true });
-      if (this.fd === undefined) {
+      if (turningOn) {
         // Turning on failed: the stream goes off again, as the AOF stays off.
+        this.closeFile();
+        rmSync(join(directory, incremental.name), { force: true });
         this.consuming = false;
         await this.stream.remove(this);
       }
@@ -394,14 +457,14 @@ export class AppendOnly implements PropagationConsumer {
     const fields: [string, number | string][] = [
       ['aof_enabled', on ? 1 : 0],
       ['aof_rewrite_in_progress', this.rewriting ? 1 : 0],
-      ['aof_rewrite_scheduled', this.rewriteScheduled ? 1 : 0],
+      ['aof_rewrite_scheduled', this.rewriteScheduled || this.waitingForSnapshot ? 1 : 0],
       ['aof_last_rewrite_time_sec', this.lastRewriteSeconds],
       ['aof_current_rewrite_time_sec', this.rewriting ? Math.round((performance.now() - this.rewriteStartedAt) / 1000) : -1],
       ['aof_last_bgrewrite_status', this.lastRewriteStatus],
       ['aof_rewrites', this.rewrites],
       ['aof_rewrites_consecutive_failures', this.consecutiveFailures],
       ['aof_last_write_status', this.writeError === undefined ? 'ok' : 'err'],
-      ['aof_last_cow_size', 0],
+      ['aof_last_cow_size', this.lastCowBytes],
       ['module_fork_in_progress', 0],
       ['module_fork_last_cow_size', 0],
     ];

@@ -384,8 +384,8 @@ export class Front implements OutputScheduler, ServerContext {
     return new Promise((resolve) => this.scheduler.submitOperation(client, shards, async () => resolve(await run())));
   }
 
-  rewriteAppendOnly(): boolean {
-    return this.options.appendOnly?.requestRewrite() ?? false;
+  rewriteAppendOnly(): 'started' | 'scheduled' | 'in progress' | 'unavailable' {
+    return this.options.appendOnly?.requestRewrite() ?? 'unavailable';
   }
 
   onKeyShard(client: Client, key: Buffer, argv: Buffer[]): Promise<Buffer> {

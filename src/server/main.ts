@@ -80,6 +80,7 @@ async function main(): Promise<void> {
   const front = new Front(pool, { port: config.number('port'), addresses, logger, config, persistence, propagation, appendOnly, onShutdown: () => void stop('SHUTDOWN') });
   // From now on clients run too: a rewrite holds every shard through the front's scheduler.
   appendOnly.everyShard = (operation, args) => front.onEveryShard(undefined, operation, args);
+  appendOnly.useSnapshots({ running: () => persistence.snapshotRunning, start: (target, atInstant) => persistence.snapshot(target, 'aof', appendOnly.everyShard, { atInstant }) });
   let port: number;
   let listening: string[];
   try {

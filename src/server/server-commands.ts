@@ -158,8 +158,12 @@ function debugReload({ client, argv, server, writer }: ConnectionContext): Retur
 
 /** SAVE: the RDB file now, every shard held meanwhile (Redis blocks its one thread likewise). */
 /** BGREWRITEAOF: the rewrite runs while the client has its answer, as Redis's forked one does. */
-const bgrewriteaof: ConnectionHandler = ({ writer, server }) =>
-  server.rewriteAppendOnly() ? writer.simple('Background append only file rewriting started') : writer.error('ERR Background append only file rewriting already in progress');
+const bgrewriteaof: ConnectionHandler = ({ writer, server }) => {
+  const outcome = server.rewriteAppendOnly();
+  if (outcome === 'in progress') return writer.error('ERR Background append only file rewriting already in progress');
+  if (outcome === 'unavailable') return writer.error('ERR BGREWRITEAOF is not available here: this server has no append only file');
+  writer.simple(`Background append only file rewriting ${outcome}`);
+};
 
 const save: ConnectionHandler = ({ client, server, writer }) => {
   if (server.backgroundSaveInProgress) return writer.error(ERR_BGSAVE_IN_PROGRESS);

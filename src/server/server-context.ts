@@ -55,7 +55,8 @@ export interface ServerContext {
    */
   onEveryShard(client: Client | undefined, operation: number, args: unknown): Promise<unknown[]>;
   /** BGREWRITEAOF: starts an AOF rewrite; false when one is running already (the next is scheduled). */
-  rewriteAppendOnly(): boolean;
+  /** BGREWRITEAOF; 'unavailable' where there is no AOF (an embedded pool). */
+  rewriteAppendOnly(): 'started' | 'scheduled' | 'in progress' | 'unavailable';
   /** CONFIG RESETSTAT: clears INFO's counters, commandstats and errorstats. */
   resetStats(): void;
   /** Runs argv on the shard that owns `key`, in order with the client's commands; resolves with the reply. */

@@ -212,6 +212,40 @@ describe('the AOF on disk', () => {
     expect(await again.stop()).toBe(0);
   });
 
+  it('writes the base from a copy-on-write snapshot while writes go on, after a running BGSAVE', async () => {
+    const dir = tempDir();
+    const args = ['--dir', dir, '--appendonly', 'yes', '--shards', '2', '--enable-debug-command', 'yes'];
+    const sabre = await startSabre(args);
+    await run(sabre.port, [['DEBUG', 'POPULATE', '60000', 'bulk', '100']]);
+    expect(await run(sabre.port, [['BGSAVE'], ['BGREWRITEAOF']])).toEqual(['+Background saving started\r\n', '+Background append only file rewriting scheduled\r\n']);
+    const writer = await RedisConnection.open(sabre.port);
+    let stop = false;
+    let round = 0;
+    const writing = (async () => {
+      while (!stop) {
+        round++;
+        await writer.run(Array.from({ length: 50 }, (_, n) => (n % 2 === 0 ? [b('INCR'), b('counter')] : [b('SET'), b(`bulk:${(round * 97 + n) % 60000}`), b(`changed-${round}`)])));
+      }
+    })();
+    let info = '';
+    for (let i = 0; i < 500 && !info.includes('aof_rewrites:1'); i++) {
+      [info] = await run(sabre.port, [['INFO', 'persistence']]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stop = true;
+    await writing;
+    writer.close();
+    expect(info).toContain('aof_last_bgrewrite_status:ok');
+    expect(info).toContain('rdb_last_bgsave_status:ok');
+    // The writes met the rewrite's snapshot: the shards copied pages aside for it.
+    expect(Number(/^aof_last_cow_size:(\d+)/m.exec(info)![1])).toBeGreaterThan(0);
+    const before = await run(sabre.port, [['DBSIZE'], ['GET', 'counter'], ['MGET', ...Array.from({ length: 200 }, (_, i) => `bulk:${i * 293}`)]]);
+    expect(await sabre.stop()).toBe(0);
+    const again = await startSabre(args);
+    expect(await run(again.port, [['DBSIZE'], ['GET', 'counter'], ['MGET', ...Array.from({ length: 200 }, (_, i) => `bulk:${i * 293}`)]])).toEqual(before);
+    expect(await again.stop()).toBe(0);
+  });
+
   it('writes the base as commands with aof-use-rdb-preamble no, which both servers load', async (context) => {
     const dir = tempDir();
     const args = ['--dir', dir, '--appendonly', 'yes', '--aof-use-rdb-preamble', 'no', '--shards', '3'];
