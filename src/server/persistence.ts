@@ -245,7 +245,9 @@ export class Persistence {
     if (error === undefined) error = await this.joinInBackground({ target, parts, options: this.joinOptions() });
     else removeRdbParts(parts);
     const cowBytes = running.finished.reduce((sum, status) => sum + (status?.state === 'done' ? status.cowBytes : 0), 0);
-    this.logger.info({ cowBytes }, `Copy-on-write for ${running.purpose === 'rdb' ? 'RDB' : 'AOF rewrite'}: ${Math.round(cowBytes / 2 ** 20)} MB`);
+    // Pages copied aside only accumulate within an epoch, so at its end the current figure is the peak.
+    const mb = Math.round(cowBytes / 2 ** 20);
+    this.logger.info({ cowBytes }, `Copy-on-write for ${running.purpose === 'rdb' ? 'RDB' : 'AOF rewrite'}: current ${mb} MB, peak ${mb} MB`);
     this.running = undefined;
     if (this.backgroundSaveScheduled) {
       this.backgroundSaveScheduled = false;

@@ -96,6 +96,7 @@ describe('BGSAVE', () => {
     expect(Number(infoField(info, 'rdb_last_cow_size'))).toBeGreaterThan(0);
     expect(Number(infoField(info, 'rdb_saves'))).toBe(1);
     expect(sabre.log()).toContain('Background saving terminated with success');
+    expect(sabre.log()).toMatch(/Copy-on-write for RDB: current \d+ MB, peak \d+ MB/);
 
     try {
       const check = await run('redis-check-rdb', [join(dir, 'dump.rdb')]);
