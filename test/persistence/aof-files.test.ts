@@ -96,6 +96,16 @@ const WORKLOAD: string[][] = [
   ['PERSIST', 'plain'],
 ];
 
+/** INFO persistence once the first rewrite has finished (or after 10 s, for the assertions to report). */
+async function afterFirstRewrite(port: number): Promise<string> {
+  let info = '';
+  for (let i = 0; i < 500 && !info.includes('aof_rewrites:1'); i++) {
+    [info] = await run(port, [['INFO', 'persistence']]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return info;
+}
+
 function checkAof(dir: string): string {
   return execFileSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' });
 }
@@ -191,11 +201,7 @@ describe('the AOF on disk', () => {
     const sabre = await startSabre(args);
     await run(sabre.port, WORKLOAD);
     expect(await run(sabre.port, [['BGREWRITEAOF']])).toEqual(['+Background append only file rewriting started\r\n']);
-    let info = '';
-    for (let i = 0; i < 100 && !info.includes('aof_rewrites:1'); i++) {
-      [info] = await run(sabre.port, [['INFO', 'persistence']]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const info = await afterFirstRewrite(sabre.port);
     expect(info).toContain('aof_rewrite_in_progress:0');
     expect(info).toContain('aof_last_bgrewrite_status:ok');
     expect(info).toContain('aof_enabled:1');
@@ -227,11 +233,7 @@ describe('the AOF on disk', () => {
         await writer.run(Array.from({ length: 50 }, (_, n) => (n % 2 === 0 ? [b('INCR'), b('counter')] : [b('SET'), b(`bulk:${(round * 97 + n) % 60000}`), b(`changed-${round}`)])));
       }
     })();
-    let info = '';
-    for (let i = 0; i < 500 && !info.includes('aof_rewrites:1'); i++) {
-      [info] = await run(sabre.port, [['INFO', 'persistence']]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const info = await afterFirstRewrite(sabre.port);
     stop = true;
     await writing;
     writer.close();
@@ -252,11 +254,7 @@ describe('the AOF on disk', () => {
     const sabre = await startSabre(args);
     await run(sabre.port, WORKLOAD);
     expect(await run(sabre.port, [['BGREWRITEAOF']])).toEqual(['+Background append only file rewriting started\r\n']);
-    let info = '';
-    for (let i = 0; i < 100 && !info.includes('aof_rewrites:1'); i++) {
-      [info] = await run(sabre.port, [['INFO', 'persistence']]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    expect(await afterFirstRewrite(sabre.port)).toContain('aof_last_bgrewrite_status:ok');
     await run(sabre.port, [['SET', 'after-rewrite', '1']]);
     const before = await keyspace(sabre.port);
     expect(await sabre.stop()).toBe(0);
@@ -305,11 +303,7 @@ describe('the AOF on disk', () => {
     await run(sabre.port, [['SET', 'before', '1'], ['RPUSH', 'list', 'a', 'b']]);
     expect(existsSync(join(dir, 'appendonlydir'))).toBe(false);
     expect(await run(sabre.port, [['CONFIG', 'SET', 'appendonly', 'yes']])).toEqual(['+OK\r\n']);
-    let info = '';
-    for (let i = 0; i < 100 && !info.includes('aof_rewrites:1'); i++) {
-      [info] = await run(sabre.port, [['INFO', 'persistence']]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    let info = await afterFirstRewrite(sabre.port);
     expect(info).toContain('aof_enabled:1');
     await run(sabre.port, [['SET', 'after', '2'], ['LPOP', 'list']]);
     const before = await keyspace(sabre.port);
