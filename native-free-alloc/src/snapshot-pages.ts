@@ -26,7 +26,7 @@ export class SnapshotPages {
   /** Per segment, one byte per page: 1 once the page is in the local copy. */
   private present: Uint8Array[] = [];
   private heldBytes = 0;
-  /** Pages fetched from the arena in all, for progress and tests. */
+  /** Pages fetched from the arena in all (tests and measurements). */
   fetchedPages = 0;
   private readonly word = new Uint32Array(1);
   private readonly wordBytes = new Uint8Array(this.word.buffer);

@@ -21,9 +21,15 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
-/** Where shard `shard`'s part of a SAVE to `target` goes, beside it. */
-export function rdbPartPath(target: string, shard: number): string {
-  return join(dirname(target), `temp-${process.pid}-${shard}.part`);
+/** rdbPartPath's tag for a background save's files. */
+export const BACKGROUND_PART_TAG = 'bg-';
+
+/**
+ * Where shard `shard`'s part of a save to `target` goes, beside it. `tag` keeps a background save's
+ * files apart from a foreground save's, which may run while the background one finishes.
+ */
+export function rdbPartPath(target: string, shard: number, tag = ''): string {
+  return join(dirname(target), `temp-${tag}${process.pid}-${shard}.part`);
 }
 
 /** A shard's side of SAVE: its databases' sections of the file (no header, no end) into `path`. Returns its key count. */
@@ -47,9 +53,12 @@ export interface RdbJoinOptions extends RdbWriteOptions {
   checksum: boolean;
 }
 
-/** The front's side of SAVE: header, the shards' parts in order, EOF and checksum, then an atomic rename onto `target`. */
-export function joinRdbParts(target: string, parts: readonly string[], options: RdbJoinOptions): void {
-  const temp = join(dirname(target), `temp-${process.pid}.rdb`);
+/**
+ * The front's side of a save: header, the shards' parts in order, EOF and checksum, then an atomic
+ * rename onto `target` (`tag` as for rdbPartPath).
+ */
+export function joinRdbParts(target: string, parts: readonly string[], options: RdbJoinOptions, tag = ''): void {
+  const temp = join(dirname(target), `temp-${tag}${process.pid}.rdb`);
   const fd = openSync(temp, 'w');
   try {
     const crc = new Crc64();

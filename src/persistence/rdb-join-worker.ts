@@ -10,11 +10,13 @@ export interface RdbJoinJob {
   target: string;
   parts: string[];
   options: RdbJoinOptions;
+  /** rdb-files.ts rdbPartPath's tag. */
+  tag: string;
 }
 
 const job = workerData as RdbJoinJob;
 try {
-  joinRdbParts(job.target, job.parts, job.options);
+  joinRdbParts(job.target, job.parts, job.options, job.tag);
   parentPort!.postMessage({ ok: true });
 } catch (error) {
   parentPort!.postMessage({ ok: false, error: (error as Error).message });

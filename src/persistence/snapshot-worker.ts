@@ -25,7 +25,6 @@ export interface SnapshotWorkerData {
 }
 
 export interface SnapshotJob {
-  job: number;
   epoch: number;
   /** The header handle of each database, by number. */
   headers: number[];
@@ -33,7 +32,7 @@ export interface SnapshotJob {
   compression: boolean;
 }
 
-export type SnapshotResult = { job: number; keys: number; fetchedPages: number } | { job: number; error: string };
+export type SnapshotResult = { keys: number } | { error: string };
 
 const collect = (globalThis as { gc?: () => void }).gc;
 
@@ -46,7 +45,6 @@ function run(reader: ArenaReader, progress: Int32Array, job: SnapshotJob): Snaps
   const arena = pages as unknown as Arena;
   const databases = job.headers.map((header, index) => new Database(arena, Date.now, { index }, header));
   let keys = 0;
-  Atomics.store(progress, 0, 0);
   try {
     writeRdbPart(databases, job.path, {
       compression: job.compression,
@@ -58,10 +56,10 @@ function run(reader: ArenaReader, progress: Int32Array, job: SnapshotJob): Snaps
       },
     });
   } catch (error) {
-    return { job: job.job, error: (error as Error).message };
+    return { error: (error as Error).message };
   }
   Atomics.store(progress, 0, keys);
-  return { job: job.job, keys, fetchedPages: pages.fetchedPages };
+  return { keys };
 }
 
 const data = workerData as SnapshotWorkerData;

@@ -10,7 +10,7 @@
  *   no        written, and synced when the kernel pleases.
  *
  * A rewrite (BGREWRITEAOF, auto-aof-rewrite-*, turning appendonly on) writes a new base, an RDB of the
- * keyspace at one instant (`snapshotKeyspace`; commands with aof-use-rdb-preamble no), starts a new
+ * keyspace at one instant (the background snapshot BGSAVE takes; commands with aof-use-rdb-preamble no), starts a new
  * incremental file and swaps the manifest.
  * Every record the front had received when the snapshot answered belongs to writes the snapshot holds,
  * so it goes to the old incremental file (or nowhere, when turning on) and the new one starts empty.
@@ -29,13 +29,13 @@ import {
   writeManifest,
   type AofManifest,
 } from '../persistence/aof-manifest.js';
-import { joinRdbParts, rdbPartPath, removeRdbParts } from '../persistence/rdb-files.js';
+import { rdbPartPath, removeRdbParts } from '../persistence/rdb-files.js';
 import { ShardOp } from '../shard/frames.js';
 import { NO_DB, encodeCommand } from '../shard/propagation.js';
 import { shardSettings } from '../shard/settings.js';
 import { Shard } from '../shard/shard.js';
 import { loadAof } from './aof-load.js';
-import type { EveryShard, SnapshotOutcome } from './persistence.js';
+import { saveWithShardsHeld, summed, type EveryShard, type ShardOutcome, type SnapshotOutcome } from './persistence.js';
 import type { PropagationConsumer, PropagationStream } from './propagation-stream.js';
 import type { ShardPool } from './shard-pool.js';
 
@@ -51,27 +51,13 @@ export interface BackgroundSnapshots {
 }
 const FSYNC_PERIOD_MS = 1000;
 
-/**
- * Writes an RDB file of the whole keyspace at one instant to `target` with every shard held while they
- * write: the first base at startup, before the front (and its background snapshots) exists.
- */
-async function snapshotKeyspace(everyShard: EveryShard, target: string, options: { compression: boolean; checksum: boolean }): Promise<void> {
-  const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: options.compression })) as ShardOutcome[];
-  const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
-  try {
-    throwFailure(outcomes);
-    joinRdbParts(target, parts, options);
-  } finally {
-    removeRdbParts(parts);
-  }
-}
-
 /** aof-use-rdb-preamble no: the keyspace at one instant as commands (aof-base.ts), every shard held. */
 async function keyspaceCommands(everyShard: EveryShard, target: string): Promise<void> {
   const outcomes = (await everyShard(ShardOp.SaveAofPart, { target })) as ShardOutcome[];
   const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
   try {
-    throwFailure(outcomes);
+    // Throws the first error a shard reported.
+    summed(outcomes);
     const fd = openSync(target, 'w');
     try {
       for (const part of parts) {
@@ -85,13 +71,6 @@ async function keyspaceCommands(everyShard: EveryShard, target: string): Promise
   } finally {
     removeRdbParts(parts);
   }
-}
-
-type ShardOutcome = { error: string } | object;
-
-function throwFailure(outcomes: readonly ShardOutcome[]): void {
-  const failed = outcomes.find((outcome) => 'error' in outcome) as { error: string } | undefined;
-  if (failed !== undefined) throw new Error(failed.error);
 }
 
 export class AppendOnly implements PropagationConsumer {
@@ -347,7 +326,8 @@ export class AppendOnly implements PropagationConsumer {
       };
       if (rdbBase && this.snapshots !== undefined) await this.backgroundBase(target, switchFiles);
       else {
-        if (rdbBase) await snapshotKeyspace(this.everyShard, target, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
+        // The first base at startup, before the front (and its background snapshots) exists.
+        if (rdbBase) await saveWithShardsHeld(this.everyShard, target, { compression: this.config.bool('rdbcompression'), checksum: this.config.bool('rdbchecksum') });
         else await keyspaceCommands(this.everyShard, target);
         // Nothing awaits from the snapshot's answer to here: no record can arrive before the switch.
         switchFiles();

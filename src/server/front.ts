@@ -311,12 +311,7 @@ export class Front implements OutputScheduler, ServerContext {
     const held: EveryShard = (operation, args) => this.onEveryShard(client, operation, args);
     if (client.inExec) return this.options.persistence.backgroundSave(held, undefined, schedule);
     // Its later commands wait from now; once the epochs' opening is queued, they wait behind it instead.
-    client.waitingTransactions++;
-    const queued = () => {
-      client.waitingTransactions--;
-      client.releaseDeferred();
-    };
-    return this.options.persistence.backgroundSave(held, queued, schedule);
+    return this.options.persistence.backgroundSave(held, this.scheduler.holdClient(client), schedule);
   }
 
   get backgroundSaveInProgress(): boolean {

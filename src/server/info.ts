@@ -45,7 +45,7 @@ export interface InfoFacts {
   shardStats: readonly ShardStats[];
   /** Records a used_memory reading and returns the highest seen so far (used_memory_peak). */
   notePeakMemory: (used: number) => number;
-  persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince' | 'backgroundInProgress' | 'currentBackgroundSeconds' | 'lastBackgroundSeconds' | 'saves' | 'keysProcessed' | 'lastLoad' | 'lastEpochMicros' | 'backgroundSaves'>;
+  persistence: Pick<Persistence, 'lastSave' | 'lastStatus' | 'changesSince' | 'backgroundInProgress' | 'currentBackgroundSeconds' | 'lastBackgroundSeconds' | 'saves' | 'keysProcessed' | 'lastLoad' | 'lastEpochMicros' | 'snapshotsStarted'>;
   appendOnly?: Pick<AppendOnly, 'infoFields'>;
 }
 
@@ -266,7 +266,7 @@ const SECTIONS: Record<string, Section> = {
       ['pubsub_patterns', facts.pubsub.patterns],
       ['pubsubshard_channels', facts.pubsub.shardChannels],
       ['latest_fork_usec', facts.persistence.lastEpochMicros],
-      ['total_forks', facts.persistence.backgroundSaves],
+      ['total_forks', facts.persistence.snapshotsStarted],
       ['active_defrag_hits', shard((s) => s.defrag.hits)],
       ['active_defrag_misses', shard((s) => s.defrag.misses)],
       ['active_defrag_key_hits', shard((s) => s.defrag.keyHits)],

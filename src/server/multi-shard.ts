@@ -123,6 +123,15 @@ export class ShardScheduler {
     }
   }
 
+  /**
+   * Keeps the client's later commands waiting, as a queued transaction does, until the returned
+   * release is called (BGSAVE's wait for its epochs to be queued).
+   */
+  holdClient(client: Client): () => void {
+    client.waitingTransactions++;
+    return () => this.releaseClient(client);
+  }
+
   private releaseClient(client: Client | undefined): void {
     if (client === undefined) return;
     client.waitingTransactions--;

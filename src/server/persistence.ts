@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { joinRdbParts, rdbPartPath, removeRdbParts } from '../persistence/rdb-files.js';
+import { BACKGROUND_PART_TAG, joinRdbParts, rdbPartPath, removeRdbParts, type RdbJoinOptions } from '../persistence/rdb-files.js';
 import type { RdbJoinJob } from '../persistence/rdb-join-worker.js';
 import { ShardOp } from '../shard/frames.js';
 import type { SnapshotStatus } from '../shard/snapshots.js';
@@ -30,7 +30,36 @@ export interface ShardAccess {
   each: EveryShard;
 }
 
-type ShardOutcome = { keys: number; dirty: number; expiredSkipped?: number } | { error: string };
+export type ShardOutcome = { keys: number; dirty: number; expiredSkipped?: number } | { error: string };
+
+/** The shards' counts summed, or the first error one reported thrown. */
+export function summed(outcomes: readonly ShardOutcome[]): { keys: number; dirty: number; expiredSkipped: number } {
+  const failed = outcomes.find((outcome) => 'error' in outcome);
+  if (failed !== undefined) throw new Error((failed as { error: string }).error);
+  const sum = { keys: 0, dirty: 0, expiredSkipped: 0 };
+  for (const outcome of outcomes as { keys: number; dirty: number; expiredSkipped?: number }[]) {
+    sum.keys += outcome.keys;
+    sum.dirty += outcome.dirty;
+    sum.expiredSkipped += outcome.expiredSkipped ?? 0;
+  }
+  return sum;
+}
+
+/**
+ * Writes the keyspace to the RDB file `target` with every shard held while each writes its part (SAVE's
+ * path, and an AOF's first base, before any client); throws what a shard or the join reported.
+ */
+export async function saveWithShardsHeld(everyShard: EveryShard, target: string, options: RdbJoinOptions): Promise<{ keys: number; dirty: number }> {
+  const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: options.compression })) as ShardOutcome[];
+  const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
+  try {
+    const counts = summed(outcomes);
+    joinRdbParts(target, parts, options);
+    return counts;
+  } finally {
+    removeRdbParts(parts);
+  }
+}
 
 /** How often a running background save is polled, and how often save points are checked. */
 const POLL_MS = 10;
@@ -50,6 +79,8 @@ export type SnapshotPurpose = 'rdb' | 'aof';
 
 interface RunningSnapshot {
   purpose: SnapshotPurpose;
+  /** A foreground save of the same file superseded it (SAVE, SHUTDOWN, FLUSHALL): its parts are dropped, not joined. */
+  superseded: boolean;
   /** performance.now() when it started. */
   started: number;
   /** Each shard's final status, once it has reported one. */
@@ -61,6 +92,8 @@ interface RunningSnapshot {
 export interface SnapshotOutcome {
   /** Why the file could not be written; undefined when it was. */
   error?: string;
+  /** A foreground save of the same file came first: this one was dropped (see RunningSnapshot). */
+  superseded: boolean;
   keys: number;
   /** Bytes the shards copied aside because they were written meanwhile. */
   cowBytes: number;
@@ -91,8 +124,8 @@ export class Persistence {
    * each having opened its epoch (the only stretch a background save holds the shards).
    */
   lastEpochMicros = 0;
-  /** INFO's total_forks: background saves started. */
-  backgroundSaves = 0;
+  /** INFO's total_forks: background snapshots started (BGSAVE's and AOF rewrites'), as Redis counts its forks. */
+  snapshotsStarted = 0;
   /** INFO's rdb_last_load_keys_loaded and _expired: what the last load read. */
   lastLoad = { keys: 0, expired: 0 };
   /** INFO's rdb_last_bgsave_time_sec: -1 until a background save has finished. */
@@ -174,14 +207,15 @@ export class Persistence {
       return { scheduled: true };
     }
     this.saves++;
-    this.backgroundSaves++;
     this.lastBackgroundTry = Math.floor(Date.now() / 1000);
     const target = this.file;
     const started = (await this.snapshot(target, 'rdb', held, { queued }))!;
     this.logger.info({ file: target }, 'Background saving started');
     void started.done.then((outcome) => {
       this.lastBackgroundSeconds = Math.round(outcome.seconds);
-      if (outcome.error === undefined) {
+      // As Redis's child killed for a foreground save: no error, and the newer file stands.
+      if (outcome.superseded) this.logger.warn({ file: target }, 'Background saving terminated: a foreground save superseded it');
+      else if (outcome.error === undefined) {
         this.saved(outcome.dirty);
         this.logger.info({ keys: outcome.keys, file: target, seconds: outcome.seconds.toFixed(3) }, 'DB saved on disk');
         this.logger.info('Background saving terminated with success');
@@ -207,8 +241,9 @@ export class Persistence {
   async snapshot(target: string, purpose: SnapshotPurpose, held: EveryShard, hooks: { queued?: () => void; atInstant?: () => void } = {}): Promise<{ done: Promise<SnapshotOutcome> } | undefined> {
     if (this.running !== undefined) return undefined;
     const { each } = this.access!;
-    const running: RunningSnapshot = { purpose, started: performance.now(), finished: [], keys: 0 };
+    const running: RunningSnapshot = { purpose, superseded: false, started: performance.now(), finished: [], keys: 0 };
     this.running = running;
+    this.snapshotsStarted++;
     await each(ShardOp.PrepareSnapshot, {});
     const asked = performance.now();
     const opening = held(ShardOp.BeginSnapshot, { target, compression: this.config.bool('rdbcompression') });
@@ -239,10 +274,10 @@ export class Persistence {
       });
       running.keys = keys;
     }
-    const parts = running.finished.map((_, shard) => rdbPartPath(target, shard));
+    const parts = running.finished.map((_, shard) => rdbPartPath(target, shard, BACKGROUND_PART_TAG));
     let error: string | undefined;
     for (const status of running.finished) if (status?.state === 'failed') error = status.error;
-    if (error === undefined) error = await this.joinInBackground({ target, parts, options: this.joinOptions() });
+    if (error === undefined && !running.superseded) error = await this.joinInBackground({ target, parts, options: this.joinOptions(), tag: BACKGROUND_PART_TAG });
     else removeRdbParts(parts);
     const cowBytes = running.finished.reduce((sum, status) => sum + (status?.state === 'done' ? status.cowBytes : 0), 0);
     // Pages copied aside only accumulate within an epoch, so at its end the current figure is the peak.
@@ -253,7 +288,7 @@ export class Persistence {
       this.backgroundSaveScheduled = false;
       void this.backgroundSave();
     }
-    return { error, keys: running.keys, cowBytes, seconds: (performance.now() - running.started) / 1000, dirty };
+    return { error, superseded: running.superseded, keys: running.keys, cowBytes, seconds: (performance.now() - running.started) / 1000, dirty };
   }
 
   private joinInBackground(job: RdbJoinJob): Promise<string | undefined> {
@@ -299,31 +334,25 @@ export class Persistence {
   }
 
   /**
-   * SAVE: writes the file; false (logged) when it could not, the old file then left as it was. A
-   * background save running now is waited for first (its parts lie where this save's go).
+   * SAVE: writes the file; false (logged) when it could not, the old file then left as it was. A BGSAVE
+   * running now is superseded, as Redis kills its child first: its older image must not land on the
+   * file after this one (it keeps files of its own meanwhile). An AOF rewrite's snapshot goes on.
    */
   async save(everyShard: EveryShard, countedAsSave = true): Promise<boolean> {
-    while (this.running !== undefined) await new Promise((wake) => setTimeout(wake, POLL_MS));
+    if (this.running?.purpose === 'rdb') this.running.superseded = true;
     if (countedAsSave) this.saves++;
     const target = this.file;
     const started = performance.now();
-    const outcomes = (await everyShard(ShardOp.SaveRdbPart, { target, compression: this.config.bool('rdbcompression') })) as ShardOutcome[];
-    const parts = outcomes.map((_, shard) => rdbPartPath(target, shard));
+    let counts: { keys: number; dirty: number };
     try {
-      const failed = outcomes.find((outcome) => 'error' in outcome);
-      if (failed !== undefined) throw new Error((failed as { error: string }).error);
-      joinRdbParts(target, parts, this.joinOptions());
+      counts = await saveWithShardsHeld(everyShard, target, this.joinOptions());
     } catch (error) {
       this.lastStatus = 'err';
       this.logger.warn({ error: (error as Error).message, file: target }, 'Failed saving the DB');
       return false;
-    } finally {
-      removeRdbParts(parts);
     }
-    const counted = outcomes as { keys: number; dirty: number }[];
-    this.saved(counted.reduce((sum, outcome) => sum + outcome.dirty, 0));
-    const keys = counted.reduce((sum, outcome) => sum + outcome.keys, 0);
-    this.logger.info({ keys, file: target, ms: Math.round(performance.now() - started) }, 'DB saved on disk');
+    this.saved(counts.dirty);
+    this.logger.info({ keys: counts.keys, file: target, ms: Math.round(performance.now() - started) }, 'DB saved on disk');
     return true;
   }
 
@@ -354,12 +383,14 @@ export class Persistence {
     const target = this.file;
     const started = performance.now();
     const outcomes = (await everyShard(ShardOp.LoadRdb, { target, ...options })) as ShardOutcome[];
-    const failed = outcomes.find((outcome) => 'error' in outcome);
-    if (failed !== undefined) throw new Error(`Unrecoverable error loading the RDB file ${target}: ${(failed as { error: string }).error}`);
-    const counted = outcomes as { keys: number; dirty: number; expiredSkipped: number }[];
-    this.dirtyAtSave = counted.reduce((sum, outcome) => sum + outcome.dirty, 0);
-    const keys = counted.reduce((sum, outcome) => sum + outcome.keys, 0);
-    const expired = counted.reduce((sum, outcome) => sum + outcome.expiredSkipped, 0);
+    let counts: { keys: number; dirty: number; expiredSkipped: number };
+    try {
+      counts = summed(outcomes);
+    } catch (error) {
+      throw new Error(`Unrecoverable error loading the RDB file ${target}: ${(error as Error).message}`);
+    }
+    this.dirtyAtSave = counts.dirty;
+    const { keys, expiredSkipped: expired } = counts;
     this.lastLoad = { keys, expired };
     this.logger.info({ keys, expired, seconds: ((performance.now() - started) / 1000).toFixed(3) }, 'DB loaded from disk');
   }

@@ -127,6 +127,7 @@ export class Database {
     this.access = shared.access ?? defaultAccessTracking();
     if (existing !== undefined) {
       this.header = existing;
+      arena.beforeRead(existing, 0, DB_HEADER_BYTES);
       this.dictionary = new Dict(arena, this.headerWord(DB_DICT));
       return;
     }
@@ -142,7 +143,6 @@ export class Database {
   }
 
   private headerWord(field: number): number {
-    this.arena.beforeRead(this.header, 0, DB_HEADER_BYTES);
     return readWord(this.arena, this.header, field);
   }
 
@@ -154,7 +154,9 @@ export class Database {
     return this.dict.size;
   }
 
+  /** Read by a snapshot too, so it announces the header (beforeRead). */
   get volatileCount(): number {
+    this.arena.beforeRead(this.header, 0, DB_HEADER_BYTES);
     return this.headerWord(DB_VOLATILE_COUNT);
   }
 

@@ -68,7 +68,6 @@ export class Dict {
   // ---------------------------------------------------------------- header access
 
   private headerWord(field: number): number {
-    this.arena.beforeRead(this.header, 0, HEADER_BYTES);
     return readWord(this.arena, this.header, field);
   }
 
@@ -76,7 +75,12 @@ export class Dict {
     writeWord(this.arena, this.header, field, value);
   }
 
+  /**
+   * The entry count. It and the walks below (forEachWhile, entries, allocatedBytes) are what a snapshot
+   * reads of a dictionary, so they announce the header (beforeRead); lookups and writes never run there.
+   */
   get size(): number {
+    this.arena.beforeRead(this.header, 0, HEADER_BYTES);
     return this.headerWord(H_USED0) + this.headerWord(H_USED1);
   }
 
@@ -396,6 +400,7 @@ export class Dict {
    * fetches the tables but no entry's page: entries lie on unrelated pages in hash order.
    */
   entries(): Uint32Array {
+    this.arena.beforeRead(this.header, 0, HEADER_BYTES);
     const entries = new Uint32Array(this.size);
     let count = 0;
     const tables = this.rehashing ? 2 : 1;
@@ -418,6 +423,7 @@ export class Dict {
    * whole set: forEach cannot be left early. A visit may free its entry (its link is read first).
    */
   forEachWhile(visit: (entry: number) => boolean): boolean {
+    this.arena.beforeRead(this.header, 0, HEADER_BYTES);
     const u32 = this.arena.u32;
     const tables = this.rehashing ? 2 : 1;
     for (let t = 0; t < tables; t++) {
@@ -501,6 +507,7 @@ export class Dict {
   /** Bytes the arena handed out for this dictionary's own header and tables (not its entries). */
   allocatedBytes(): number {
     const arena = this.arena;
+    arena.beforeRead(this.header, 0, HEADER_BYTES);
     const tables = arena.usableSize(4 << this.headerWord(H_SIZE_LOG0)) + (this.rehashing ? arena.usableSize(4 << this.headerWord(H_SIZE_LOG1)) : 0);
     return arena.usableSize(HEADER_BYTES) + tables;
   }

@@ -2,7 +2,7 @@
  * Shard operations (ShardOp): work the front asks of a shard that is not a client's command. Each takes
  * one JSON argument and answers JSON.
  */
-import { loadRdbShare, rdbPartPath, writeRdbPart } from '../persistence/rdb-files.js';
+import { BACKGROUND_PART_TAG, loadRdbShare, rdbPartPath, writeRdbPart } from '../persistence/rdb-files.js';
 import { writeAofPart } from '../persistence/aof-base.js';
 import { keySlot, shardOfSlot } from '../cluster/slot.js';
 import { ExpiryChange } from './database.js';
@@ -156,7 +156,7 @@ export function runOperation(shard: Shard, operation: number, argument: Uint8Arr
   else if (operation === ShardOp.SaveRdbPart || operation === ShardOp.SaveAofPart || operation === ShardOp.LoadRdb) result = rdbFileOperation(shard, operation, args as RdbFileArgs);
   else if (operation === ShardOp.BeginSnapshot) {
     const { target, compression, shard: index } = args as RdbFileArgs;
-    result = { started: shard.snapshots.begin(rdbPartPath(target, index), compression), dirty: shard.signals.dirty };
+    result = { started: shard.snapshots.begin(rdbPartPath(target, index, BACKGROUND_PART_TAG), compression), dirty: shard.signals.dirty };
   } else if (operation === ShardOp.SnapshotStatus) result = shard.snapshots.status();
   else if (operation === ShardOp.PrepareSnapshot) shard.snapshots.prepare();
   else throw new Error(`unknown shard operation ${operation}`);

@@ -16,14 +16,14 @@ import type { SnapshotJob, SnapshotResult, SnapshotWorkerData } from '../persist
 export type SnapshotStatus =
   | { state: 'idle' }
   | { state: 'running'; keys: number }
-  | { state: 'done'; keys: number; fetchedPages: number; cowBytes: number }
+  | { state: 'done'; keys: number; cowBytes: number }
   | { state: 'failed'; error: string };
 
 export class ShardSnapshots {
   private writer: { worker: Worker; port: MessagePort; forget: () => void } | undefined;
+  /** [keys the running job has written], set by the writer. */
   private readonly progress = new Int32Array(new SharedArrayBuffer(4));
-  private jobs = 0;
-  private running = 0;
+  private running = false;
 
   constructor(
     private readonly arena: Arena,
@@ -31,8 +31,8 @@ export class ShardSnapshots {
   ) {}
 
   /**
-   * Starts the writer thread if there is none yet, outside the instant every shard is held for: a
-   * thread's start took most of the first BGSAVE's pause (measured: 22 ms of it on 2 shards).
+   * Starts the writer thread if there is none yet, outside the instant every shard is held for: inside
+   * it, a thread's start took most of BGSAVE's pause (measured: 22 ms of it on 2 shards).
    */
   prepare(): void {
     this.writer ??= this.startWriter();
@@ -40,30 +40,30 @@ export class ShardSnapshots {
 
   /** Opens an epoch at this instant and starts writing it to `path`; false when one is running already. */
   begin(path: string, compression: boolean): boolean {
-    if (this.running !== 0) return false;
+    if (this.running) return false;
     this.prepare();
     const { port } = this.writer!;
     const epoch = this.arena.beginSnapshot();
-    this.running = ++this.jobs;
+    this.running = true;
     Atomics.store(this.progress, 0, 0);
-    const job: SnapshotJob = { job: this.running, epoch, headers: this.databases.map((db) => db.header), path, compression };
+    const job: SnapshotJob = { epoch, headers: this.databases.map((db) => db.header), path, compression };
     port.postMessage(job);
     return true;
   }
 
   /** Where the job stands; a finished job's epoch is closed here, once, as its result is taken. */
   status(): SnapshotStatus {
-    if (this.running === 0) return { state: 'idle' };
+    if (!this.running) return { state: 'idle' };
     const received = receiveMessageOnPort(this.writer!.port);
     if (received === undefined) return { state: 'running', keys: Atomics.load(this.progress, 0) };
     const result = received.message as SnapshotResult;
     // The writer ends itself after its one job.
     this.writer!.forget();
     this.writer = undefined;
-    this.running = 0;
+    this.running = false;
     this.arena.endSnapshot();
     if ('error' in result) return { state: 'failed', error: result.error };
-    return { state: 'done', keys: result.keys, fetchedPages: result.fetchedPages, cowBytes: this.arena.stats().lastCowPages * PAGE_SIZE };
+    return { state: 'done', keys: result.keys, cowBytes: this.arena.stats().lastCowPages * PAGE_SIZE };
   }
 
   /** Stops the writer thread (the shard is closing). */
@@ -77,7 +77,7 @@ export class ShardSnapshots {
     const { port1, port2 } = new MessageChannel();
     const data: SnapshotWorkerData = { arena: description, progress: this.progress, jobs: port2 };
     const worker = new Worker(new URL('../persistence/snapshot-worker.js', import.meta.url), { workerData: data, transferList: [...transferList, port2] });
-    // The writer waits for jobs in its event loop; it must not keep the shard thread alive.
+    // The writer waits for its job in its event loop; it must not keep the shard thread alive.
     worker.unref();
     return { worker, port: port1, forget };
   }

@@ -140,7 +140,7 @@ describe('BGSAVE', () => {
 
   it('saves by itself at a save point, and refuses writes with -MISCONF after a failed save', async () => {
     const dir = freshDir();
-    const sabre = await startSabre(['--shards', '2', '--dir', dir, '--save', '1 3']);
+    const sabre = await startSabre(['--shards', '2', '--dir', dir, '--save', '1 3', '--enable-debug-command', 'yes']);
     cleanups.push(() => sabre.stop());
     const client = await RedisConnection.open(sabre.port);
     cleanups.push(() => client.close());
@@ -161,6 +161,13 @@ describe('BGSAVE', () => {
     expect(infoField(info, 'rdb_changes_since_last_save')).toBe('0');
     expect(infoField(info, 'rdb_saves')).toBe('1');
     await client.run([[b('SET'), b('a'), b('1')]]);
+    // A BGSAVE that FLUSHALL's save supersedes (Redis kills its child) leaves the newer file, and no error.
+    expect(await send(client, 'DEBUG', 'POPULATE', '100000', 'big', '100')).toBe('+OK\r\n');
+    expect((await client.run([[b('BGSAVE')], [b('FLUSHALL')], [b('SET'), b('a'), b('1')]])).map(String)).toEqual(['+Background saving started\r\n', '+OK\r\n', '+OK\r\n']);
+    const flushedSize = statSync(join(dir, 'dump.rdb')).size;
+    expect(infoField(await waitForBackgroundSave(client), 'rdb_last_bgsave_status')).toBe('ok');
+    expect(statSync(join(dir, 'dump.rdb')).size).toBe(flushedSize);
+    expect(sabre.log()).toContain('a foreground save superseded it');
 
     // A directory where the file goes makes the rename fail, as it fails Redis's.
     rmSync(join(dir, 'dump.rdb'));
